@@ -1,0 +1,88 @@
+// Reads the `homelab:` namespace of the running stack's config, validates it, and hands out the
+// secret keys as Pulumi secrets. Nothing is registered here; a bad config stops the program before
+// the first resource with every problem listed.
+import * as pulumi from "@pulumi/pulumi";
+import { SECRET_KEYS, type SecretKey, type StackConfig } from "./schema";
+import { validateStackConfig, type SecretPresence, type ValidateOptions } from "./validate";
+
+export const NAMESPACE = "homelab";
+
+// `isConfigSecret` is exported by the SDK's runtime/config module but missing from its .d.ts.
+// It reads the same secret-key list the engine passes to `pulumi up` and that mocks set through
+// `setAllConfig(config, secretKeys)`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+export interface Secrets {
+  readonly proxmoxApiToken: pulumi.Output<string>;
+  readonly sshPrivateKey: pulumi.Output<string>;
+  readonly cloudflareApiToken?: pulumi.Output<string>;
+  readonly fluxGitToken?: pulumi.Output<string>;
+  readonly sopsAgeKey?: pulumi.Output<string>;
+}
+
+export interface LoadedStack {
+  readonly stack: string;
+  readonly config: StackConfig;
+  readonly secrets: Secrets;
+  readonly warnings: string[];
+}
+
+/** Raised for an invalid config: a RunError prints its message without a stack trace. */
+export class ConfigError extends pulumi.RunError {
+  constructor(readonly errors: string[]) {
+    super(`invalid stack config (${errors.length} problem${errors.length === 1 ? "" : "s"}):\n${errors.map((e) => `  - ${e}`).join("\n")}`);
+  }
+}
+
+/** Parses one config value: maps and lists arrive as JSON text, scalars as strings. */
+export function parseConfigValue(value: string): unknown {
+  const t = value.trimStart();
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return JSON.parse(value);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+/** The `homelab:` keys of the running stack (without the namespace) and which secrets are present. */
+export function readRawConfig(): { raw: Record<string, unknown>; secrets: Record<SecretKey, SecretPresence> } {
+  const all = pulumi.runtime.allConfig();
+  const raw: Record<string, unknown> = {};
+  const prefix = `${NAMESPACE}:`;
+  for (const key of Object.keys(all).sort()) {
+    if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = parseConfigValue(all[key]);
+  }
+  const secrets = Object.fromEntries(
+    SECRET_KEYS.map((k) => {
+      const full = `${prefix}${k}`;
+      const presence: SecretPresence = all[full] === undefined ? "absent" : runtimeConfig.isConfigSecret(full) ? "secret" : "plain";
+      return [k, presence];
+    }),
+  ) as Record<SecretKey, SecretPresence>;
+  return { raw, secrets };
+}
+
+/** Validates the running stack's config or throws a ConfigError naming every problem. */
+export function loadStack(extraChecks: ValidateOptions["extraChecks"] = []): LoadedStack {
+  const { raw, secrets } = readRawConfig();
+  const result = validateStackConfig(raw, { secrets, extraChecks });
+  if (!result.ok) throw new ConfigError(result.errors);
+  const config = new pulumi.Config(NAMESPACE);
+  const optional = (k: SecretKey) => (secrets[k] === "secret" ? config.requireSecret(k) : undefined);
+  return {
+    stack: pulumi.getStack(),
+    config: result.config,
+    warnings: result.warnings,
+    secrets: {
+      proxmoxApiToken: config.requireSecret("proxmoxApiToken"),
+      sshPrivateKey: config.requireSecret("sshPrivateKey"),
+      cloudflareApiToken: optional("cloudflareApiToken"),
+      fluxGitToken: optional("fluxGitToken"),
+      sopsAgeKey: optional("sopsAgeKey"),
+    },
+  };
+}

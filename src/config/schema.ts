@@ -1,0 +1,307 @@
+// The stack config schema: one strict zod schema per `homelab:<key>` of a stack file.
+//
+// Every object is strict (unknown keys are errors). Defaults live here and nowhere else; the
+// annotated sample (docs/config-reference.yaml) documents each key with the same defaults.
+// Cross-field checks (overlaps, quorum, references) live in validate.ts.
+import { z } from "zod";
+
+/** RFC 1123 label: what k3s, Proxmox and DNS all accept as a hostname. */
+export const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const hostname = z
+  .string()
+  .regex(HOSTNAME_RE, "must be an RFC 1123 hostname (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')");
+const dnsName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name such as lab.example.com");
+const ipv4 = z.ipv4({ error: "must be an IPv4 address such as 10.0.20.11" });
+const cidr = z.cidrv4({ error: "must be an IPv4 CIDR such as 10.0.20.0/24" });
+/** A pinned version string: no ranges, no "latest". */
+const version = z
+  .string()
+  .regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/, "must be an exact version such as 1.2.3 (no ranges, no 'latest')");
+const vmid = z.number().int().min(100).max(999_999_999);
+const sizeGiB = z.number().int().min(1).max(65_536);
+const labels = z.record(z.string().min(1), z.string());
+/** A taint in kubectl's form: key[=value]:Effect. */
+export const TAINT_RE = /^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
+const taint = z.string().regex(TAINT_RE, "must look like key=value:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)");
+const storageId = z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/, "must be a Proxmox storage ID such as local-lvm");
+
+export const proxmoxNodeSchema = z.strictObject({
+  /** Proxmox node name as shown in the cluster (`pvecm nodes`). */
+  name: hostname,
+  /** Address the provider uses for SSH uploads (snippets). */
+  address: ipv4,
+  /** Storage for VM disks. Default local-lvm. */
+  vmDatastore: storageId.default("local-lvm"),
+  /** Storage with the `import` content type, for cloud images. Default local. */
+  imageDatastore: storageId.default("local"),
+  /** Storage with the `snippets` content type, for cloud-init user-data. Default local. */
+  snippetDatastore: storageId.default("local"),
+});
+
+export const proxmoxSchema = z.strictObject({
+  /** API endpoint, e.g. https://10.0.10.11:8006/ */
+  endpoint: z.url({ protocol: /^https?$/, error: "must be a URL such as https://10.0.10.11:8006/" }),
+  /** Accept the self-signed certificate Proxmox ships with. Default false. */
+  insecure: z.boolean().default(false),
+  /** User for the provider's SSH uploads to the Proxmox nodes. Default root. */
+  sshUsername: z.string().min(1).default("root"),
+  /** How many VMs one Proxmox node creates at once (bpg provider issues 995, 1521: lock timeouts). Default 2. */
+  createConcurrency: z.number().int().min(1).max(32).default(2),
+  nodes: z.array(proxmoxNodeSchema).min(1, "declare at least one Proxmox node"),
+});
+
+export const imageSchema = z.strictObject({
+  /** A dated, immutable image URL (not a `current/` link). */
+  url: z.url({ protocol: /^https?$/, error: "must be an http(s) URL of a dated cloud image" }),
+  /** Hex digest of the image. */
+  checksum: z.string().regex(/^[0-9a-f]{64}([0-9a-f]{64})?$/, "must be the hex sha256 (64) or sha512 (128) digest of the image"),
+  checksumAlgorithm: z.enum(["sha256", "sha512"]).default("sha256"),
+  /** File name on the Proxmox storage; the import content type needs .qcow2, .raw or .vmdk. */
+  fileName: z.string().regex(/^[A-Za-z0-9._-]+\.(qcow2|raw|vmdk)$/, "must end in .qcow2, .raw or .vmdk (Proxmox import content)"),
+});
+
+export const networkSchema = z.strictObject({
+  subnet: cidr,
+  gateway: ipv4,
+  dns: z.array(ipv4).min(1, "list at least one DNS server").default(["1.1.1.1"]),
+  /** Search domain written to each VM. Optional. */
+  searchDomain: dnsName.optional(),
+  /** Proxmox bridge. Default vmbr0. */
+  bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "must be a bridge name such as vmbr0").default("vmbr0"),
+  /** 802.1Q VLAN tag on the VM NIC. Optional (untagged). */
+  vlan: z.number().int().min(1).max(4094).optional(),
+});
+
+export const sshSchema = z.strictObject({
+  /** Login user created by cloud-init. Default ubuntu. */
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Linux user name").default("ubuntu"),
+  /** Public keys allowed to log in; must include the public half of the homelab:sshPrivateKey secret. */
+  authorizedKeys: z
+    .array(z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line (ssh-ed25519 AAAA... comment)"))
+    .min(1, "list at least one public key"),
+});
+
+export const defaultsSchema = z.strictObject({
+  cores: z.number().int().min(1).max(512).default(2),
+  /** MiB. */
+  memory: z.number().int().min(512).default(4096),
+  /** GiB. */
+  diskSize: sizeGiB.default(32),
+  cpuType: z.string().min(1).default("x86-64-v2-AES"),
+  /** Protect VMs from `pulumi destroy` and replacement. Default false. */
+  protect: z.boolean().default(false),
+  /** Name of the image (key of `images`) VMs use unless they say otherwise. Default: the only image. */
+  image: z.string().optional(),
+});
+
+const vmSizing = {
+  cores: z.number().int().min(1).max(512).optional(),
+  memory: z.number().int().min(512).optional(),
+  diskSize: sizeGiB.optional(),
+  protect: z.boolean().optional(),
+  image: z.string().optional(),
+  /** Extra Proxmox tags; they are sorted (Proxmox sorts them). */
+  tags: z.array(z.string().regex(/^[a-z0-9_-]+$/, "must be lowercase letters, digits, '-' or '_'")).default([]),
+};
+
+export const gpuSchema = z.strictObject({
+  /** Host PCI address, e.g. 0000:01:00.0 */
+  pciPath: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, "must be a PCI address such as 0000:01:00.0 (lspci -D)"),
+  /** vendor:device, e.g. 10de:27b0 */
+  id: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/, "must be vendor:device such as 10de:27b0 (lspci -nn)"),
+  subsystemId: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/, "must be vendor:device such as 10de:16fa").optional(),
+  iommuGroup: z.number().int().min(0).optional(),
+  /** Value of the `accelerator` node label, e.g. nvidia-rtx-4000-ada. */
+  accelerator: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a label value such as nvidia-rtx-4000-ada"),
+  /** NVIDIA driver branch installed from Ubuntu's archive (nvidia-driver-<branch>-server). Default 570. */
+  driverBranch: z.string().regex(/^\d{3}$/, "must be a driver branch such as 570").default("570"),
+  /** Time-slicing replicas per GPU for the device plugin; 1 disables time-slicing. Default 1. */
+  timeSlicingReplicas: z.number().int().min(1).max(48).default(1),
+});
+
+export const clusterNodeSchema = z.strictObject({
+  name: hostname,
+  role: z.enum(["server", "agent", "gpu"]),
+  /** Proxmox node that hosts the VM (a `proxmox.nodes[].name`). */
+  host: hostname,
+  vmid,
+  ip: ipv4,
+  ...vmSizing,
+  /** Node labels, applied at first registration only (k3s). */
+  labels: labels.default({}),
+  /** Node taints (key=value:Effect), applied at first registration only (k3s). */
+  taints: z.array(taint).default([]),
+  /** Required for role gpu. */
+  gpu: gpuSchema.optional(),
+  /** GiB of a second disk for Longhorn (/var/lib/longhorn); only with storage.longhorn.enabled. */
+  dataDiskSize: sizeGiB.optional(),
+});
+
+export const standaloneVmSchema = z.strictObject({
+  name: hostname,
+  host: hostname,
+  vmid,
+  ip: ipv4,
+  ...vmSizing,
+  /** Extra Ubuntu packages installed by cloud-init. */
+  packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, "must be a Debian package name")).default([]),
+});
+
+export const clusterSchema = z.strictObject({
+  /** Extra API hostname for the kubeconfig and tls-san, e.g. k3s.lab.example.com. */
+  apiHostname: dnsName.optional(),
+  /** A virtual IP in front of the servers (kube-vip or a router); added to tls-san and used as the API endpoint. */
+  apiVip: ipv4.optional(),
+  /** Keep k3s's bundled Traefik. Default true (seed 002 disables it). */
+  traefik: z.boolean().default(true),
+  clusterCidr: cidr.default("10.42.0.0/16"),
+  serviceCidr: cidr.default("10.43.0.0/16"),
+  /** Extra tls-san entries. */
+  tlsSans: z.array(z.string().min(1)).default([]),
+  /** Run the nvidia-smi smoke Job as the GPU node's readiness gate. Default true. */
+  gpuSmokeTest: z.boolean().default(true),
+});
+
+export const metallbSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** First-last address of the pool, e.g. 10.0.20.200-10.0.20.220. */
+  range: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}-\d{1,3}(\.\d{1,3}){3}$/, "must be a range first-last such as 10.0.20.200-10.0.20.220")
+    .optional(),
+});
+
+export const certManagerSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** ACME account e-mail. */
+  email: z.email({ error: "must be an e-mail address for the ACME account" }).optional(),
+  /** Which ClusterIssuer the wildcard certificate and ingresses use. Default staging (no rate limits burnt by rebuilds). */
+  issuer: z.enum(["staging", "production"]).default("staging"),
+  /** Resolvers cert-manager asks to check DNS-01 propagation (split-horizon LANs). */
+  recursiveNameservers: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}:\d+$/, "must be ip:port such as 1.1.1.1:53")).default(["1.1.1.1:53", "9.9.9.9:53"]),
+});
+
+export const traefikSchema = z.strictObject({
+  /** Traefik's LoadBalancer IP, inside metallb.range. */
+  loadBalancerIp: ipv4.optional(),
+  /** CIDRs allowed by the `lan-only` middleware (seed 004). Default: the VM subnet. */
+  lanAllowlist: z.array(cidr).optional(),
+});
+
+export const storageSchema = z.strictObject({
+  nfs: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      server: ipv4.optional(),
+      /** Exported path for app data, e.g. /volume1/k3s */
+      share: z.string().regex(/^\/\S*$/, "must be an absolute export path such as /volume1/k3s").optional(),
+      /** Exported path for backups (pg_dump), e.g. /volume1/k3s-backups */
+      backupShare: z.string().regex(/^\/\S*$/, "must be an absolute export path").optional(),
+      mountOptions: z.array(z.string()).default(["nfsvers=4.1", "hard"]),
+    })
+    .default({ enabled: false, mountOptions: ["nfsvers=4.1", "hard"] }),
+  longhorn: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      replicas: z.number().int().min(1).max(5).default(2),
+    })
+    .default({ enabled: false, replicas: 2 }),
+});
+
+export const dnsSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Cloudflare zone ID of the domain's zone. */
+  zoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-character Cloudflare zone ID").optional(),
+  proxied: z.boolean().default(false),
+  ttl: z.number().int().min(1).default(300),
+});
+
+export const monitoringSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Host label under the domain for Grafana. Default grafana. */
+  grafanaHost: hostname.default("grafana"),
+  retention: z.string().regex(/^\d+[dhw]$/, "must be a duration such as 15d").default("15d"),
+  /** GiB of Prometheus storage. */
+  storageSize: sizeGiB.default(20),
+});
+
+export const fluxSchema = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Git URL: ssh://git@github.com/owner/repo.git (deploy key) or https://... (token). */
+  url: z.string().regex(/^(ssh:\/\/|https:\/\/)\S+$/, "must be an ssh:// or https:// Git URL").optional(),
+  branch: z.string().min(1).default("main"),
+  /** Path in the repo. Default clusters/<stack>. */
+  path: z.string().min(1).optional(),
+  interval: z.string().regex(/^\d+[smh]$/, "must be a duration such as 10m").default("10m"),
+});
+
+export const appSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Pinned chart version. */
+  version,
+  namespace: hostname.optional(),
+  /** Host label under the domain (app.<domain>); omit for the catalog default, "" for no ingress. */
+  host: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, "must be a DNS label such as n8n, or \"\" for no ingress").optional(),
+  /** GiB of the app's data volume. */
+  storageSize: sizeGiB.optional(),
+  /** Helm values merged over the catalog's (escape hatch). */
+  values: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const versionsSchema = z.strictObject({
+  k3s: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "must be a k3s release such as v1.34.2+k3s1"),
+  metallb: version.optional(),
+  certManager: version.optional(),
+  csiDriverNfs: version.optional(),
+  longhorn: version.optional(),
+  kubePrometheusStack: version.optional(),
+  nvidiaDevicePlugin: version.optional(),
+  fluxOperator: version.optional(),
+  flux: version.optional(),
+});
+
+/** Every `homelab:<key>` a stack may set, plain (non-secret) keys. */
+export const stackSchema = z.strictObject({
+  proxmox: proxmoxSchema,
+  images: z.record(z.string().regex(/^[a-z0-9-]+$/, "image names are lowercase words"), imageSchema).refine((m) => Object.keys(m).length > 0, "declare at least one image"),
+  network: networkSchema,
+  ssh: sshSchema,
+  domain: dnsName,
+  versions: versionsSchema,
+  defaults: defaultsSchema.default({ cores: 2, memory: 4096, diskSize: 32, cpuType: "x86-64-v2-AES", protect: false }),
+  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true }),
+  nodes: z.array(clusterNodeSchema).min(1, "declare at least one cluster node"),
+  vms: z.array(standaloneVmSchema).default([]),
+  metallb: metallbSchema.default({ enabled: false }),
+  certManager: certManagerSchema.default({ enabled: false, issuer: "staging", recursiveNameservers: ["1.1.1.1:53", "9.9.9.9:53"] }),
+  traefik: traefikSchema.default({}),
+  storage: storageSchema.default({
+    nfs: { enabled: false, mountOptions: ["nfsvers=4.1", "hard"] },
+    longhorn: { enabled: false, replicas: 2 },
+  }),
+  dns: dnsSchema.default({ enabled: false, proxied: false, ttl: 300 }),
+  monitoring: monitoringSchema.default({ enabled: false, grafanaHost: "grafana", retention: "15d", storageSize: 20 }),
+  flux: fluxSchema.default({ enabled: false, branch: "main", interval: "10m" }),
+  apps: z.record(z.string(), appSchema).default({}),
+});
+
+/** Secret `homelab:<key>`s: read only as Pulumi secrets, never part of the plain config. */
+export const SECRET_KEYS = [
+  "proxmoxApiToken",
+  "sshPrivateKey",
+  "cloudflareApiToken",
+  "fluxGitToken",
+  "sopsAgeKey",
+] as const;
+export type SecretKey = (typeof SECRET_KEYS)[number];
+
+export type StackConfig = z.output<typeof stackSchema>;
+export type ClusterNodeConfig = StackConfig["nodes"][number];
+export type StandaloneVmConfig = StackConfig["vms"][number];
+export type ProxmoxNodeConfig = StackConfig["proxmox"]["nodes"][number];
+export type ImageConfig = z.output<typeof imageSchema>;
+export type GpuConfig = z.output<typeof gpuSchema>;
+export type AppConfig = z.output<typeof appSchema>;
+export type NodeRole = ClusterNodeConfig["role"];

@@ -1,0 +1,306 @@
+// Validation of a whole stack config: the strict schema, then cross-field checks.
+// Every problem is reported at once, each as `path.to.field: problem; how to fix`.
+import { closest } from "fastest-levenshtein";
+import { z } from "zod";
+import { isHostIn, isInCidr, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
+import { allVms, type VmSpec } from "./model";
+import { SECRET_KEYS, stackSchema, type SecretKey, type StackConfig } from "./schema";
+
+/** How a secret key was found in the stack: absent, set with --secret, or (wrongly) in plain text. */
+export type SecretPresence = "secret" | "plain" | "absent";
+
+export interface ValidateOptions {
+  /** Presence of each secret key. */
+  readonly secrets: Readonly<Record<SecretKey, SecretPresence>>;
+  /** Extra checks from higher layers (e.g. the app catalog), run on a schema-valid config. */
+  readonly extraChecks?: ReadonlyArray<(config: StackConfig) => string[]>;
+}
+
+export type ValidationResult =
+  | { readonly ok: true; readonly config: StackConfig; readonly warnings: string[] }
+  | { readonly ok: false; readonly errors: string[]; readonly warnings: string[] };
+
+/** Renders a zod path as `nodes[0].ip`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else out += out === "" ? String(seg) : `.${String(seg)}`;
+  }
+  return out;
+}
+
+/** The object keys the schema allows at `path` (for "did you mean"). */
+function allowedKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
+  let s: z.ZodType = stackSchema;
+  const unwrap = (t: z.ZodType): z.ZodType => {
+    let cur: z.ZodType = t;
+    for (;;) {
+      if (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodType;
+      else if (cur instanceof z.ZodPipe) cur = cur.in as z.ZodType;
+      else return cur;
+    }
+  };
+  for (const seg of path) {
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(seg)];
+    else if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else return [];
+    if (!s) return [];
+  }
+  s = unwrap(s);
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
+function describeType(input: unknown): string {
+  if (input === null) return "null";
+  if (Array.isArray(input)) return "a list";
+  if (typeof input === "object") return "a map";
+  return typeof input;
+}
+
+function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
+  const path = formatPath(issue.path);
+  const at = (p: string) => (p === "" ? "(top level)" : p);
+  switch (issue.code) {
+    case "unrecognized_keys":
+      return issue.keys.map((k) => {
+        const allowed = allowedKeysAt(issue.path);
+        const guess = allowed.length > 0 ? closest(k, allowed) : undefined;
+        const full = path === "" ? k : `${path}.${k}`;
+        return `${full}: unknown key; remove it${guess ? ` (did you mean '${guess}'?)` : ""}`;
+      });
+    case "invalid_type": {
+      const input = issue.path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw);
+      if (input === undefined) return [`${at(path)}: is required; set it (expected ${issue.expected})`];
+      return [`${at(path)}: expected ${issue.expected}, got ${describeType(input)}; change it to a ${issue.expected}`];
+    }
+    case "invalid_value":
+      return [`${at(path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}; pick one of them`];
+    case "too_small":
+      return [`${at(path)}: ${issue.message.startsWith("Too small") ? `is below the minimum of ${String(issue.minimum)}` : issue.message}; raise it`];
+    case "too_big":
+      return [`${at(path)}: is above the maximum of ${String(issue.maximum)}; lower it`];
+    default:
+      return [`${at(path)}: ${issue.message}; fix the value`];
+  }
+}
+
+function duplicates<T>(items: readonly T[], key: (t: T) => string | number, describe: (t: T) => string, what: string, fix: string): string[] {
+  const seen = new Map<string | number, T>();
+  const errors: string[] = [];
+  for (const item of items) {
+    const k = key(item);
+    const first = seen.get(k);
+    if (first !== undefined) errors.push(`${describe(item)}: ${what} ${k} is also used by ${describe(first)}; ${fix}`);
+    else seen.set(k, item);
+  }
+  return errors;
+}
+
+/** Cross-field checks on a schema-valid config. Pure. */
+export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: string[] } {
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const vms = allVms(cfg);
+  const where = (v: VmSpec) => `${v.path} (${v.name})`;
+  const subnet = cfg.network.subnet;
+  const pveNames = cfg.proxmox.nodes.map((n) => n.name);
+
+  if (parseCidr(subnet).network !== subnet.split("/")[0]) {
+    errors.push(`network.subnet: ${subnet} has host bits set; use the network address ${parseCidr(subnet).network}/${parseCidr(subnet).prefix}`);
+  }
+  if (!isHostIn(cfg.network.gateway, subnet)) {
+    errors.push(`network.gateway: ${cfg.network.gateway} is outside the subnet ${subnet}; use a gateway inside it`);
+  }
+  errors.push(...duplicates(cfg.proxmox.nodes, (n) => n.name, (n) => `proxmox.nodes[${cfg.proxmox.nodes.indexOf(n)}].name`, "name", "give each Proxmox node its own name"));
+  errors.push(...duplicates(vms, (v) => v.name, (v) => `${v.path}.name`, "hostname", "give each VM its own name"));
+  errors.push(...duplicates(vms, (v) => v.vmid, (v) => `${v.path}.vmid (${v.name})`, "VMID", "give each VM its own VMID"));
+  errors.push(...duplicates(vms, (v) => v.ip, (v) => `${v.path}.ip (${v.name})`, "address", "give each VM its own address"));
+
+  const imageNames = Object.keys(cfg.images);
+  if (cfg.defaults.image !== undefined && !imageNames.includes(cfg.defaults.image)) {
+    errors.push(`defaults.image: '${cfg.defaults.image}' is not declared under images; use one of ${imageNames.join(", ")}`);
+  }
+  if (cfg.defaults.image === undefined && imageNames.length > 1) {
+    errors.push(`defaults.image: is required when more than one image is declared; set it to one of ${imageNames.join(", ")}`);
+  }
+
+  for (const v of vms) {
+    if (v.ip === cfg.network.gateway) {
+      errors.push(`${v.path}.ip (${v.name}): ${v.ip} is the gateway's address; pick a free address in ${subnet}`);
+    } else if (!isHostIn(v.ip, subnet)) {
+      errors.push(`${v.path}.ip (${v.name}): ${v.ip} is outside the subnet ${subnet}; use an address inside it`);
+    }
+    if (!pveNames.includes(v.host)) {
+      errors.push(`${v.path}.host (${v.name}): '${v.host}' is not a declared Proxmox node; declare it under proxmox.nodes or use one of ${pveNames.join(", ")}`);
+    }
+    if (v.imageRef !== undefined && !imageNames.includes(v.imageRef)) {
+      errors.push(`${v.path}.image (${v.name}): '${v.imageRef}' is not declared under images; use one of ${imageNames.join(", ")}`);
+    }
+  }
+
+  // Roles and quorum.
+  const servers = cfg.nodes.filter((n) => n.role === "server");
+  if (servers.length === 0) {
+    errors.push(`nodes: no node has role server; give at least one node role: server`);
+  } else if (servers.length === 1) {
+    warnings.push(`nodes: a single server has no control-plane redundancy; use 3 servers for HA embedded etcd`);
+  } else if (servers.length % 2 === 0) {
+    errors.push(`nodes: ${servers.length} servers cannot keep embedded etcd quorum through a failure (an even count tolerates no more failures than one fewer); use ${servers.length + 1} or ${servers.length - 1} servers`);
+  }
+  cfg.nodes.forEach((n, i) => {
+    if (n.role === "gpu" && n.gpu === undefined) {
+      errors.push(`nodes[${i}].gpu (${n.name}): a node with role gpu needs its PCI device; set gpu.pciPath, gpu.id and gpu.accelerator`);
+    }
+    if (n.role !== "gpu" && n.gpu !== undefined) {
+      errors.push(`nodes[${i}].gpu (${n.name}): only nodes with role gpu take a PCI device; set role: gpu or remove gpu`);
+    }
+    if (n.dataDiskSize !== undefined && !cfg.storage.longhorn.enabled) {
+      errors.push(`nodes[${i}].dataDiskSize (${n.name}): a data disk is only for Longhorn; set storage.longhorn.enabled: true or remove dataDiskSize`);
+    }
+  });
+  const gpuNodes = cfg.nodes.filter((n) => n.gpu);
+  errors.push(
+    ...duplicates(
+      gpuNodes,
+      (n) => `${n.host}/${n.gpu!.pciPath}`,
+      (n) => `nodes[${cfg.nodes.indexOf(n)}].gpu.pciPath (${n.name})`,
+      "device",
+      "pass each PCI device through to one VM only",
+    ),
+  );
+
+  // MetalLB and Traefik.
+  let range: IpRange | undefined;
+  if (cfg.metallb.enabled) {
+    if (cfg.metallb.range === undefined) {
+      errors.push(`metallb.range: is required when metallb.enabled is true; set a free range such as first-last inside ${subnet}`);
+    } else {
+      try {
+        range = parseRange(cfg.metallb.range);
+      } catch (e) {
+        errors.push(`metallb.range: ${(e as Error).message}; write it as first-last with first <= last`);
+      }
+    }
+    if (range) {
+      if (!isHostIn(range.first, subnet) || !isHostIn(range.last, subnet)) {
+        errors.push(`metallb.range: ${cfg.metallb.range} is not inside the subnet ${subnet}; L2 mode announces only addresses of the VMs' subnet, so pick a range inside it`);
+      }
+      if (rangeContains(range, cfg.network.gateway)) {
+        errors.push(`metallb.range: ${cfg.metallb.range} contains the gateway ${cfg.network.gateway}; move the range off the gateway`);
+      }
+      for (const v of vms) {
+        if (rangeContains(range, v.ip)) {
+          errors.push(`metallb.range: ${cfg.metallb.range} contains ${v.ip}, the address of ${where(v)}; move the range or the VM`);
+        }
+      }
+    }
+  }
+  const traefikIp = cfg.traefik.loadBalancerIp;
+  if (traefikIp !== undefined) {
+    if (!cfg.metallb.enabled) {
+      errors.push(`traefik.loadBalancerIp: needs MetalLB to hand out the address; set metallb.enabled: true or remove traefik.loadBalancerIp`);
+    } else if (range && !rangeContains(range, traefikIp)) {
+      errors.push(`traefik.loadBalancerIp: ${traefikIp} is outside metallb.range ${cfg.metallb.range}; pick an address inside the range`);
+    }
+    if (!cfg.cluster.traefik) {
+      errors.push(`traefik.loadBalancerIp: cluster.traefik is false, so there is no Traefik to pin; remove it or set cluster.traefik: true`);
+    }
+  }
+  if (cfg.cluster.apiVip !== undefined) {
+    const owner = vms.find((v) => v.ip === cfg.cluster.apiVip);
+    if (owner) errors.push(`cluster.apiVip: ${cfg.cluster.apiVip} is the address of ${where(owner)}; a VIP must be a free address`);
+    if (range && rangeContains(range, cfg.cluster.apiVip)) errors.push(`cluster.apiVip: ${cfg.cluster.apiVip} lies in metallb.range; take it out of the pool`);
+  }
+  for (const [key, c] of [["cluster.clusterCidr", cfg.cluster.clusterCidr], ["cluster.serviceCidr", cfg.cluster.serviceCidr]] as const) {
+    if (isInCidr(parseCidr(subnet).network, c) || isInCidr(parseCidr(c).network, subnet)) {
+      errors.push(`${key}: ${c} overlaps the VM subnet ${subnet}; pick a private range that does not`);
+    }
+  }
+
+  // Features that need a version, a secret or a setting.
+  const need = (cond: boolean, path: string, why: string, fix: string) => {
+    if (cond) errors.push(`${path}: is required because ${why}; ${fix}`);
+  };
+  const v = cfg.versions;
+  const anyGpu = gpuNodes.length > 0;
+  need(cfg.metallb.enabled && !v.metallb, "versions.metallb", "metallb.enabled is true", "pin the MetalLB chart version, e.g. 0.15.2");
+  need(cfg.certManager.enabled && !v.certManager, "versions.certManager", "certManager.enabled is true", "pin the cert-manager chart version, e.g. 1.19.1");
+  need(cfg.certManager.enabled && !cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail");
+  need(cfg.storage.nfs.enabled && !v.csiDriverNfs, "versions.csiDriverNfs", "storage.nfs.enabled is true", "pin the csi-driver-nfs chart version, e.g. 4.12.0");
+  need(cfg.storage.nfs.enabled && !cfg.storage.nfs.server, "storage.nfs.server", "storage.nfs.enabled is true", "set the NFS server's address");
+  need(cfg.storage.nfs.enabled && !cfg.storage.nfs.share, "storage.nfs.share", "storage.nfs.enabled is true", "set the exported path for app data");
+  need(cfg.storage.longhorn.enabled && !v.longhorn, "versions.longhorn", "storage.longhorn.enabled is true", "pin the Longhorn chart version, e.g. 1.10.1");
+  need(cfg.monitoring.enabled && !v.kubePrometheusStack, "versions.kubePrometheusStack", "monitoring.enabled is true", "pin the kube-prometheus-stack chart version, e.g. 79.5.0");
+  need(anyGpu && !v.nvidiaDevicePlugin, "versions.nvidiaDevicePlugin", "a node has role gpu", "pin the nvidia-device-plugin chart version, e.g. 0.18.0");
+  need(cfg.flux.enabled && !v.fluxOperator, "versions.fluxOperator", "flux.enabled is true", "pin the flux-operator chart version, e.g. 0.33.0");
+  need(cfg.flux.enabled && !v.flux, "versions.flux", "flux.enabled is true", "pin the Flux version the FluxInstance runs, e.g. 2.7.3");
+  need(cfg.flux.enabled && !cfg.flux.url, "flux.url", "flux.enabled is true", "set the Git URL Flux syncs");
+  need(cfg.dns.enabled && !cfg.dns.zoneId, "dns.zoneId", "dns.enabled is true", "set the Cloudflare zone ID of the domain");
+  need(cfg.dns.enabled && !traefikIp, "traefik.loadBalancerIp", "dns.enabled is true and the records point at Traefik", "pin Traefik's address inside metallb.range");
+  if (cfg.monitoring.enabled && !cfg.cluster.traefik) {
+    errors.push(`monitoring.enabled: Grafana is published through Traefik but cluster.traefik is false; set cluster.traefik: true or monitoring.enabled: false`);
+  }
+  if (cfg.storage.nfs.backupShare && !cfg.storage.nfs.enabled) {
+    errors.push(`storage.nfs.backupShare: needs storage.nfs.enabled: true; enable NFS or remove backupShare`);
+  }
+  for (const lan of cfg.traefik.lanAllowlist ?? []) {
+    if (parseCidr(lan).network !== lan.split("/")[0]) {
+      errors.push(`traefik.lanAllowlist: ${lan} has host bits set; use ${parseCidr(lan).network}/${parseCidr(lan).prefix}`);
+    }
+  }
+  if (cfg.flux.enabled && cfg.flux.url?.startsWith("ssh://") === false && cfg.flux.url.startsWith("https://") === false) {
+    errors.push(`flux.url: must be ssh:// or https://; fix the URL`);
+  }
+  return { errors, warnings };
+}
+
+/** Secret-key checks: required ones present, and never stored in plain text. */
+function checkSecrets(cfg: StackConfig | undefined, secrets: ValidateOptions["secrets"]): string[] {
+  const errors: string[] = [];
+  for (const key of SECRET_KEYS) {
+    if (secrets[key] === "plain") {
+      errors.push(`${key}: is stored in plain text in the stack file; remove it and run \`pulumi config set --secret homelab:${key}\``);
+    }
+  }
+  const required = (key: SecretKey, why: string) => {
+    if (secrets[key] === "absent") errors.push(`${key}: is required because ${why}; run \`pulumi config set --secret homelab:${key} ...\``);
+  };
+  required("proxmoxApiToken", "the Proxmox provider needs an API token");
+  required("sshPrivateKey", "VM readiness and k3s run over SSH");
+  if (cfg) {
+    if (cfg.certManager.enabled) required("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)");
+    else if (cfg.dns.enabled) required("cloudflareApiToken", "dns.enabled is true");
+    if (cfg.flux.enabled && cfg.flux.url?.startsWith("https://")) required("fluxGitToken", "flux.url is https:// (token auth)");
+  }
+  return errors;
+}
+
+/**
+ * Validates the raw `homelab:` config (keys without the namespace, values parsed from YAML).
+ * Pure: registers nothing, reads nothing.
+ */
+export function validateStackConfig(raw: Readonly<Record<string, unknown>>, opts: ValidateOptions): ValidationResult {
+  const plain: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(raw)) {
+    if (!(SECRET_KEYS as readonly string[]).includes(k)) plain[k] = val;
+  }
+  const parsed = stackSchema.safeParse(plain);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.flatMap((i) => formatIssue(i, plain));
+    errors.push(...checkSecrets(undefined, opts.secrets));
+    return { ok: false, errors: sortErrors(errors), warnings: [] };
+  }
+  const cfg = parsed.data;
+  const { errors, warnings } = crossCheck(cfg);
+  errors.push(...checkSecrets(cfg, opts.secrets));
+  for (const check of opts.extraChecks ?? []) errors.push(...check(cfg));
+  if (errors.length > 0) return { ok: false, errors: sortErrors(errors), warnings };
+  return { ok: true, config: cfg, warnings };
+}
+
+function sortErrors(errors: string[]): string[] {
+  return [...new Set(errors)];
+}

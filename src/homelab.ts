@@ -1,0 +1,18 @@
+// Composes one stack: the layers in order, each using only the layers below it.
+//   metal    -> Proxmox provider, cloud images, VMs
+//   cluster  -> K3s on the VMs, GPU nodes, kubeconfig and Kubernetes provider
+//   system   -> MetalLB, cert-manager, Traefik, storage, device plugin, monitoring
+//   platform -> Flux, DNS
+//   apps     -> the app catalog
+import * as pulumi from "@pulumi/pulumi";
+import type { LoadedStack } from "./config/loader";
+import { buildMetal } from "./metal";
+
+/** Builds every resource of the stack and returns the stack outputs. */
+export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<unknown>> {
+  const { config, secrets } = stack;
+  const metal = buildMetal(config, secrets);
+  return {
+    vms: Object.fromEntries([...metal.vms].map(([name, vm]) => [name, vm.ipAddress])),
+  };
+}

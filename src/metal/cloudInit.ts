@@ -1,0 +1,105 @@
+// Cloud-init user-data for every VM, rendered as a pure function.
+//
+// The user-data is a Proxmox snippet referenced by `userDataFileId`, which is force-new: any change
+// would recreate the VM. So it holds only what a first boot needs (hostname, login user, SSH keys,
+// the guest agent and the packages later layers rely on) and nothing that changes over a VM's life:
+// k3s is installed and reconfigured over SSH, and authorized keys are kept in sync by an SSH step.
+import { toYaml } from "../lib/serialize";
+
+export interface UserDataArgs {
+  readonly hostname: string;
+  /** Search domain; the FQDN becomes `<hostname>.<domain>`. */
+  readonly domain?: string;
+  readonly user: string;
+  readonly authorizedKeys: readonly string[];
+  /** Extra packages beyond the base set. */
+  readonly packages?: readonly string[];
+  /** Prepare the node for Longhorn: open-iscsi, the multipath blacklist, a data disk at /var/lib/longhorn. */
+  readonly longhorn?: { readonly dataDisk: boolean };
+}
+
+/** Installed on every VM: the guest agent (Proxmox reads IPs through it) and what k3s and NFS volumes need. */
+export const BASE_PACKAGES = ["ca-certificates", "curl", "nfs-common", "qemu-guest-agent"] as const;
+
+/** Longhorn's documented node prerequisites (iSCSI initiator, NFSv4 client for RWX volumes). */
+export const LONGHORN_PACKAGES = ["cryptsetup", "open-iscsi"] as const;
+
+/** multipathd claims Longhorn's iSCSI block devices unless they are blacklisted (Longhorn KB). */
+export const MULTIPATH_BLACKLIST = `blacklist {
+    devnode "^sd[a-z0-9]+"
+}
+`;
+
+/** The second disk (scsi1) a Longhorn node gets, as the guest sees it. */
+export const LONGHORN_DATA_DEVICE = "/dev/sdb";
+
+export function renderUserData(args: UserDataArgs): string {
+  const packages = [...new Set([...BASE_PACKAGES, ...(args.longhorn ? LONGHORN_PACKAGES : []), ...(args.packages ?? [])])].sort();
+  const runcmd: string[][] = [["systemctl", "enable", "--now", "qemu-guest-agent"]];
+  const doc: Record<string, unknown> = {
+    hostname: args.hostname,
+    fqdn: args.domain ? `${args.hostname}.${args.domain}` : undefined,
+    prefer_fqdn_over_hostname: false,
+    manage_etc_hosts: true,
+    users: [
+      {
+        name: args.user,
+        groups: ["sudo"],
+        shell: "/bin/bash",
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        lock_passwd: true,
+        ssh_authorized_keys: [...args.authorizedKeys],
+      },
+    ],
+    ssh_pwauth: false,
+    disable_root: true,
+    package_update: true,
+    package_upgrade: false,
+    packages,
+    timezone: "Etc/UTC",
+    runcmd,
+  };
+  if (args.longhorn) {
+    doc.write_files = [{ path: "/etc/multipath.conf", permissions: "0644", owner: "root:root", content: MULTIPATH_BLACKLIST }];
+    runcmd.push(["systemctl", "restart", "multipathd"], ["systemctl", "enable", "--now", "iscsid"]);
+    if (args.longhorn.dataDisk) {
+      doc.fs_setup = [{ label: "longhorn", filesystem: "ext4", device: LONGHORN_DATA_DEVICE, partition: "none", overwrite: false }];
+      doc.mounts = [["LABEL=longhorn", "/var/lib/longhorn", "ext4", "defaults,nofail", "0", "2"]];
+    }
+  }
+  return `#cloud-config\n${toYaml(doc)}`;
+}
+
+/**
+ * Readiness gate run over SSH: waits for cloud-init to finish. `cloud-init status --wait` exits 2
+ * for recoverable errors since cloud-init 23.4 (the VM is usable); only 1 is fatal.
+ */
+export const WAIT_FOR_CLOUD_INIT = `#!/bin/sh
+set -eu
+rc=0
+cloud-init status --wait >/dev/null 2>&1 || rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
+  echo "cloud-init failed on $(hostname) (exit $rc):" >&2
+  cloud-init status --long >&2 || true
+  exit "$rc"
+fi
+echo "ready"
+`;
+
+/**
+ * Keeps ~/.ssh/authorized_keys equal to the configured keys (read from stdin), so a key change
+ * reaches running VMs without touching the force-new user-data.
+ */
+export const SYNC_AUTHORIZED_KEYS = `#!/bin/sh
+set -eu
+umask 077
+mkdir -p "$HOME/.ssh"
+tmp=$(mktemp "$HOME/.ssh/authorized_keys.XXXXXX")
+cat > "$tmp"
+if [ ! -s "$tmp" ]; then
+  rm -f "$tmp"
+  echo "refusing to install an empty authorized_keys" >&2
+  exit 1
+fi
+mv "$tmp" "$HOME/.ssh/authorized_keys"
+`;

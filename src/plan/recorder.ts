@@ -1,0 +1,193 @@
+// A mock resource monitor that records every registration as the engine would see it: type, name,
+// parent, dependencies, options and inputs (secrets masked), and answers with deterministic
+// outputs. Used by `npm run plan` and by the tests.
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { createHash } from "node:crypto";
+
+/** Signature keys of the SDK's wire format (runtime/rpc.ts). */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export const SECRET_MASK = "[secret]";
+export const UNKNOWN_MASK = "[unknown]";
+
+export interface RecordedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string | null;
+  readonly custom: boolean;
+  /** dependsOn plus the resources whose outputs feed the inputs (the engine's view). */
+  readonly dependencies: string[];
+  readonly protect: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly ignoreChanges: string[];
+  readonly additionalSecretOutputs: string[];
+  /** Provider reference (`urn::id`), if any. */
+  readonly provider: string;
+  /** Inputs with secrets replaced by "[secret]". */
+  readonly inputs: Record<string, unknown>;
+  /** Inputs with secret values kept (for tests that must check a secret reaches the right place). */
+  readonly rawInputs: Record<string, unknown>;
+  /** Paths of inputs that are secret. */
+  readonly secretPaths: string[];
+}
+
+/** Replaces secret values by "[secret]" and unknowns by "[unknown]" in a wire-format value. */
+export function maskSecrets(value: unknown, path = "", secretPaths?: string[]): unknown {
+  if (value === UNKNOWN) return UNKNOWN_MASK;
+  if (Array.isArray(value)) return value.map((v, i) => maskSecrets(v, `${path}[${i}]`, secretPaths));
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) {
+      secretPaths?.push(path);
+      return SECRET_MASK;
+    }
+    if (obj[SIG_KEY] === RESOURCE_SIG) return { urn: obj.urn };
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(obj)) out[k] = maskSecrets(obj[k], path === "" ? k : `${path}.${k}`, secretPaths);
+    return out;
+  }
+  return value;
+}
+
+/** Strips the secret wrappers but keeps the values. */
+export function unwrapSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    if (obj[SIG_KEY] === SECRET_SIG) return unwrapSecrets(obj.value);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(obj)) out[k] = unwrapSecrets(obj[k]);
+    return out;
+  }
+  return value;
+}
+
+/** A short deterministic hex digest, for fake ids and MAC addresses. */
+export function digest(text: string, length = 12): string {
+  return createHash("sha256").update(text).digest("hex").slice(0, length);
+}
+
+function fakeMac(name: string): string {
+  const h = digest(name, 10);
+  return `bc:24:11:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`.toUpperCase();
+}
+
+/**
+ * Deterministic outputs a real provider would compute, per resource type. Everything else echoes
+ * the inputs. Tests may pass overrides per type.
+ */
+export type OutputSynth = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
+
+export const DEFAULT_SYNTH: Record<string, OutputSynth> = {
+  "proxmoxve:index/vmLegacy:VmLegacy": (a) => ({
+    macAddresses: [fakeMac(a.name)],
+    ipv4Addresses: [["127.0.0.1"], [String(a.inputs.initialization?.ipConfigs?.[0]?.ipv4?.address ?? "").split("/")[0]]],
+  }),
+  "proxmoxve:download/file:File": (a) => ({
+    id: `${a.inputs.datastoreId}:import/${a.inputs.fileName}`,
+    size: 600_000_000,
+  }),
+  "proxmoxve:index/fileLegacy:FileLegacy": (a) => ({
+    id: `${a.inputs.datastoreId}:snippets/${a.inputs.sourceRaw?.fileName ?? a.name}`,
+  }),
+  "command:remote:Command": (a) => ({ stdout: `plan-stdout-${a.name}`, stderr: "" }),
+  "random:index/randomPassword:RandomPassword": (a) => ({ result: `plan-random-${digest(a.name, 16)}` }),
+  "random:index/randomBytes:RandomBytes": (a) => ({ hex: digest(a.name, 64), base64: Buffer.from(digest(a.name, 32)).toString("base64") }),
+  "tls:index/privateKey:PrivateKey": (a) => ({
+    publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${digest(a.name, 43)} plan`,
+    privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nplan-${digest(a.name)}\n-----END OPENSSH PRIVATE KEY-----\n`,
+    privateKeyPem: `-----BEGIN PRIVATE KEY-----\nplan-${digest(a.name)}\n-----END PRIVATE KEY-----\n`,
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\nplan-${digest(a.name)}\n-----END PUBLIC KEY-----\n`,
+  }),
+};
+
+export interface RecorderOptions {
+  /** Extra or replacement output synthesizers by type. */
+  readonly synth?: Record<string, OutputSynth>;
+  /** Invoke results by token; any other invoke throws. */
+  readonly invokes?: Record<string, (inputs: Record<string, unknown>) => Record<string, unknown>>;
+}
+
+function mocksFor(opts: RecorderOptions): pulumi.runtime.Mocks {
+  const synth = { ...DEFAULT_SYNTH, ...(opts.synth ?? {}) };
+  return {
+    newResource(args) {
+      const extra = synth[args.type]?.(args) ?? {};
+      const id = typeof extra.id === "string" ? extra.id : `${args.name}-id`;
+      return { id, state: { ...args.inputs, ...extra } };
+    },
+    call(args) {
+      const handler = opts.invokes?.[args.token];
+      if (!handler) throw new Error(`unmocked invoke ${args.token}: the program must not call provider functions at plan time`);
+      return handler(args.inputs);
+    },
+  };
+}
+
+/** Wraps a serialized value as a secret on the wire. */
+function wrapSecret(value: unknown): unknown {
+  return { [SIG_KEY]: SECRET_SIG, value };
+}
+
+export class RecordingMonitor extends MockMonitor {
+  public readonly records: RecordedResource[] = [];
+  public stackOutputs: Record<string, unknown> = {};
+  public rawStackOutputs: Record<string, unknown> = {};
+  private rootUrn: string | undefined;
+
+  constructor(opts: RecorderOptions = {}) {
+    super(mocksFor(opts));
+  }
+
+  public override async registerResource(req: any, callback: (err: any, resp: any) => void): Promise<void> {
+    const rawInputs = req.getObject().toJavaScript() as Record<string, unknown>;
+    const secretPaths: string[] = [];
+    const inputs = maskSecrets(rawInputs, "", secretPaths) as Record<string, unknown>;
+    const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+    if (req.getType() === "pulumi:pulumi:Stack") this.rootUrn = urn;
+    this.records.push({
+      urn,
+      type: req.getType(),
+      name: req.getName(),
+      parent: req.getParent() || null,
+      custom: req.getCustom(),
+      dependencies: [...new Set<string>(req.getDependenciesList())].sort(),
+      protect: req.getProtect() === true,
+      deleteBeforeReplace: req.getDeletebeforereplace() === true,
+      ignoreChanges: req.getIgnorechangesList(),
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      provider: req.getProvider(),
+      inputs,
+      rawInputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
+      secretPaths,
+    });
+    // Emulate the engine: outputs listed in additionalSecretOutputs come back as secrets.
+    const secretOuts: string[] = req.getAdditionalsecretoutputsList();
+    await super.registerResource(req, (err: any, resp: any) => {
+      if (!err && resp && secretOuts.length > 0) {
+        const obj = resp.getObject().toJavaScript() as Record<string, unknown>;
+        for (const k of secretOuts) if (k in obj && !isSecretWire(obj[k])) obj[k] = wrapSecret(obj[k]);
+        resp.setObject(require("google-protobuf/google/protobuf/struct_pb").Struct.fromJavaScript(obj));
+      }
+      callback(err, resp);
+    });
+  }
+
+  public override registerResourceOutputs(req: any, callback: (err: any, resp: any) => void): void {
+    if (req.getUrn() === this.rootUrn) {
+      const outs = (req.getOutputs()?.toJavaScript() ?? {}) as Record<string, unknown>;
+      this.stackOutputs = maskSecrets(outs) as Record<string, unknown>;
+      this.rawStackOutputs = unwrapSecrets(outs) as Record<string, unknown>;
+    }
+    super.registerResourceOutputs(req, callback);
+  }
+}
+
+function isSecretWire(v: unknown): boolean {
+  return v !== null && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}

@@ -1,0 +1,109 @@
+// Runs the real program in-process under Pulumi's mock runtime and returns the recorded graph.
+// `secure:` values of the stack file are replaced by placeholders that stay Pulumi secrets.
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
+import { EXTRA_CHECKS } from "../checks";
+import { ConfigError, loadStack, NAMESPACE } from "../config/loader";
+import { buildHomelab } from "../homelab";
+import { RecordingMonitor, type RecordedResource, type RecorderOptions } from "./recorder";
+
+export const PROJECT = "homelab";
+
+export interface StackFile {
+  /** Flat Pulumi config: `namespace:key` -> string (maps and lists as JSON), as the engine passes it. */
+  readonly config: Record<string, string>;
+  /** Keys whose value was `secure:` (or held a `secure:` value inside). */
+  readonly secretKeys: string[];
+}
+
+/** A value that stands in for a `secure:` value: recognisable, and never a real secret. */
+export function placeholderFor(key: string): string {
+  return `plan-placeholder-${key.replace(/[^A-Za-z0-9]+/g, "-")}`;
+}
+
+function replaceSecure(value: unknown, key: string): { value: unknown; secret: boolean } {
+  if (Array.isArray(value)) {
+    let secret = false;
+    const out = value.map((v) => {
+      const r = replaceSecure(v, key);
+      secret ||= r.secret;
+      return r.value;
+    });
+    return { value: out, secret };
+  }
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (keys.length === 1 && keys[0] === "secure") return { value: placeholderFor(key), secret: true };
+    let secret = false;
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      const r = replaceSecure(obj[k], key);
+      secret ||= r.secret;
+      out[k] = r.value;
+    }
+    return { value: out, secret };
+  }
+  return { value, secret: false };
+}
+
+/** Parses a Pulumi stack file's `config:` the way the CLI hands it to a program. */
+export function parseStackFile(text: string): StackFile {
+  const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+  if (doc.config !== undefined && (doc.config === null || typeof doc.config !== "object" || Array.isArray(doc.config))) {
+    throw new ConfigError(["config: must be a map of keys to values; see docs/config-reference.yaml"]);
+  }
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [rawKey, rawValue] of Object.entries(doc.config ?? {})) {
+    const key = rawKey.includes(":") ? rawKey : `${NAMESPACE}:${rawKey}`;
+    const { value, secret } = replaceSecure(rawValue, key);
+    config[key] = typeof value === "string" ? value : value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
+    if (secret) secretKeys.push(key);
+  }
+  return { config, secretKeys };
+}
+
+export interface PlanResult {
+  readonly stack: string;
+  readonly resources: RecordedResource[];
+  readonly outputs: Record<string, unknown>;
+  readonly rawOutputs: Record<string, unknown>;
+  readonly warnings: string[];
+}
+
+export interface RunOptions extends RecorderOptions {
+  readonly stack: string;
+  readonly stackFile: StackFile;
+  /** Run as a preview (`isDryRun()` true). Default false: a simulated `up`, so every output resolves. */
+  readonly preview?: boolean;
+}
+
+/**
+ * Runs the program once. Throws ConfigError for an invalid config, before any resource is
+ * registered. One run per process: the Pulumi runtime is global state.
+ */
+export async function runPlan(opts: RunOptions): Promise<PlanResult> {
+  const monitor = new RecordingMonitor(opts);
+  pulumi.runtime.setAllConfig(opts.stackFile.config, opts.stackFile.secretKeys);
+  await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, PROJECT, opts.stack, opts.preview ?? false);
+  pulumi.runtime.setMockOptions(monitor, PROJECT, opts.stack, opts.preview ?? false);
+
+  // Validate first, outside the stack resource: a bad config registers nothing at all.
+  const loaded = loadStack(EXTRA_CHECKS);
+  await pulumi.runtime.runInPulumiStack(async () => buildHomelab(loaded));
+  await pulumi.runtime.disconnect();
+  return {
+    stack: opts.stack,
+    resources: monitor.records,
+    outputs: monitor.stackOutputs,
+    rawOutputs: monitor.rawStackOutputs,
+    warnings: loaded.warnings,
+  };
+}
+
+
+export function readStackFile(path: string): StackFile {
+  return parseStackFile(readFileSync(path, "utf8"));
+}

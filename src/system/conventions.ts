@@ -1,0 +1,22 @@
+// Conventions the system layer guarantees to platform and apps (seed 003): storage classes,
+// the cluster issuers, the HTTPS redirect middleware.
+
+/** k3s's bundled local-path provisioner: databases (fast local I/O, backed up by pg_dump). */
+export const STORAGE_LOCAL = "local-path";
+/** NFS CSI StorageClass for app data; PVC directories are `{namespace}-{pvc-name}`. */
+export const STORAGE_NFS = "nfs-client";
+/** Longhorn's StorageClass, when enabled. */
+export const STORAGE_LONGHORN = "longhorn";
+
+export const ISSUER_STAGING = "letsencrypt-staging";
+export const ISSUER_PRODUCTION = "letsencrypt-prod";
+
+/** Traefik middleware (namespace default) redirecting HTTP to HTTPS, referenced as `default-redirect-https@kubernetescrd`. */
+export const REDIRECT_MIDDLEWARE = { name: "redirect-https", namespace: "default" } as const;
+/** Traefik middleware (namespace default) allowing only LAN clients (seed 004). */
+export const LAN_ONLY_MIDDLEWARE = { name: "lan-only", namespace: "default" } as const;
+
+/** Traefik's reference for a middleware CRD: `<namespace>-<name>@kubernetescrd`. */
+export function middlewareRef(m: { readonly name: string; readonly namespace: string }): string {
+  return `${m.namespace}-${m.name}@kubernetescrd`;
+}
