@@ -148,7 +148,7 @@ export class RecordingMonitor extends MockMonitor {
     const rawInputs = req.getObject().toJavaScript() as Record<string, unknown>;
     const secretPaths: string[] = [];
     const inputs = maskSecrets(rawInputs, "", secretPaths) as Record<string, unknown>;
-    const urn = this.newUrn(req.getParent(), req.getType(), req.getName());
+    const urn = (this as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn(req.getParent(), req.getType(), req.getName());
     if (req.getType() === "pulumi:pulumi:Stack") this.rootUrn = urn;
     this.records.push({
       urn,
