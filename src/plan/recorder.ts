@@ -34,6 +34,8 @@ export interface RecordedResource {
   readonly rawInputs: Record<string, unknown>;
   /** Paths of inputs that are secret. */
   readonly secretPaths: string[];
+  /** Values of the outputs the engine returns as secrets (additionalSecretOutputs), as the mock computed them. */
+  readonly secretOutputValues: unknown[];
 }
 
 /** Replaces secret values by "[secret]" and unknowns by "[unknown]" in a wire-format value. */
@@ -150,6 +152,7 @@ export class RecordingMonitor extends MockMonitor {
     const inputs = maskSecrets(rawInputs, "", secretPaths) as Record<string, unknown>;
     const urn = (this as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn(req.getParent(), req.getType(), req.getName());
     if (req.getType() === "pulumi:pulumi:Stack") this.rootUrn = urn;
+    const secretOutputValues: unknown[] = [];
     this.records.push({
       urn,
       type: req.getType(),
@@ -165,13 +168,18 @@ export class RecordingMonitor extends MockMonitor {
       inputs,
       rawInputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
       secretPaths,
+      secretOutputValues,
     });
     // Emulate the engine: outputs listed in additionalSecretOutputs come back as secrets.
     const secretOuts: string[] = req.getAdditionalsecretoutputsList();
     await super.registerResource(req, (err: any, resp: any) => {
       if (!err && resp && secretOuts.length > 0) {
         const obj = resp.getObject().toJavaScript() as Record<string, unknown>;
-        for (const k of secretOuts) if (k in obj && !isSecretWire(obj[k])) obj[k] = wrapSecret(obj[k]);
+        for (const k of secretOuts) {
+          if (!(k in obj)) continue;
+          secretOutputValues.push(unwrapSecrets(obj[k]));
+          if (!isSecretWire(obj[k])) obj[k] = wrapSecret(obj[k]);
+        }
         resp.setObject(require("google-protobuf/google/protobuf/struct_pb").Struct.fromJavaScript(obj));
       }
       callback(err, resp);

@@ -1,0 +1,136 @@
+// Renders a recorded plan: a readable tree, the JSON other tools read, a Mermaid graph, and the
+// critical path. None of them can contain a secret value: inputs and outputs are masked by the
+// recorder, and `assertNoSecrets` checks the final text against every known secret value.
+import type { PlanResult } from "./run";
+import { criticalPath, isClusterReady, stepSeconds, type CriticalPath } from "./graph";
+import { SECRET_MASK, type RecordedResource } from "./recorder";
+
+/** The JSON document of `plan --format json`; its shape is a contract with other tools. */
+export function toPlanJson(plan: PlanResult): unknown {
+  return {
+    stack: plan.stack,
+    resources: plan.resources.map((r) => ({
+      urn: r.urn,
+      type: r.type,
+      name: r.name,
+      parent: r.parent,
+      dependencies: r.dependencies,
+      protect: r.protect,
+      deleteBeforeReplace: r.deleteBeforeReplace,
+      ignoreChanges: r.ignoreChanges,
+      inputs: r.inputs,
+    })),
+    outputs: plan.outputs,
+  };
+}
+
+function flags(r: RecordedResource): string {
+  const f: string[] = [];
+  if (r.protect) f.push("protect");
+  if (r.deleteBeforeReplace) f.push("delete-before-replace");
+  if (r.ignoreChanges.length > 0) f.push(`ignore-changes: ${r.ignoreChanges.join(", ")}`);
+  if (r.secretPaths.length > 0) f.push(`secret: ${[...new Set(r.secretPaths.map((p) => p.split(/[.[]/)[0]))].join(", ")}`);
+  return f.length > 0 ? `  [${f.join("; ")}]` : "";
+}
+
+/** A tree of resources by parent, each with its type and safety flags. */
+export function toTree(plan: PlanResult): string {
+  const children = new Map<string | null, RecordedResource[]>();
+  for (const r of plan.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const customs = plan.resources.filter((r) => r.custom && !r.type.startsWith("pulumi:providers:")).length;
+  const lines = [`stack ${plan.stack}: ${plan.resources.length} resources (${customs} to create)`];
+  const walk = (parent: string, prefix: string) => {
+    const kids = children.get(parent) ?? [];
+    kids.forEach((r, i) => {
+      const last = i === kids.length - 1;
+      const deps = r.custom && r.dependencies.length > 0 ? `  (after ${r.dependencies.length})` : "";
+      lines.push(`${prefix}${last ? "└─ " : "├─ "}${r.name}  ${r.type}${deps}${flags(r)}`);
+      walk(r.urn, prefix + (last ? "   " : "│  "));
+    });
+  };
+  for (const root of children.get(null) ?? []) walk(root.urn, "");
+  const outputs = Object.keys(plan.outputs).sort();
+  if (outputs.length > 0) {
+    lines.push("outputs:");
+    for (const k of outputs) {
+      const v = plan.outputs[k];
+      lines.push(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** A Mermaid flowchart: custom resources as nodes, grouped by component, edges for dependencies. */
+export function toMermaid(plan: PlanResult): string {
+  const ids = new Map(plan.resources.map((r, i) => [r.urn, `r${i}`] as const));
+  const lines = ["flowchart LR"];
+  const byParent = new Map<string | null, RecordedResource[]>();
+  for (const r of plan.resources) byParent.set(r.parent, [...(byParent.get(r.parent) ?? []), r]);
+  const label = (r: RecordedResource) => `${r.name}<br/><small>${r.type.split(":").pop()}</small>`.replace(/"/g, "'");
+  const emit = (r: RecordedResource, indent: string) => {
+    const kids = byParent.get(r.urn) ?? [];
+    if (!r.custom && kids.length > 0) {
+      lines.push(`${indent}subgraph ${ids.get(r.urn)}["${r.name}"]`);
+      for (const k of kids) emit(k, `${indent}  `);
+      lines.push(`${indent}end`);
+    } else if (r.custom) {
+      lines.push(`${indent}${ids.get(r.urn)}["${label(r)}"]`);
+    }
+  };
+  for (const root of byParent.get(null) ?? []) for (const k of byParent.get(root.urn) ?? []) emit(k, "  ");
+  for (const r of plan.resources) {
+    if (!r.custom) continue;
+    for (const d of r.dependencies) if (ids.has(d)) lines.push(`  ${ids.get(d)} --> ${ids.get(r.urn)}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function describePath(title: string, path: CriticalPath): string[] {
+  const lines = [`${title}: ${path.steps.length} steps, ~${Math.round(path.seconds / 60)} min (estimated)`];
+  path.steps.forEach((s, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${s.name}  ${s.type}  ~${stepSeconds(s)}s`));
+  return lines;
+}
+
+/** The longest chains to a ready cluster and to everything ready. */
+export function toCriticalPath(plan: PlanResult): string {
+  const lines: string[] = [];
+  if (plan.resources.some(isClusterReady)) lines.push(...describePath("critical path to a ready cluster", criticalPath(plan.resources, isClusterReady)));
+  lines.push(...describePath("critical path to everything ready", criticalPath(plan.resources)));
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The secret values the plan knows, unmasked: what must never be printed. That is the stack's
+ * secret config values (`extra`), every secret input that is a plain string, every value a
+ * provider returns as a secret string output, and the secret stack outputs. (Secret inputs and outputs
+ * that are objects, like an SSH connection, are masked whole; their secret parts come from the sources above.)
+ */
+export function secretValues(plan: PlanResult, extra: readonly string[] = []): string[] {
+  const values = new Set<string>();
+  const collect = (v: unknown) => {
+    if (typeof v === "string" && v.length >= 6) values.add(v);
+    else if (Array.isArray(v)) v.forEach(collect);
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(collect);
+  };
+  const at = (obj: unknown, path: string): unknown =>
+    path
+      .split(/\.|\[|\]/)
+      .filter((p) => p !== "")
+      .reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k] : undefined), obj);
+  extra.forEach(collect);
+  for (const r of plan.resources) {
+    for (const p of r.secretPaths) {
+      const v = at(r.rawInputs, p);
+      if (typeof v === "string") collect(v);
+    }
+    for (const v of r.secretOutputValues) if (typeof v === "string") collect(v);
+  }
+  for (const [k, v] of Object.entries(plan.outputs)) if (v === SECRET_MASK) collect(plan.rawOutputs[k]);
+  return [...values];
+}
+
+/** Throws when `text` contains any secret value of the plan. */
+export function assertNoSecrets(plan: PlanResult, text: string, extra: readonly string[] = []): void {
+  const leaked = secretValues(plan, extra).filter((s) => text.includes(s));
+  if (leaked.length > 0) throw new Error(`refusing to print the plan: ${leaked.length} secret value(s) would appear in it`);
+}
