@@ -2,7 +2,7 @@
 // Every problem is reported at once, each as `path.to.field: problem; how to fix`.
 import { closest } from "fastest-levenshtein";
 import { z } from "zod";
-import { isHostIn, isInCidr, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
+import { isHostIn, isInCidr, networkOf, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
 import { allVms, type VmSpec } from "./model";
 import { SECRET_KEYS, stackSchema, type SecretKey, type StackConfig } from "./schema";
 
@@ -63,27 +63,29 @@ function describeType(input: unknown): string {
 function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
   const path = formatPath(issue.path);
   const at = (p: string) => (p === "" ? "(top level)" : p);
+  const input = issue.path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw);
   switch (issue.code) {
     case "unrecognized_keys":
       return issue.keys.map((k) => {
         const allowed = allowedKeysAt(issue.path);
         const guess = allowed.length > 0 ? closest(k, allowed) : undefined;
-        const full = path === "" ? k : `${path}.${k}`;
-        return `${full}: unknown key; remove it${guess ? ` (did you mean '${guess}'?)` : ""}`;
+        // Top-level keys are written `homelab:<key>` in the stack file.
+        if (path === "") return `homelab:${k}: unknown key; remove it${guess ? ` (did you mean 'homelab:${guess}'?)` : ""}`;
+        return `${path}.${k}: unknown key; remove it${guess ? ` (did you mean '${guess}'?)` : ""}`;
       });
-    case "invalid_type": {
-      const input = issue.path.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Record<PropertyKey, unknown>)[k] : undefined), raw);
+    case "invalid_type":
       if (input === undefined) return [`${at(path)}: is required; set it (expected ${issue.expected})`];
       return [`${at(path)}: expected ${issue.expected}, got ${describeType(input)}; change it to a ${issue.expected}`];
-    }
     case "invalid_value":
-      return [`${at(path)}: must be one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}; pick one of them`];
+      return [`${at(path)}: ${JSON.stringify(input)} is not allowed; use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`];
     case "too_small":
-      return [`${at(path)}: ${issue.message.startsWith("Too small") ? `is below the minimum of ${String(issue.minimum)}` : issue.message}; raise it`];
+      if (Array.isArray(input) || (input !== null && typeof input === "object")) return [`${at(path)}: ${issue.message}`];
+      return [`${at(path)}: ${JSON.stringify(input)} is below the minimum of ${String(issue.minimum)}; raise it`];
     case "too_big":
-      return [`${at(path)}: is above the maximum of ${String(issue.maximum)}; lower it`];
+      return [`${at(path)}: ${JSON.stringify(input)} is above the maximum of ${String(issue.maximum)}; lower it`];
     default:
-      return [`${at(path)}: ${issue.message}; fix the value`];
+      // Format and refinement checks carry their own "must be ... such as ..." message.
+      return [`${at(path)}: ${JSON.stringify(input)} is invalid; it ${issue.message}`];
   }
 }
 
@@ -108,8 +110,8 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   const subnet = cfg.network.subnet;
   const pveNames = cfg.proxmox.nodes.map((n) => n.name);
 
-  if (parseCidr(subnet).network !== subnet.split("/")[0]) {
-    errors.push(`network.subnet: ${subnet} has host bits set; use the network address ${parseCidr(subnet).network}/${parseCidr(subnet).prefix}`);
+  if (networkOf(subnet) !== subnet.split("/")[0]) {
+    errors.push(`network.subnet: ${subnet} has host bits set; use the network address ${networkOf(subnet)}/${parseCidr(subnet).prefix}`);
   }
   if (!isHostIn(cfg.network.gateway, subnet)) {
     errors.push(`network.gateway: ${cfg.network.gateway} is outside the subnet ${subnet}; use a gateway inside it`);
@@ -215,7 +217,7 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
     if (range && rangeContains(range, cfg.cluster.apiVip)) errors.push(`cluster.apiVip: ${cfg.cluster.apiVip} lies in metallb.range; take it out of the pool`);
   }
   for (const [key, c] of [["cluster.clusterCidr", cfg.cluster.clusterCidr], ["cluster.serviceCidr", cfg.cluster.serviceCidr]] as const) {
-    if (isInCidr(parseCidr(subnet).network, c) || isInCidr(parseCidr(c).network, subnet)) {
+    if (isInCidr(networkOf(subnet), c) || isInCidr(networkOf(c), subnet)) {
       errors.push(`${key}: ${c} overlaps the VM subnet ${subnet}; pick a private range that does not`);
     }
   }
@@ -247,8 +249,8 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
     errors.push(`storage.nfs.backupShare: needs storage.nfs.enabled: true; enable NFS or remove backupShare`);
   }
   for (const lan of cfg.traefik.lanAllowlist ?? []) {
-    if (parseCidr(lan).network !== lan.split("/")[0]) {
-      errors.push(`traefik.lanAllowlist: ${lan} has host bits set; use ${parseCidr(lan).network}/${parseCidr(lan).prefix}`);
+    if (networkOf(lan) !== lan.split("/")[0]) {
+      errors.push(`traefik.lanAllowlist: ${lan} has host bits set; use ${networkOf(lan)}/${parseCidr(lan).prefix}`);
     }
   }
   if (cfg.flux.enabled && cfg.flux.url?.startsWith("ssh://") === false && cfg.flux.url.startsWith("https://") === false) {

@@ -78,6 +78,8 @@ export interface RunOptions extends RecorderOptions {
   readonly stackFile: StackFile;
   /** Run as a preview (`isDryRun()` true). Default false: a simulated `up`, so every output resolves. */
   readonly preview?: boolean;
+  /** The monitor to record into (tests inspect it even when the run throws). Default: a new one. */
+  readonly monitor?: RecordingMonitor;
 }
 
 /**
@@ -85,7 +87,7 @@ export interface RunOptions extends RecorderOptions {
  * registered. One run per process: the Pulumi runtime is global state.
  */
 export async function runPlan(opts: RunOptions): Promise<PlanResult> {
-  const monitor = new RecordingMonitor(opts);
+  const monitor = opts.monitor ?? new RecordingMonitor(opts);
   pulumi.runtime.setAllConfig(opts.stackFile.config, opts.stackFile.secretKeys);
   await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, PROJECT, opts.stack, opts.preview ?? false);
   pulumi.runtime.setMockOptions(monitor, PROJECT, opts.stack, opts.preview ?? false);

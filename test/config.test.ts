@@ -1,0 +1,155 @@
+// Stack config: schema and cross-field validation over the fixture files, error format, secrets.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { ConfigError } from "../src/config/loader";
+import { SECRET_KEYS, type SecretKey } from "../src/config/schema";
+import { validateStackConfig, type SecretPresence } from "../src/config/validate";
+import { RecordingMonitor } from "../src/plan/recorder";
+import { parseStackFile, placeholderFor, runPlan } from "../src/plan/run";
+import { ROOT } from "./harness";
+
+const FIXTURES = join(ROOT, "test", "fixtures");
+
+/** Validates a stack file's text the way the program does (config map + which secrets exist). */
+function validateText(text: string) {
+  const file = parseStackFile(text);
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(file.config)) {
+    const t = v.trim();
+    raw[k.replace(/^homelab:/, "")] = t.startsWith("{") || t.startsWith("[") ? JSON.parse(v) : v;
+  }
+  const secrets = Object.fromEntries(
+    SECRET_KEYS.map((k) => [k, file.config[`homelab:${k}`] === undefined ? "absent" : file.secretKeys.includes(`homelab:${k}`) ? "secret" : "plain"]),
+  ) as Record<SecretKey, SecretPresence>;
+  return validateStackConfig(raw, { secrets });
+}
+
+function expectedErrors(text: string): string[] {
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith("# expect: "))
+    .map((l) => l.slice("# expect: ".length));
+}
+
+describe("invalid fixtures: each is rejected with exactly its header's error, before any resource", () => {
+  const files = readdirSync(join(FIXTURES, "invalid")).filter((f) => f.endsWith(".yaml")).sort();
+  test("there are at least 20 failure modes", () => assert.ok(files.length >= 20, `${files.length} invalid fixtures`));
+  for (const f of files) {
+    test(f, async () => {
+      const text = readFileSync(join(FIXTURES, "invalid", f), "utf8");
+      const expected = expectedErrors(text);
+      assert.equal(expected.length, 1, "one failure per fixture, named in a '# expect:' header");
+      const monitor = new RecordingMonitor();
+      await assert.rejects(
+        runPlan({ stack: "fixture", stackFile: parseStackFile(text), monitor }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+          assert.deepEqual(e.errors, expected);
+          return true;
+        },
+      );
+      assert.equal(monitor.records.length, 0, "no resource may be registered for an invalid config");
+    });
+  }
+});
+
+describe("valid fixtures", () => {
+  for (const f of readdirSync(join(FIXTURES, "valid")).filter((x) => x.endsWith(".yaml")).sort()) {
+    test(`${f} validates`, () => {
+      const r = validateText(readFileSync(join(FIXTURES, "valid", f), "utf8"));
+      assert.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
+    });
+  }
+  test("a single server is accepted with a quorum warning", () => {
+    const r = validateText(readFileSync(join(FIXTURES, "valid", "single-server.yaml"), "utf8"));
+    assert.ok(r.ok);
+    assert.deepEqual(r.warnings, ["nodes: a single server has no control-plane redundancy; use 3 servers for HA embedded etcd"]);
+  });
+  test("defaults are applied in one place", () => {
+    const r = validateText(readFileSync(join(FIXTURES, "valid", "single-server.yaml"), "utf8"));
+    assert.ok(r.ok);
+    assert.equal(r.config.proxmox.insecure, false);
+    assert.equal(r.config.proxmox.createConcurrency, 2);
+    assert.deepEqual(r.config.proxmox.nodes[0], { name: "pve-a", address: "10.1.0.2", vmDatastore: "local-lvm", imageDatastore: "local", snippetDatastore: "local" });
+    assert.equal(r.config.network.bridge, "vmbr0");
+    assert.equal(r.config.ssh.user, "ubuntu");
+    assert.equal(r.config.certManager.issuer, "staging");
+    assert.equal(r.config.cluster.traefik, true);
+    assert.deepEqual(r.config.nodes[0].labels, {});
+  });
+});
+
+describe("every problem is reported at once", () => {
+  test("three independent mistakes give three errors, in config order", () => {
+    const text = readFileSync(join(FIXTURES, "valid", "ha-gpu.yaml"), "utf8")
+      .replace("vmid: 202, ip: 10.1.10.12", "vmid: 201, ip: 10.1.10.12")
+      .replace("range: 10.1.10.200-10.1.10.210", "range: 10.1.10.10-10.1.10.200")
+      .replace("name: k3s-agent,", "name: Agent,");
+    const r = validateText(text);
+    assert.ok(!r.ok);
+    // A schema error stops before cross-field checks (they need typed data), so fix the name first:
+    assert.deepEqual(r.errors, [`nodes[3].name: "Agent" is invalid; it must be an RFC 1123 hostname (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')`]);
+    const r2 = validateText(text.replace("name: Agent,", "name: k3s-agent,"));
+    assert.ok(!r2.ok);
+    assert.deepEqual(r2.errors, [
+      "nodes[1].vmid (k3s-b): VMID 201 is also used by nodes[0].vmid (k3s-a); give each VM its own VMID",
+      "metallb.range: 10.1.10.10-10.1.10.200 contains 10.1.10.11, the address of nodes[0] (k3s-a); move the range or the VM",
+      "metallb.range: 10.1.10.10-10.1.10.200 contains 10.1.10.12, the address of nodes[1] (k3s-b); move the range or the VM",
+      "metallb.range: 10.1.10.10-10.1.10.200 contains 10.1.10.13, the address of nodes[2] (k3s-c); move the range or the VM",
+      "metallb.range: 10.1.10.10-10.1.10.200 contains 10.1.10.21, the address of nodes[3] (k3s-agent); move the range or the VM",
+      "metallb.range: 10.1.10.10-10.1.10.200 contains 10.1.10.31, the address of nodes[4] (k3s-gpu); move the range or the VM",
+    ]);
+  });
+  test("schema errors all come together", () => {
+    const text = readFileSync(join(FIXTURES, "valid", "ha-gpu.yaml"), "utf8")
+      .replace("name: k3s-agent,", "name: Agent,")
+      .replace("vlan: 10", "vlan: 5000")
+      .replace("  homelab:sshPrivateKey:\n    secure: v1:placeholder\n", "");
+    const r = validateText(text);
+    assert.ok(!r.ok);
+    assert.deepEqual(r.errors, [
+      "network.vlan: 5000 is above the maximum of 4094; lower it",
+      `nodes[3].name: "Agent" is invalid; it must be an RFC 1123 hostname (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')`,
+      "sshPrivateKey: is required because VM readiness and k3s run over SSH; run `pulumi config set --secret homelab:sshPrivateKey ...`",
+    ]);
+  });
+});
+
+describe("stack files", () => {
+  test("secure: values become placeholders and their keys are secret", () => {
+    const f = parseStackFile("config:\n  homelab:proxmoxApiToken:\n    secure: AAAA\n  homelab:domain: a.example.com\n  aws:region: x\n  plainKey: 1\n");
+    assert.deepEqual(f.config, {
+      "homelab:proxmoxApiToken": placeholderFor("homelab:proxmoxApiToken"),
+      "homelab:domain": "a.example.com",
+      "aws:region": "x",
+      "homelab:plainKey": "1",
+    });
+    assert.deepEqual(f.secretKeys, ["homelab:proxmoxApiToken"]);
+  });
+  test("a secure: value nested in a map makes the whole key secret", () => {
+    const f = parseStackFile("config:\n  homelab:apps:\n    n8n:\n      values:\n        token:\n          secure: AAAA\n");
+    assert.deepEqual(f.secretKeys, ["homelab:apps"]);
+    assert.deepEqual(JSON.parse(f.config["homelab:apps"]), { n8n: { values: { token: placeholderFor("homelab:apps") } } });
+  });
+});
+
+describe("plan CLI on a bad config", () => {
+  test("exits 1 with every error and no stack trace", () => {
+    const file = join(FIXTURES, "invalid", "duplicate-ip.yaml");
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--config", file], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr,
+      `${file}: invalid stack config (1 problem):\n  - nodes[3].ip (k3s-agent): address 10.1.10.12 is also used by nodes[1].ip (k3s-b); give each VM its own address\n`,
+    );
+  });
+  test("usage errors name the flag", () => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--stack", "lab", "--format", "xml"], { cwd: ROOT, encoding: "utf8" });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^--format must be tree, json or mermaid, not 'xml'/);
+  });
+});
