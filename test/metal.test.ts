@@ -130,13 +130,13 @@ describe("ProxmoxVm", () => {
     assert.equal(p.inputs.endpoint, "https://10.1.0.2:8006/");
   });
 
-  test("protect comes from config, per VM", async () => {
+  test("protect comes from config, per VM, and covers the VM only", async () => {
     const doc = stackDoc(FIXTURE);
     doc["homelab:nodes"][0].protect = true;
     const g = await planConfig(doc);
-    assert.equal(g.get("k3s-a").protect, true);
-    assert.equal(g.get("k3s-a-vm").protect, true, "children inherit protect");
-    assert.equal(g.get("k3s-b").protect, false);
+    assert.equal(g.get("k3s-a-vm").protect, true);
+    // The snippet and SSH steps stay replaceable, so a key change still applies to a protected VM.
+    for (const n of ["k3s-a", "k3s-a-user-data", "k3s-a-ready", "k3s-a-authorized-keys"]) assert.equal(g.get(n).protect, false, n);
     assert.equal(g.get("k3s-b-vm").protect, false);
   });
 

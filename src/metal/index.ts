@@ -18,7 +18,7 @@ export interface Metal {
   readonly vms: ReadonlyMap<string, ProxmoxVm>;
   /** The ProxmoxVm args for a spec: network, sizes, image, keys; the caller adds passthrough. */
   vmArgs(spec: VmSpec): ProxmoxVmArgs;
-  /** Resource options for metal resources (the Proxmox provider, protect from config). */
+  /** Resource options for a ProxmoxVm (the Proxmox provider). */
   vmOptions(spec: VmSpec): pulumi.ComponentResourceOptions;
 }
 
@@ -91,9 +91,10 @@ export function buildMetal(cfg: StackConfig, secrets: Secrets): Metal {
       sshPrivateKey: secrets.sshPrivateKey,
       packages: spec.packages,
       longhorn: cfg.storage.longhorn.enabled && spec.role !== "standalone" ? { dataDiskSize: spec.dataDiskSize } : undefined,
+      protect: spec.protect,
     };
   };
-  const vmOptions = (spec: VmSpec): pulumi.ComponentResourceOptions => ({ providers: { proxmoxve: provider }, protect: spec.protect });
+  const vmOptions = (_spec: VmSpec): pulumi.ComponentResourceOptions => ({ providers: { proxmoxve: provider } });
 
   const laned = vmSpecs.filter((s) => s.role !== "gpu");
   const after = createAfter(laned, cfg.proxmox.createConcurrency);

@@ -55,6 +55,11 @@ export interface ProxmoxVmArgs {
   readonly passthrough?: PassthroughArgs;
   /** Start on host boot. Default true. */
   readonly onBoot?: boolean;
+  /**
+   * Protect the VM itself from deletion and replacement. Only the VM: its snippet and SSH steps
+   * must stay replaceable, or a key change would fail on a protected VM. Default false.
+   */
+  readonly protect?: boolean;
   /** Resources the VM is created after (bounds parallel creates per Proxmox node). Default none. */
   readonly createAfter?: pulumi.Input<pulumi.Resource>[];
 }
@@ -138,7 +143,7 @@ export class ProxmoxVm extends pulumi.ComponentResource {
           userDataFileId: userData.id,
         },
       },
-      { ...child, dependsOn: [userData, ...(args.createAfter ?? [])] },
+      { ...child, protect: args.protect ?? false, dependsOn: [userData, ...(args.createAfter ?? [])] },
     );
 
     this.instanceKey = pulumi.output(this.vm.macAddresses).apply((macs) => (macs ?? []).join(","));

@@ -1,0 +1,140 @@
+// The offline plan: the JSON contract, the tree and Mermaid renderings, the critical path, and the
+// guarantee that no secret value is printed in any format.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { assertNoSecrets, secretValues, toCriticalPath, toMermaid, toPlanJson, toTree } from "../src/plan/format";
+import { criticalPath, effectiveDependencies } from "../src/plan/graph";
+import type { RecordedResource } from "../src/plan/recorder";
+import { planFile, ROOT, type Graph } from "./harness";
+
+let lab: Graph | undefined;
+async function labPlan(): Promise<Graph> {
+  lab ??= await planFile("Pulumi.lab.yaml", "lab");
+  return lab;
+}
+
+const RESOURCE_KEYS = ["urn", "type", "name", "parent", "dependencies", "protect", "deleteBeforeReplace", "ignoreChanges", "inputs"];
+
+describe("plan --format json", () => {
+  test("has exactly the documented shape", async () => {
+    const plan = (await labPlan()).result;
+    const doc = JSON.parse(JSON.stringify(toPlanJson(plan))) as { stack: string; resources: Record<string, unknown>[]; outputs: Record<string, unknown> };
+    assert.deepEqual(Object.keys(doc), ["stack", "resources", "outputs"]);
+    assert.equal(doc.stack, "lab");
+    const urns = new Set(doc.resources.map((r) => r.urn));
+    assert.equal(urns.size, doc.resources.length, "URNs are unique");
+    for (const r of doc.resources) {
+      assert.deepEqual(Object.keys(r), RESOURCE_KEYS);
+      assert.equal(typeof r.urn, "string");
+      assert.ok(r.parent === null || urns.has(r.parent as string), `parent of ${r.urn} is a resource of the plan`);
+      for (const d of r.dependencies as string[]) assert.ok(urns.has(d), `dependency ${d} of ${r.urn} is a resource of the plan`);
+      assert.equal(typeof r.protect, "boolean");
+      assert.equal(typeof r.deleteBeforeReplace, "boolean");
+      assert.ok(Array.isArray(r.ignoreChanges));
+      assert.equal(typeof r.inputs, "object");
+    }
+    assert.equal(doc.resources.filter((r) => r.parent === null).length, 1, "one root: the stack");
+    const provider = doc.resources.find((r) => r.type === "pulumi:providers:proxmoxve")!;
+    assert.equal((provider.inputs as Record<string, unknown>).apiToken, "[secret]");
+  });
+
+  test("the CLI prints it, and the lab plan prints nothing secret in any format", () => {
+    for (const args of [["--format", "json"], ["--format", "tree"], ["--format", "mermaid"], ["--critical-path"]]) {
+      const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--stack", "lab", ...args], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /plan-placeholder-|plan-random-|BEGIN OPENSSH PRIVATE KEY|BEGIN PRIVATE KEY/, args.join(" "));
+      if (args[1] === "json") assert.equal((JSON.parse(r.stdout) as { stack: string }).stack, "lab");
+    }
+  });
+});
+
+describe("secret guard", () => {
+  test("knows the stack's secret values and refuses text that contains one", async () => {
+    const plan = (await labPlan()).result;
+    const secrets = secretValues(plan, ["plan-placeholder-homelab-sshPrivateKey"]);
+    assert.ok(secrets.includes("plan-placeholder-homelab-proxmoxApiToken"), "the API token (a secret string input)");
+    assert.ok(secrets.includes("plan-placeholder-homelab-sshPrivateKey"));
+    assert.ok(!secrets.includes("ubuntu"), "values of a secret object (an SSH connection) are not all secrets");
+    assert.throws(() => assertNoSecrets(plan, "token: plan-placeholder-homelab-proxmoxApiToken"), /refusing to print the plan: 1 secret value/);
+    assert.doesNotThrow(() => assertNoSecrets(plan, toTree(plan)));
+    assert.doesNotThrow(() => assertNoSecrets(plan, JSON.stringify(toPlanJson(plan))));
+    assert.doesNotThrow(() => assertNoSecrets(plan, toMermaid(plan)));
+  });
+});
+
+describe("tree and mermaid", () => {
+  test("the tree shows every resource once, under its parent, with safety flags", async () => {
+    const plan = (await labPlan()).result;
+    const tree = toTree(plan);
+    const lines = tree.trimEnd().split("\n");
+    assert.match(lines[0], /^stack lab: \d+ resources \(\d+ to create\)$/);
+    for (const r of plan.resources.filter((x) => x.parent !== null)) {
+      assert.equal(lines.filter((l) => new RegExp(`[└├]─ ${r.name}  ${r.type.replace(/[$/.]/g, "\\$&")}`).test(l)).length, 1, r.name);
+    }
+    assert.ok(lines.some((l) => /k3s-server-01-user-data  \S+  \[delete-before-replace\]$/.test(l)));
+    assert.ok(lines.some((l) => /k3s-server-01-vm  \S+  \(after \d+\)  \[protect\]$/.test(l)));
+  });
+  test("mermaid: one node per custom resource, one edge per dependency between them", async () => {
+    const plan = (await labPlan()).result;
+    const m = toMermaid(plan);
+    assert.ok(m.startsWith("flowchart LR\n"));
+    const customs = plan.resources.filter((r) => r.custom);
+    assert.equal((m.match(/^\s+r\d+\["/gm) ?? []).length, customs.length);
+    const urns = new Set(plan.resources.map((r) => r.urn));
+    const edges = customs.reduce((n, r) => n + r.dependencies.filter((d) => urns.has(d)).length, 0);
+    assert.equal((m.match(/ --> /g) ?? []).length, edges);
+    assert.equal((m.match(/\bsubgraph\b/g) ?? []).length, (m.match(/^\s+end$/gm) ?? []).length);
+  });
+});
+
+const rec = (name: string, deps: string[] = [], extra: Partial<RecordedResource> = {}): RecordedResource => ({
+  urn: `urn:${name}`,
+  type: "command:remote:Command",
+  name,
+  parent: null,
+  custom: true,
+  dependencies: deps.map((d) => `urn:${d}`),
+  protect: false,
+  deleteBeforeReplace: false,
+  ignoreChanges: [],
+  additionalSecretOutputs: [],
+  provider: "",
+  inputs: {},
+  rawInputs: {},
+  secretPaths: [],
+  secretOutputValues: [],
+  ...extra,
+});
+
+describe("critical path", () => {
+  test("follows the heaviest chain and names its steps in order", () => {
+    const rs = [rec("a"), rec("b", ["a"]), rec("c", ["b"]), rec("d", ["a"]), rec("e", ["c", "d"])];
+    const p = criticalPath(rs);
+    assert.deepEqual(p.steps.map((s) => s.name), ["a", "b", "c", "e"]);
+    assert.equal(p.seconds, 4 * 45);
+  });
+  test("a dependency on a component means its custom children", () => {
+    const rs = [
+      rec("comp", [], { custom: false, type: "homelab:x:C" }),
+      rec("c1", [], { parent: "urn:comp" }),
+      rec("c2", ["c1"], { parent: "urn:comp" }),
+      rec("after", ["comp"]),
+    ];
+    assert.deepEqual(effectiveDependencies(rs).get("urn:after"), ["urn:c1", "urn:c2"]);
+    assert.deepEqual(criticalPath(rs).steps.map((s) => s.name), ["c1", "c2", "after"]);
+  });
+  test("stops at the requested targets", () => {
+    const rs = [rec("a"), rec("b", ["a"]), rec("k", ["a"], { type: "pulumi:providers:kubernetes" }), rec("z", ["b"])];
+    assert.deepEqual(criticalPath(rs, (r) => r.type === "pulumi:providers:kubernetes").steps.map((s) => s.name), ["a", "k"]);
+  });
+  test("reports a cycle instead of looping", () => {
+    assert.throws(() => criticalPath([rec("a", ["b"]), rec("b", ["a"])]), /dependency cycle/);
+  });
+  test("the lab's critical path is printed with estimates", async () => {
+    const text = toCriticalPath((await labPlan()).result);
+    assert.match(text, /^critical path to (a ready cluster|everything ready): \d+ steps, ~\d+ min \(estimated\)$/m);
+    assert.match(text, /image-ubuntu-noble-pve-0\d  proxmoxve:download\/file:File  ~120s/);
+  });
+});
