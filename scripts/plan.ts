@@ -9,6 +9,15 @@ import { ConfigError } from "../src/config/loader";
 import { assertNoSecrets, toCriticalPath, toMermaid, toPlanJson, toTree } from "../src/plan/format";
 import { readStackFile, runPlan } from "../src/plan/run";
 
+// The Pulumi SDK tags every promise it makes with `new Error().stack` (runtime/debuggable.ts) for
+// leak reports; formatting those traces (through source maps, which tsx turns on) was most of the
+// time of planning a large stack. The plan keeps no traces unless asked for one.
+const DEBUG = process.env.HOMELAB_PLAN_DEBUG === "1";
+if (!DEBUG) {
+  process.setSourceMapsEnabled(false);
+  Error.stackTraceLimit = 0;
+}
+
 const USAGE = `usage: npm run plan -- (--stack <name> | --config <file>) [--format tree|json|mermaid] [--critical-path]
 
   --stack <name>     plan Pulumi.<name>.yaml from the project root
@@ -69,10 +78,15 @@ async function main(): Promise<void> {
   const configSecrets = stackFile.secretKeys.map((k) => stackFile.config[k]);
   assertNoSecrets(plan, text, configSecrets);
   process.stdout.write(text);
+  if (process.env.HOMELAB_PLAN_STATS === "1") {
+    // For `npm run bench`: resource count and this process's peak memory.
+    process.stderr.write(`plan-stats ${JSON.stringify({ resources: plan.resources.length, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  }
 }
 
 main().catch((e: unknown) => {
   // Anything else is a bug in the program, not in the config: keep the stack for the report.
-  process.stderr.write(`plan failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  const detail = e instanceof Error ? (DEBUG ? (e.stack ?? e.message) : `${e.message}\n(run with HOMELAB_PLAN_DEBUG=1 for a stack trace)`) : String(e);
+  process.stderr.write(`plan failed: ${detail}\n`);
   process.exit(3);
 });
