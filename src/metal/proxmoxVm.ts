@@ -7,8 +7,12 @@ import { renderUserData, SYNC_AUTHORIZED_KEYS, WAIT_FOR_CLOUD_INIT } from "./clo
 
 export const TYPE = "homelab:metal:ProxmoxVm";
 
-/** How long SSH dialing keeps trying a booting VM: dialErrorLimit x perDialTimeout ~ 10 minutes. */
-export const SSH_DIAL = { dialErrorLimit: 120, perDialTimeout: 5 } as const;
+/**
+ * How long SSH dialing keeps trying a booting VM. A refused connection fails fast (~2 s a try with
+ * the provider's backoff) and an unreachable host takes perDialTimeout: 150 tries last about 5 to
+ * 12 minutes, enough for a first boot, then the step fails naming the host it could not reach.
+ */
+export const SSH_DIAL = { dialErrorLimit: 150, perDialTimeout: 5 } as const;
 
 /** PCI passthrough through a cluster-wide resource mapping (raw ids do not work with API tokens). */
 export interface PassthroughArgs {
