@@ -6,13 +6,20 @@
 //   apps     -> the app catalog
 import * as pulumi from "@pulumi/pulumi";
 import type { LoadedStack } from "./config/loader";
+import { buildCluster } from "./cluster";
 import { buildMetal } from "./metal";
 
 /** Builds every resource of the stack and returns the stack outputs. */
 export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<unknown>> {
   const { config, secrets } = stack;
   const metal = buildMetal(config, secrets);
+
+  // Cluster: k3s on the VMs (GPU nodes included), the kubeconfig and the Kubernetes provider.
+  const cluster = buildCluster(config, metal);
+
   return {
     vms: Object.fromEntries([...metal.vms].map(([name, vm]) => [name, vm.ipAddress])),
+    kubeconfig: cluster.kubeconfig,
+    apiServer: cluster.apiServer,
   };
 }

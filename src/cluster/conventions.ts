@@ -21,3 +21,13 @@ export function gpuScheduling(gpus = 1) {
     resources: { limits: { [GPU_RESOURCE]: gpus } },
   };
 }
+
+/** Node label the device plugin's config-manager reads to pick a named config (time-slicing). */
+export const DEVICE_PLUGIN_CONFIG_LABEL = "nvidia.com/device-plugin.config";
+
+/**
+ * Node annotations recording which labels and taints this program set, so a key removed from the
+ * config is also removed from the node (the kubelet applies node-label/node-taint only once).
+ */
+export const MANAGED_LABELS_ANNOTATION = "homelab-infra/managed-labels";
+export const MANAGED_TAINTS_ANNOTATION = "homelab-infra/managed-taints";

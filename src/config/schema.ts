@@ -21,7 +21,17 @@ const version = z
   .regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/, "must be an exact version such as 1.2.3 (no ranges, no 'latest')");
 const vmid = z.number().int().min(100).max(999_999_999);
 const sizeGiB = z.number().int().min(1).max(65_536);
-const labels = z.record(z.string().min(1), z.string());
+/** Kubernetes label syntax: [prefix/]name, name and value up to 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
+const labelKey = z
+  .string()
+  .regex(
+    /^(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/,
+    "must be a Kubernetes label key such as node-role.kubernetes.io/worker or zone",
+  );
+const labelValue = z
+  .string()
+  .regex(/^([A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?)?$/, "must be a Kubernetes label value (up to 63 of A-Z a-z 0-9 . _ -, alphanumeric at both ends)");
+const labels = z.record(labelKey, labelValue);
 /** A taint in kubectl's form: key[=value]:Effect. */
 export const TAINT_RE = /^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$/;
 const taint = z.string().regex(TAINT_RE, "must look like key=value:NoSchedule (effect NoSchedule, PreferNoSchedule or NoExecute)");
@@ -115,8 +125,14 @@ export const gpuSchema = z.strictObject({
   iommuGroup: z.number().int().min(0).optional(),
   /** Value of the `accelerator` node label, e.g. nvidia-rtx-4000-ada. */
   accelerator: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a label value such as nvidia-rtx-4000-ada"),
-  /** NVIDIA driver branch installed from Ubuntu's archive (nvidia-driver-<branch>-server). Default 570. */
+  /** NVIDIA driver branch installed from Ubuntu's archive (see kernelModules for the package). Default 570. */
   driverBranch: z.string().regex(/^\d{3}$/, "must be a driver branch such as 570").default("570"),
+  /**
+   * NVIDIA kernel module flavour: open (nvidia-driver-<branch>-server-open; NVIDIA's default since
+   * 560 and the one to use on Turing and newer, e.g. Ada) or proprietary (nvidia-driver-<branch>-server;
+   * required for Maxwell, Pascal and Volta, e.g. a Tesla P40). Default open.
+   */
+  kernelModules: z.enum(["open", "proprietary"]).default("open"),
   /** Time-slicing replicas per GPU for the device plugin; 1 disables time-slicing. Default 1. */
   timeSlicingReplicas: z.number().int().min(1).max(48).default(1),
 });

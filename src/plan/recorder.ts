@@ -79,6 +79,33 @@ function fakeMac(name: string): string {
   return `bc:24:11:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`.toUpperCase();
 }
 
+/** What k3s writes to /etc/rancher/k3s/k3s.yaml (fake credentials), for steps that read it. */
+export function planKubeconfig(name: string): string {
+  const b64 = (s: string) => Buffer.from(s).toString("base64");
+  return [
+    "apiVersion: v1",
+    "clusters:",
+    "- cluster:",
+    `    certificate-authority-data: ${b64(`plan-ca-${digest(name)}`)}`,
+    "    server: https://127.0.0.1:6443",
+    "  name: default",
+    "contexts:",
+    "- context:",
+    "    cluster: default",
+    "    user: default",
+    "  name: default",
+    "current-context: default",
+    "kind: Config",
+    "preferences: {}",
+    "users:",
+    "- name: default",
+    "  user:",
+    `    client-certificate-data: ${b64(`plan-cert-${digest(name)}`)}`,
+    `    client-key-data: ${b64(`plan-key-${digest(name)}`)}`,
+    "",
+  ].join("\n");
+}
+
 /**
  * Deterministic outputs a real provider would compute, per resource type. Everything else echoes
  * the inputs. Tests may pass overrides per type.
@@ -97,7 +124,7 @@ export const DEFAULT_SYNTH: Record<string, OutputSynth> = {
   "proxmoxve:index/fileLegacy:FileLegacy": (a) => ({
     id: `${a.inputs.datastoreId}:snippets/${a.inputs.sourceRaw?.fileName ?? a.name}`,
   }),
-  "command:remote:Command": (a) => ({ stdout: `plan-stdout-${a.name}`, stderr: "" }),
+  "command:remote:Command": (a) => ({ stdout: a.name.endsWith("-kubeconfig") ? planKubeconfig(a.name) : `plan-stdout-${a.name}`, stderr: "" }),
   "random:index/randomPassword:RandomPassword": (a) => ({ result: `plan-random-${digest(a.name, 16)}` }),
   "random:index/randomBytes:RandomBytes": (a) => ({ hex: digest(a.name, 64), base64: Buffer.from(digest(a.name, 32)).toString("base64") }),
   "tls:index/privateKey:PrivateKey": (a) => ({

@@ -1,0 +1,70 @@
+// The cluster layer: k3s on the metal layer's VMs, the GPU nodes (which this layer builds, VM
+// included), the NVIDIA device plugin, and the `Cluster` contract handed to the layers above.
+import * as pulumi from "@pulumi/pulumi";
+import { apiEndpoint, nodesByRole, type VmSpec } from "../config/model";
+import type { StackConfig } from "../config/schema";
+import type { Metal } from "../metal";
+import { GpuNode } from "./gpuNode";
+import { K3sCluster, type K3sMember } from "./k3sCluster";
+import { clusterSettings } from "./k3sConfig";
+import { driverPackage } from "./nvidia";
+import { NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
+import type { Cluster } from "./types";
+
+export type { Cluster } from "./types";
+
+export function buildCluster(cfg: StackConfig, metal: Metal): Cluster {
+  const { servers, agents, gpus } = nodesByRole(cfg);
+  const member = (spec: VmSpec): K3sMember => {
+    const vm = metal.vms.get(spec.name);
+    if (!vm) throw new Error(`${spec.path} (${spec.name}): the metal layer built no VM for this node`);
+    return { name: spec.name, ip: vm.ipAddress, labels: spec.labels, taints: spec.taints, host: vm };
+  };
+
+  const k3s = new K3sCluster("k3s", {
+    version: cfg.versions.k3s,
+    servers: servers.map(member),
+    agents: agents.map(member),
+    settings: clusterSettings(cfg),
+    apiEndpoint: apiEndpoint(cfg),
+    contextName: `homelab-${pulumi.getStack()}`,
+  });
+
+  const gpuNodes = new Map(gpus.map((spec) => [spec.name, new GpuNode(spec.name, { spec, metal, cluster: k3s })] as const));
+  let gpuReady: pulumi.Resource[] = [];
+  if (gpus.length > 0) {
+    const version = cfg.versions.nvidiaDevicePlugin;
+    if (version === undefined) throw new Error("versions.nvidiaDevicePlugin: is required because a node has role gpu"); // unreachable after validation
+    const plugin = new NvidiaDevicePlugin(
+      "nvidia-device-plugin",
+      {
+        version,
+        smokeTest: cfg.cluster.gpuSmokeTest,
+        nodes: gpus.map((spec) => {
+          const node = gpuNodes.get(spec.name)!;
+          return {
+            name: spec.name,
+            ready: node.ready,
+            timeSlicingReplicas: spec.gpu!.timeSlicingReplicas,
+            fingerprint: pulumi.interpolate`${node.vm.instanceKey}/${driverPackage(spec.gpu!)}`,
+          };
+        }),
+      },
+      { providers: { kubernetes: k3s.provider } },
+    );
+    gpuReady = plugin.ready;
+  }
+
+  return {
+    provider: k3s.provider,
+    kubeconfig: k3s.kubeconfig,
+    apiServer: k3s.apiServer,
+    ready: k3s.ready,
+    nodeReady(name: string): pulumi.Resource {
+      const ready = k3s.nodes.get(name)?.ready ?? gpuNodes.get(name)?.ready;
+      if (!ready) throw new Error(`unknown cluster node ${name}; the nodes are ${[...k3s.nodes.keys(), ...gpuNodes.keys()].join(", ")}`);
+      return ready;
+    },
+    gpuReady,
+  };
+}

@@ -1,0 +1,108 @@
+// k3s's /etc/rancher/k3s/config.yaml for each node, rendered as pure functions. The file holds the
+// join token, so it only ever travels as a Pulumi secret on a command's stdin (see k3sScripts.ts).
+import { apiAddresses } from "../config/model";
+import type { StackConfig } from "../config/schema";
+import { toYaml } from "../lib/serialize";
+
+/** Settings every server shares. */
+export interface K3sClusterSettings {
+  /** Every address a kubeconfig may point at (server IPs, VIP, API hostname, extra SANs). */
+  readonly tlsSans: readonly string[];
+  /** Bundled components to switch off (servicelb when MetalLB runs, traefik when the stack drops it). */
+  readonly disable: readonly string[];
+  readonly clusterCidr: string;
+  readonly serviceCidr: string;
+}
+
+export interface K3sNodeSettings {
+  readonly name: string;
+  readonly ip: string;
+  readonly role: "server" | "agent";
+  /** https://<first server>:6443; undefined only for the first server, which initialises etcd. */
+  readonly serverUrl: string | undefined;
+  readonly labels: Readonly<Record<string, string>>;
+  /** key[=value]:Effect */
+  readonly taints: readonly string[];
+}
+
+export interface K3sTokens {
+  /** Server token: joins servers (and would join agents). */
+  readonly token: string;
+  /** Agent token: joins agents only, so an agent's config.yaml cannot make a server. */
+  readonly agentToken: string;
+}
+
+/** The shared server settings a stack config asks for. Pure. */
+export function clusterSettings(cfg: StackConfig): K3sClusterSettings {
+  return {
+    tlsSans: apiAddresses(cfg),
+    disable: [...(cfg.metallb.enabled ? ["servicelb"] : []), ...(cfg.cluster.traefik ? [] : ["traefik"])],
+    clusterCidr: cfg.cluster.clusterCidr,
+    serviceCidr: cfg.cluster.serviceCidr,
+  };
+}
+
+/** Label prefixes the kubelet may set on its own Node (the NodeRestriction admission plugin). */
+const KUBELET_ALLOWED_KEYS = new Set([
+  "kubernetes.io/hostname",
+  "kubernetes.io/arch",
+  "kubernetes.io/os",
+  "beta.kubernetes.io/instance-type",
+  "node.kubernetes.io/instance-type",
+  "failure-domain.beta.kubernetes.io/region",
+  "failure-domain.beta.kubernetes.io/zone",
+  "topology.kubernetes.io/region",
+  "topology.kubernetes.io/zone",
+]);
+
+/**
+ * The labels a kubelet may register itself with. NodeRestriction rejects self-set labels under
+ * kubernetes.io and k8s.io (e.g. node-role.kubernetes.io/worker) except a fixed list and the
+ * kubelet.kubernetes.io / node.kubernetes.io namespaces; the membership step sets those from a server.
+ */
+export function kubeletLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(labels)) {
+    const prefix = key.includes("/") ? key.slice(0, key.indexOf("/")) : "";
+    const restricted = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+    const allowed = KUBELET_ALLOWED_KEYS.has(key) || /(^|\.)(kubelet|node)\.kubernetes\.io$/.test(prefix);
+    if (!restricted || allowed) out[key] = value;
+  }
+  return out;
+}
+
+/** `key=value` pairs, sorted by key. */
+export function labelPairs(labels: Readonly<Record<string, string>>): string[] {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${labels[k]}`);
+}
+
+/** config.yaml for one node. Pure; the result holds a token and must be handled as a secret. */
+export function renderK3sConfig(node: K3sNodeSettings, cluster: K3sClusterSettings, tokens: K3sTokens): string {
+  if (node.role === "agent" && node.serverUrl === undefined) throw new Error(`k3s agent ${node.name} needs a server URL to join`);
+  const labels = labelPairs(kubeletLabels(node.labels));
+  const doc: Record<string, unknown> = {
+    "node-name": node.name,
+    "node-ip": node.ip,
+    "node-label": labels.length > 0 ? labels : undefined,
+    "node-taint": node.taints.length > 0 ? [...node.taints] : undefined,
+  };
+  if (node.role === "server") {
+    Object.assign(doc, {
+      "cluster-init": node.serverUrl === undefined ? true : undefined,
+      server: node.serverUrl,
+      token: tokens.token,
+      "agent-token": tokens.agentToken,
+      "tls-san": [...cluster.tlsSans],
+      disable: cluster.disable.length > 0 ? [...cluster.disable] : undefined,
+      "cluster-cidr": cluster.clusterCidr,
+      "service-cidr": cluster.serviceCidr,
+      // Secrets encrypted at rest in etcd (aescbc); every server must agree, so it is set from day one.
+      "secrets-encryption": true,
+    });
+  } else {
+    Object.assign(doc, { server: node.serverUrl, token: tokens.agentToken });
+  }
+  return toYaml(doc);
+}
