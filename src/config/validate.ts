@@ -231,7 +231,7 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   need(cfg.metallb.enabled && !v.metallb, "versions.metallb", "metallb.enabled is true", "pin the MetalLB chart version, e.g. 0.15.2");
   need(cfg.certManager.enabled && !v.certManager, "versions.certManager", "certManager.enabled is true", "pin the cert-manager chart version, e.g. 1.19.1");
   need(cfg.certManager.enabled && !cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail");
-  need(cfg.storage.nfs.enabled && !v.csiDriverNfs, "versions.csiDriverNfs", "storage.nfs.enabled is true", "pin the csi-driver-nfs chart version, e.g. 4.12.0");
+  need(cfg.storage.nfs.enabled && !v.csiDriverNfs, "versions.csiDriverNfs", "storage.nfs.enabled is true", "pin the csi-driver-nfs chart version as its repository spells it, e.g. v4.12.0");
   need(cfg.storage.nfs.enabled && !cfg.storage.nfs.server, "storage.nfs.server", "storage.nfs.enabled is true", "set the NFS server's address");
   need(cfg.storage.nfs.enabled && !cfg.storage.nfs.share, "storage.nfs.share", "storage.nfs.enabled is true", "set the exported path for app data");
   need(cfg.storage.longhorn.enabled && !v.longhorn, "versions.longhorn", "storage.longhorn.enabled is true", "pin the Longhorn chart version, e.g. 1.10.1");
@@ -242,6 +242,18 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   need(cfg.flux.enabled && !cfg.flux.url, "flux.url", "flux.enabled is true", "set the Git URL Flux syncs");
   need(cfg.dns.enabled && !cfg.dns.zoneId, "dns.zoneId", "dns.enabled is true", "set the Cloudflare zone ID of the domain");
   need(cfg.dns.enabled && !traefikIp, "traefik.loadBalancerIp", "dns.enabled is true and the records point at Traefik", "pin Traefik's address inside metallb.range");
+  if (cfg.dns.enabled) {
+    // Cloudflare accepts 1 (automatic) or 60-86400 seconds.
+    if (cfg.dns.ttl !== 1 && (cfg.dns.ttl < 60 || cfg.dns.ttl > 86_400)) {
+      errors.push(`dns.ttl: ${cfg.dns.ttl} is not a TTL Cloudflare accepts; use 1 (automatic) or 60 to 86400 seconds`);
+    }
+    if (cfg.dns.proxied && traefikIp !== undefined && isPrivateIpv4(traefikIp)) {
+      errors.push(`dns.proxied: Cloudflare's proxy cannot reach the private address ${traefikIp} (traefik.loadBalancerIp); set dns.proxied: false`);
+    }
+  }
+  if (traefikIp !== undefined && cfg.metallb.enabled && v.metallb && versionBefore(v.metallb, [0, 14, 9])) {
+    errors.push(`versions.metallb: ${v.metallb} does not read the metallb.io/loadBalancerIPs annotation that pins traefik.loadBalancerIp (added in 0.14.9); pin 0.14.9 or newer`);
+  }
   if (cfg.monitoring.enabled && !cfg.cluster.traefik) {
     errors.push(`monitoring.enabled: Grafana is published through Traefik but cluster.traefik is false; set cluster.traefik: true or monitoring.enabled: false`);
   }
@@ -257,6 +269,20 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
     errors.push(`flux.url: must be ssh:// or https://; fix the URL`);
   }
   return { errors, warnings };
+}
+
+/** RFC 1918 private IPv4 space. */
+function isPrivateIpv4(ip: string): boolean {
+  return ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"].some((c) => isInCidr(ip, c));
+}
+
+/** True when a pinned version (1.2.3 or v1.2.3, any suffix ignored) is older than `min`. */
+function versionBefore(version: string, min: readonly [number, number, number]): boolean {
+  const parts = version.replace(/^v/, "").split(/[-+]/)[0].split(".").map(Number);
+  for (let i = 0; i < 3; i++) {
+    if (parts[i] !== min[i]) return parts[i] < min[i];
+  }
+  return false;
 }
 
 /** Secret-key checks: required ones present, and never stored in plain text. */
