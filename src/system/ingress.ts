@@ -1,6 +1,7 @@
 // The ingress convention (seed 003), as the one helper every app ingress goes through: TLS with a
 // certificate from the stack's ClusterIssuer, Traefik as the class, and the HTTP->HTTPS redirect
-// middleware (plus the LAN allow-list when asked).
+// middleware (plus the LAN allow-list when asked). Without cert-manager (no issuer) the ingress
+// still terminates TLS, with Traefik's default certificate.
 import { LAN_ONLY_MIDDLEWARE, middlewareRef, REDIRECT_MIDDLEWARE } from "./conventions";
 
 export interface IngressArgs {
@@ -11,8 +12,8 @@ export interface IngressArgs {
   readonly host: string;
   readonly serviceName: string;
   readonly servicePort: number | string;
-  /** ClusterIssuer name (letsencrypt-staging or letsencrypt-prod). */
-  readonly clusterIssuer: string;
+  /** ClusterIssuer name (letsencrypt-staging or letsencrypt-prod); undefined without cert-manager (System.clusterIssuer). */
+  readonly clusterIssuer: string | undefined;
   /** Also allow only LAN clients (the lan-only middleware). Default false. */
   readonly lanOnly?: boolean;
   readonly path?: string;
@@ -22,9 +23,18 @@ export interface IngressArgs {
 export function ingressAnnotations(args: Pick<IngressArgs, "clusterIssuer" | "lanOnly">): Record<string, string> {
   const middlewares = [middlewareRef(REDIRECT_MIDDLEWARE), ...(args.lanOnly ? [middlewareRef(LAN_ONLY_MIDDLEWARE)] : [])];
   return {
-    "cert-manager.io/cluster-issuer": args.clusterIssuer,
+    ...(args.clusterIssuer !== undefined ? { "cert-manager.io/cluster-issuer": args.clusterIssuer } : {}),
     "traefik.ingress.kubernetes.io/router.middlewares": middlewares.join(","),
   };
+}
+
+/**
+ * The `tls` entry of the convention: cert-manager writes the certificate to `<name>-tls`. Without
+ * an issuer nothing would ever write that Secret, so the entry names no Secret and Traefik serves
+ * its default certificate.
+ */
+export function ingressTls(args: Pick<IngressArgs, "name" | "host" | "clusterIssuer">): { hosts: string[]; secretName?: string } {
+  return args.clusterIssuer !== undefined ? { hosts: [args.host], secretName: `${args.name}-tls` } : { hosts: [args.host] };
 }
 
 /** A networking.k8s.io/v1 Ingress manifest following the convention exactly. Pure. */
@@ -35,7 +45,7 @@ export function renderIngress(args: IngressArgs) {
     metadata: { name: args.name, namespace: args.namespace, annotations: ingressAnnotations(args) },
     spec: {
       ingressClassName: "traefik",
-      tls: [{ hosts: [args.host], secretName: `${args.name}-tls` }],
+      tls: [ingressTls(args)],
       rules: [
         {
           host: args.host,
@@ -43,7 +53,7 @@ export function renderIngress(args: IngressArgs) {
             paths: [
               {
                 path: args.path ?? "/",
-                pathType: "Prefix",
+                pathType: "Prefix" as const,
                 backend: {
                   service: {
                     name: args.serviceName,

@@ -1,0 +1,65 @@
+// The Helm charts the system layer installs (repository and chart name; versions come from config
+// `versions.*`, never from a default here), and the one way this layer creates a Helm release.
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import { sortKeys } from "../lib/serialize";
+
+export interface ChartRef {
+  readonly repo: string;
+  readonly chart: string;
+}
+
+export const CHARTS = {
+  metallb: { repo: "https://metallb.github.io/metallb", chart: "metallb" },
+  certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager" },
+  /** Chart versions in this repository's index carry a leading v (v4.12.0). */
+  csiDriverNfs: { repo: "https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts", chart: "csi-driver-nfs" },
+  longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn" },
+  kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack" },
+} as const satisfies Record<string, ChartRef>;
+
+/**
+ * Helm's own 300 s wait is tight for a first install on fresh nodes pulling every image over a home
+ * uplink; 10 minutes leaves room without hiding a release that never becomes ready.
+ */
+export const DEFAULT_RELEASE_TIMEOUT_SECONDS = 600;
+
+export interface ChartReleaseArgs {
+  readonly chart: ChartRef;
+  /** Exact chart version (from config `versions.*`). */
+  readonly version: string;
+  /** Helm release name (stable: resource names inside the chart derive from it). */
+  readonly releaseName: string;
+  readonly namespace: pulumi.Input<string>;
+  /** Let Helm create the namespace. Default false (components create labelled namespaces themselves). */
+  readonly createNamespace?: boolean;
+  readonly values: Record<string, unknown>;
+  /** Seconds Helm waits for the release to become ready. Default DEFAULT_RELEASE_TIMEOUT_SECONDS. */
+  readonly timeoutSeconds?: number;
+}
+
+/**
+ * A Helm release as seed 000 installs them (`--atomic --cleanup-on-fail`): a failed install or
+ * upgrade rolls back instead of leaving half a chart behind. `skipAwait: false` makes the release
+ * resolve only once every workload and webhook of the chart is ready, which is what lets custom
+ * resources depend on it.
+ */
+export function chartRelease(name: string, args: ChartReleaseArgs, opts: pulumi.CustomResourceOptions): k8s.helm.v3.Release {
+  return new k8s.helm.v3.Release(
+    name,
+    {
+      name: args.releaseName,
+      chart: args.chart.chart,
+      version: args.version,
+      repositoryOpts: { repo: args.chart.repo },
+      namespace: args.namespace,
+      createNamespace: args.createNamespace ?? false,
+      values: sortKeys(args.values),
+      atomic: true,
+      cleanupOnFail: true,
+      skipAwait: false,
+      timeout: args.timeoutSeconds ?? DEFAULT_RELEASE_TIMEOUT_SECONDS,
+    },
+    opts,
+  );
+}

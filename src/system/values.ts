@@ -1,0 +1,175 @@
+// Helm values of every chart the system layer installs or configures. Pure: tested directly.
+import { toYaml } from "../lib/serialize";
+import { ingressAnnotations, ingressTls } from "./ingress";
+
+/** Namespace labels for components that need host access (MetalLB speakers, node exporters, Longhorn). */
+export const PRIVILEGED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
+  "pod-security.kubernetes.io/enforce": "privileged",
+  "pod-security.kubernetes.io/audit": "privileged",
+  "pod-security.kubernetes.io/warn": "privileged",
+};
+
+/** MetalLB's service annotation pinning a LoadBalancer address (the metallb.io prefix exists since MetalLB 0.14.9). */
+export const METALLB_IPS_ANNOTATION = "metallb.io/loadBalancerIPs";
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Deep merge of Helm values: maps merge key by key, anything else (lists included) in `over` replaces. */
+export function mergeValues(base: Readonly<Record<string, unknown>>, over: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const cur = out[k];
+    out[k] = isPlainObject(cur) && isPlainObject(v) ? mergeValues(cur, v) : v;
+  }
+  return out;
+}
+
+/** MetalLB in layer-2 mode only: no BGP backend (neither the FRR sidecar nor frr-k8s). */
+export function metallbValues(): Record<string, unknown> {
+  return {
+    frrk8s: { enabled: false },
+    speaker: { frr: { enabled: false } },
+  };
+}
+
+export interface CertManagerValuesArgs {
+  /** ip:port resolvers for the DNS-01 self-check. */
+  readonly recursiveNameservers: readonly string[];
+}
+
+/**
+ * cert-manager with its CRDs (kept on uninstall, so deleting the release never garbage-collects
+ * every Certificate). On a split-horizon LAN the local resolver answers for the domain itself and
+ * never sees the _acme-challenge TXT record: the self-check must ask public resolvers only.
+ */
+export function certManagerValues(args: CertManagerValuesArgs): Record<string, unknown> {
+  const resolvers =
+    args.recursiveNameservers.length > 0
+      ? { dns01RecursiveNameservers: args.recursiveNameservers.join(","), dns01RecursiveNameserversOnly: true }
+      : {};
+  return { crds: { enabled: true, keep: true }, ...resolvers };
+}
+
+export interface TraefikValuesArgs {
+  /** Address MetalLB gives Traefik's LoadBalancer service; unset: any address of the pool. */
+  readonly loadBalancerIp?: string;
+  /** Secret (in kube-system) Traefik serves when no other certificate matches; unset: Traefik's self-signed one. */
+  readonly defaultCertificateSecret?: string;
+}
+
+/**
+ * Values for k3s's bundled Traefik chart, delivered through a HelmChartConfig.
+ *
+ * The HTTP->HTTPS redirect is set as Traefik static-configuration arguments rather than chart port
+ * values: the chart renamed that value twice (`ports.web.redirectTo` until chart 33,
+ * `ports.web.redirections` in 34-37, `ports.web.http.redirections` from 38,
+ * traefik/traefik-helm-chart#1301 and #1603), and which chart k3s bundles depends on the k3s
+ * patch release. The arguments are what every chart version renders. The target is the exposed
+ * port `:443`, not the entry point name: `websecure` would redirect to the container port 8443.
+ *
+ * `externalTrafficPolicy: Local` keeps the client's address (Cluster SNATs it to a node address,
+ * which would make every client look like a LAN client to the `lan-only` allow-list); MetalLB then
+ * announces the address from the node running Traefik.
+ */
+export function traefikValues(args: TraefikValuesArgs): Record<string, unknown> {
+  return {
+    additionalArguments: [
+      "--entryPoints.web.http.redirections.entryPoint.to=:443",
+      "--entryPoints.web.http.redirections.entryPoint.scheme=https",
+      "--entryPoints.web.http.redirections.entryPoint.permanent=true",
+    ],
+    service: {
+      ...(args.loadBalancerIp ? { annotations: { [METALLB_IPS_ANNOTATION]: args.loadBalancerIp } } : {}),
+      spec: { externalTrafficPolicy: "Local" },
+    },
+    ...(args.defaultCertificateSecret ? { tlsStore: { default: { defaultCertificate: { secretName: args.defaultCertificateSecret } } } } : {}),
+  };
+}
+
+/** The HelmChartConfig's valuesContent: the values as sorted YAML. */
+export function traefikValuesContent(args: TraefikValuesArgs): string {
+  return toYaml(traefikValues(args));
+}
+
+/** csi-driver-nfs: the driver only; the StorageClass is a resource of its own (NfsStorage). */
+export function nfsValues(): Record<string, unknown> {
+  return { storageClass: { create: false } };
+}
+
+export interface LonghornValuesArgs {
+  readonly replicas: number;
+  /** Where the metal layer mounts the data disk. */
+  readonly dataPath: string;
+}
+
+/** Longhorn next to local-path: local-path stays the default StorageClass (databases, seed 003). */
+export function longhornValues(args: LonghornValuesArgs): Record<string, unknown> {
+  return {
+    persistence: { defaultClass: false, defaultClassReplicaCount: args.replicas },
+    defaultSettings: { defaultReplicaCount: args.replicas, defaultDataPath: args.dataPath },
+  };
+}
+
+export interface MonitoringValuesArgs {
+  /** Prometheus retention, e.g. 15d. */
+  readonly retention: string;
+  /** GiB of the Prometheus volume. */
+  readonly storageSize: number;
+  /** StorageClass of the Prometheus volume (local storage: the TSDB does not support NFS). */
+  readonly storageClass: string;
+  /** Grafana's host, e.g. grafana.lab.example.com */
+  readonly grafanaHost: string;
+  /** Secret (in the release namespace) with keys admin-user and admin-password. */
+  readonly grafanaAdminSecret: string;
+  /** ClusterIssuer for Grafana's certificate; undefined without cert-manager. */
+  readonly clusterIssuer: string | undefined;
+}
+
+export const GRAFANA_ADMIN_USER_KEY = "admin-user";
+export const GRAFANA_ADMIN_PASSWORD_KEY = "admin-password";
+
+/**
+ * kube-prometheus-stack for k3s. k3s runs the controller manager, scheduler and kube-proxy inside
+ * the k3s process with their metrics bound to 127.0.0.1, and embedded etcd exposes metrics only
+ * with `etcd-expose-metrics`: their ServiceMonitors would only ever report targets down, so they
+ * are off. ServiceMonitors and rules of other releases are picked up (no Helm-label selector).
+ */
+export function monitoringValues(args: MonitoringValuesArgs): Record<string, unknown> {
+  return {
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeProxy: { enabled: false },
+    kubeEtcd: { enabled: false },
+    prometheus: {
+      prometheusSpec: {
+        retention: args.retention,
+        storageSpec: {
+          volumeClaimTemplate: {
+            spec: {
+              storageClassName: args.storageClass,
+              accessModes: ["ReadWriteOnce"],
+              resources: { requests: { storage: `${args.storageSize}Gi` } },
+            },
+          },
+        },
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+      },
+    },
+    grafana: {
+      admin: { existingSecret: args.grafanaAdminSecret, userKey: GRAFANA_ADMIN_USER_KEY, passwordKey: GRAFANA_ADMIN_PASSWORD_KEY },
+      ingress: {
+        enabled: true,
+        ingressClassName: "traefik",
+        annotations: ingressAnnotations({ clusterIssuer: args.clusterIssuer, lanOnly: true }),
+        hosts: [args.grafanaHost],
+        path: "/",
+        tls: [ingressTls({ name: "grafana", host: args.grafanaHost, clusterIssuer: args.clusterIssuer })],
+      },
+    },
+  };
+}
