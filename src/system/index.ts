@@ -1,0 +1,126 @@
+// The system layer: the cluster services every stack stands on, each through the cluster's
+// Kubernetes provider and after the cluster is ready.
+//   MetalLB pool -> Traefik (pinned address, wildcard default certificate, middlewares)
+//   cert-manager -> ClusterIssuers -> wildcard Certificate -> Traefik
+//   NFS CSI driver -> nfs-client StorageClass; Longhorn (optional)
+//   ingress (Traefik, middlewares, issuers) -> kube-prometheus-stack with Grafana's ingress
+import type * as pulumi from "@pulumi/pulumi";
+import type { Cluster } from "../cluster/types";
+import type { Secrets } from "../config/loader";
+import type { StackConfig } from "../config/schema";
+import { CertManagerIssuer } from "./certManager";
+import { STORAGE_LOCAL } from "./conventions";
+import { Longhorn } from "./longhorn";
+import { TRAEFIK_NAMESPACE, WILDCARD_TLS_SECRET } from "./manifests";
+import { MetalLbPool } from "./metallb";
+import { Monitoring } from "./monitoring";
+import { NfsStorage } from "./nfs";
+import { TraefikConfig } from "./traefik";
+import type { System } from "./types";
+
+export type { System } from "./types";
+
+/** A pinned chart version; validation guarantees it for every enabled feature (never a silent default). */
+function pinned(version: string | undefined, key: keyof StackConfig["versions"]): string {
+  if (version === undefined) throw new Error(`versions.${key}: is required; pin the chart version`); // unreachable after validation
+  return version;
+}
+
+/** Grafana's host under the stack's domain. */
+export function grafanaHost(cfg: StackConfig): string {
+  return `${cfg.monitoring.grafanaHost}.${cfg.domain}`;
+}
+
+/** The CIDRs the `lan-only` middleware admits: config traefik.lanAllowlist, else the VM subnet. */
+export function lanAllowlist(cfg: StackConfig): string[] {
+  return [...(cfg.traefik.lanAllowlist ?? [cfg.network.subnet])];
+}
+
+export function buildSystem(cfg: StackConfig, secrets: Secrets, cluster: Cluster): System {
+  const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
+  const clusterReady = cluster.ready;
+
+  const metallb = cfg.metallb.enabled
+    ? new MetalLbPool("metallb", { chartVersion: pinned(cfg.versions.metallb, "metallb"), range: cfg.metallb.range!, createAfter: clusterReady }, opts)
+    : undefined;
+
+  let certManager: CertManagerIssuer | undefined;
+  if (cfg.certManager.enabled) {
+    const token = secrets.cloudflareApiToken;
+    if (token === undefined) throw new Error("cloudflareApiToken: is required because certManager.enabled is true"); // unreachable after validation
+    certManager = new CertManagerIssuer(
+      "cert-manager",
+      {
+        chartVersion: pinned(cfg.versions.certManager, "certManager"),
+        email: cfg.certManager.email!,
+        cloudflareApiToken: token,
+        recursiveNameservers: cfg.certManager.recursiveNameservers,
+        issuer: cfg.certManager.issuer,
+        // Traefik's default TLS store reads its certificate from its own namespace.
+        wildcard: cfg.cluster.traefik ? { domain: cfg.domain, namespace: TRAEFIK_NAMESPACE } : undefined,
+        createAfter: clusterReady,
+      },
+      opts,
+    );
+  }
+
+  const traefik = cfg.cluster.traefik
+    ? new TraefikConfig(
+        "traefik",
+        {
+          loadBalancerIp: cfg.traefik.loadBalancerIp,
+          defaultCertificateSecret: certManager?.certificate ? WILDCARD_TLS_SECRET : undefined,
+          lanAllowlist: lanAllowlist(cfg),
+          createAfter: [...clusterReady, ...(metallb?.ready ?? []), ...(certManager?.certificate ? [certManager.certificate] : [])],
+        },
+        opts,
+      )
+    : undefined;
+
+  const ingressReady = [...(metallb?.ready ?? []), ...(certManager?.ready ?? []), ...(traefik?.ready ?? [])];
+
+  const nfs = cfg.storage.nfs.enabled
+    ? new NfsStorage(
+        "nfs",
+        {
+          chartVersion: pinned(cfg.versions.csiDriverNfs, "csiDriverNfs"),
+          server: cfg.storage.nfs.server!,
+          share: cfg.storage.nfs.share!,
+          mountOptions: cfg.storage.nfs.mountOptions,
+          createAfter: clusterReady,
+        },
+        opts,
+      )
+    : undefined;
+
+  const longhorn = cfg.storage.longhorn.enabled
+    ? new Longhorn("longhorn", { chartVersion: pinned(cfg.versions.longhorn, "longhorn"), replicas: cfg.storage.longhorn.replicas, createAfter: clusterReady }, opts)
+    : undefined;
+
+  if (cfg.monitoring.enabled) {
+    new Monitoring(
+      "monitoring",
+      {
+        chartVersion: pinned(cfg.versions.kubePrometheusStack, "kubePrometheusStack"),
+        retention: cfg.monitoring.retention,
+        storageSize: cfg.monitoring.storageSize,
+        storageClass: STORAGE_LOCAL,
+        grafanaHost: grafanaHost(cfg),
+        clusterIssuer: certManager?.clusterIssuer,
+        createAfter: [...clusterReady, ...ingressReady],
+      },
+      opts,
+    );
+  }
+
+  return {
+    clusterIssuer: certManager?.clusterIssuer,
+    storageClasses: {
+      local: STORAGE_LOCAL,
+      ...(nfs ? { nfs: nfs.storageClassName } : {}),
+      ...(longhorn ? { longhorn: longhorn.storageClassName } : {}),
+    },
+    ingressReady,
+    traefikIp: cfg.cluster.traefik ? cfg.traefik.loadBalancerIp : undefined,
+  };
+}
