@@ -251,6 +251,10 @@ export const fluxSchema = z.strictObject({
   /** Path in the repo. Default clusters/<stack>. */
   path: z.string().min(1).optional(),
   interval: z.string().regex(/^\d+[smh]$/, "must be a duration such as 10m").default("10m"),
+  /** known_hosts lines for an ssh:// URL whose host is not github.com (GitHub's published keys are built in). */
+  knownHosts: z
+    .array(z.string().regex(/^\S+ (ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/, "must be a known_hosts line such as 'git.example.com ssh-ed25519 AAAA...' (ssh-keyscan output)"))
+    .optional(),
 });
 
 export const appSchema = z.strictObject({
@@ -262,6 +266,10 @@ export const appSchema = z.strictObject({
   host: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, "must be a DNS label such as n8n, or \"\" for no ingress").optional(),
   /** GiB of the app's data volume. */
   storageSize: sizeGiB.optional(),
+  /** Ingress only for LAN clients (the lan-only middleware). Default true; false publishes the app to any client that reaches Traefik. */
+  lanOnly: z.boolean().optional(),
+  /** Schedule on the GPU node with one GPU; only for apps whose GPU is optional (jupyter, plex). Default false. */
+  gpu: z.boolean().optional(),
   /** Helm values merged over the catalog's (escape hatch). */
   values: z.record(z.string(), z.unknown()).default({}),
 });
