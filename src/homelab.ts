@@ -8,6 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { LoadedStack } from "./config/loader";
 import { buildCluster } from "./cluster";
 import { buildMetal } from "./metal";
+import { DnsRecords } from "./platform/dns";
+import { buildSystem, grafanaHost } from "./system";
 
 /** Builds every resource of the stack and returns the stack outputs. */
 export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<unknown>> {
@@ -17,9 +19,27 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
   // Cluster: k3s on the VMs (GPU nodes included), the kubeconfig and the Kubernetes provider.
   const cluster = buildCluster(config, metal);
 
+  // System: MetalLB, cert-manager and the issuers, Traefik's configuration, storage, monitoring.
+  const system = buildSystem(config, secrets, cluster);
+
+  // Platform, DNS: Cloudflare records for the wildcard and the apex at Traefik's address.
+  if (config.dns.enabled) {
+    new DnsRecords("dns", {
+      zoneId: config.dns.zoneId!,
+      domain: config.domain,
+      address: system.traefikIp!,
+      apiToken: secrets.cloudflareApiToken!,
+      proxied: config.dns.proxied,
+      ttl: config.dns.ttl,
+    });
+  }
+
   return {
     vms: Object.fromEntries([...metal.vms].map(([name, vm]) => [name, vm.ipAddress])),
     kubeconfig: cluster.kubeconfig,
     apiServer: cluster.apiServer,
+    traefikIp: system.traefikIp,
+    clusterIssuer: system.clusterIssuer,
+    grafanaUrl: config.monitoring.enabled ? `https://${grafanaHost(config)}` : undefined,
   };
 }

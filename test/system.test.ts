@@ -113,6 +113,27 @@ describe("lab stack: the services and their order", () => {
   });
 });
 
+describe("lab stack, whole program: the system layer on the real cluster layer", () => {
+  test("every system object uses the cluster's provider and waits for the cluster's readiness; outputs name the entry points", async () => {
+    const g = await planConfig(stackDoc());
+    const providers = g.ofType("pulumi:providers:kubernetes");
+    assert.equal(providers.length, 1, "one Kubernetes provider, the cluster's");
+    const clusterReady = g.get("metallb-namespace").dependencies.map((u) => g.byUrn(u));
+    assert.ok(clusterReady.length > 0 && clusterReady.every((r) => r.custom), "the namespace waits for the cluster's readiness resources");
+    const systemComponents = ["metallb", "cert-manager", "traefik", "nfs", "monitoring"].map((n) => g.get(n).urn);
+    const objects = g.resources.filter((r) => r.custom && r.parent !== null && systemComponents.includes(r.parent) && r.type.startsWith("kubernetes:"));
+    assert.equal(objects.length, 18);
+    for (const r of objects) {
+      assert.ok(r.provider.startsWith(`${providers[0].urn}::`), `${r.name} uses the cluster's provider`);
+      for (const ready of clusterReady) assert.ok(g.dependsOn(r.name, ready.name), `${r.name} waits for ${ready.name}`);
+    }
+    assert.deepEqual(
+      { traefikIp: g.result.outputs.traefikIp, clusterIssuer: g.result.outputs.clusterIssuer, grafanaUrl: g.result.outputs.grafanaUrl },
+      { traefikIp: "10.0.20.200", clusterIssuer: "letsencrypt-staging", grafanaUrl: "https://grafana.lab.example.com" },
+    );
+  });
+});
+
 describe("Helm releases (seed 000: --atomic --cleanup-on-fail, pinned versions)", () => {
   const expected: Record<string, { chart: string; repo: string; version: string; name: string; namespace: string; timeout: number }> = {
     "metallb-release": { chart: "metallb", repo: "https://metallb.github.io/metallb", version: "0.15.2", name: "metallb", namespace: "metallb-system", timeout: 600 },
