@@ -38,8 +38,9 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
     vms: Object.fromEntries([...metal.vms].map(([name, vm]) => [name, vm.ipAddress])),
     kubeconfig: cluster.kubeconfig,
     apiServer: cluster.apiServer,
-    traefikIp: system.traefikIp,
-    clusterIssuer: system.clusterIssuer,
-    grafanaUrl: config.monitoring.enabled ? `https://${grafanaHost(config)}` : undefined,
+    // Only what the stack has (an undefined output is a warning on every run).
+    ...(system.traefikIp !== undefined ? { traefikIp: system.traefikIp } : {}),
+    ...(system.clusterIssuer !== undefined ? { clusterIssuer: system.clusterIssuer } : {}),
+    ...(config.monitoring.enabled ? { grafanaUrl: `https://${grafanaHost(config)}` } : {}),
   };
 }
