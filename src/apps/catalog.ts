@@ -1,0 +1,263 @@
+// The app catalog: the seeds' applications, each one typed entry. Chart sources are real and
+// maintained: their own chart where one is maintained (Ollama, Home Assistant), else bjw-s
+// app-template (a generic chart, https://bjw-s-labs.github.io/helm-charts/docs/app-template/) with
+// the app's own pinned image in apps/<name>/values.yaml. The chart version is pinned per stack
+// (apps.<name>.version). Enabling an app is one entry under homelab:apps.
+import { gpuScheduling } from "../cluster/conventions";
+import type { AppDefinition, ValuesContext } from "./types";
+import { appTemplateValues, deepMerge, urlOf } from "./values";
+
+/** bjw-s app-template, published as an OCI artifact. */
+export const APP_TEMPLATE = { kind: "oci", url: "oci://ghcr.io/bjw-s-labs/helm/app-template" } as const;
+
+/** Home Assistant's configuration.yaml on first start: trust the ingress controller's pods. */
+export function homeAssistantConfig(trustedProxy: string): string {
+  return [
+    "# Loads default set of integrations. Do not remove.",
+    "default_config:",
+    "http:",
+    "  use_x_forwarded_for: true",
+    "  trusted_proxies:",
+    `    - ${trustedProxy}`,
+    "frontend:",
+    "  themes: !include_dir_merge_named themes",
+    "automation: !include automations.yaml",
+    "script: !include scripts.yaml",
+    "scene: !include scenes.yaml",
+    "",
+  ].join("\n");
+}
+
+const ollama: AppDefinition = {
+  name: "ollama",
+  description: "Local LLM inference engine (API)",
+  source: { kind: "helm", url: "https://otwld.github.io/ollama-helm/", chart: "ollama" },
+  namespace: "ai",
+  ingress: { service: "ollama", port: 11434 },
+  volumes: [{ name: "models", kind: "data", size: 100, mountPath: "/root/.ollama" }],
+  gpu: "required",
+  secrets: [],
+  timeout: "20m",
+  values: (ctx: ValuesContext) => {
+    const gpu = gpuScheduling();
+    return {
+      fullnameOverride: ctx.app,
+      persistentVolume: { enabled: true, existingClaim: ctx.claims.models },
+      runtimeClassName: gpu.runtimeClassName,
+      nodeSelector: gpu.nodeSelector,
+      tolerations: gpu.tolerations,
+      resources: { limits: gpu.resources.limits },
+    };
+  },
+};
+
+const homeAssistant: AppDefinition = {
+  name: "home-assistant",
+  description: "Home automation hub",
+  source: { kind: "helm", url: "https://pajikos.github.io/home-assistant-helm-chart/", chart: "home-assistant" },
+  namespace: "applications",
+  ingress: { service: "home-assistant", port: 8123 },
+  // The recorder database is SQLite in /config.
+  volumes: [{ name: "config", kind: "database", size: 5, mountPath: "/config" }],
+  gpu: "none",
+  secrets: [],
+  timeout: "10m",
+  values: (ctx) => ({
+    fullnameOverride: ctx.app,
+    persistence: { enabled: true, existingClaim: ctx.claims.config },
+    configuration: { enabled: true, trusted_proxies: [ctx.clusterCidr], templateConfig: homeAssistantConfig(ctx.clusterCidr) },
+  }),
+};
+
+/** An app-template app: the shared computed values plus app-specific env. */
+function templateApp(def: Omit<AppDefinition, "source" | "values">, env: (ctx: ValuesContext) => Record<string, unknown> = () => ({})): AppDefinition {
+  const full: AppDefinition = { ...def, source: APP_TEMPLATE, values: (ctx) => appTemplateValues(full, ctx, env(ctx)) };
+  return full;
+}
+
+const postgresql = templateApp({
+  name: "postgresql",
+  description: "Relational database (official postgres image), nightly pg_dumpall to the NFS backup share",
+  namespace: "infrastructure",
+  volumes: [{ name: "data", kind: "database", size: 20, mountPath: "/var/lib/postgresql/data" }],
+  gpu: "none",
+  secrets: [{ key: "password", length: 32, env: "POSTGRES_PASSWORD" }],
+  backup: "pg_dump",
+  timeout: "10m",
+});
+
+const redisBase = templateApp({
+  name: "redis",
+  description: "Cache and message broker (official redis image, AOF persistence)",
+  namespace: "infrastructure",
+  volumes: [{ name: "data", kind: "database", size: 5, mountPath: "/data" }],
+  gpu: "none",
+  // The password reaches redis in a config file from the Secret, not on its command line.
+  secrets: [{ key: "password", length: 32 }],
+  derivedSecrets: (s) => ({ "redis.conf": `requirepass ${s.password}\nappendonly yes\ndir /data\n` }),
+  timeout: "10m",
+});
+const redis: AppDefinition = {
+  ...redisBase,
+  values: (ctx) =>
+    deepMerge(redisBase.values(ctx), {
+      persistence: { config: { type: "secret", name: ctx.secretName, globalMounts: [{ path: "/etc/redis/redis.conf", subPath: "redis.conf", readOnly: true }] } },
+    }),
+};
+
+const minio = templateApp({
+  name: "minio",
+  description: "S3-compatible object storage (last community image; MinIO is maintenance-only)",
+  namespace: "infrastructure",
+  ingress: { service: "minio", port: 9000 },
+  // MinIO does not support NFS backends: its drive stays on local-path.
+  volumes: [{ name: "data", kind: "database", size: 100, mountPath: "/data" }],
+  gpu: "none",
+  secrets: [{ key: "root-password", length: 32, env: "MINIO_ROOT_PASSWORD" }],
+  timeout: "10m",
+});
+
+const n8n = templateApp(
+  {
+    name: "n8n",
+    description: "Workflow automation (SQLite in its data directory)",
+    namespace: "applications",
+    ingress: { service: "n8n", port: 5678 },
+    volumes: [{ name: "data", kind: "database", size: 5, mountPath: "/home/node/.n8n" }],
+    gpu: "none",
+    secrets: [{ key: "encryption-key", length: 48, env: "N8N_ENCRYPTION_KEY" }],
+    timeout: "10m",
+  },
+  (ctx) =>
+    ctx.host === undefined
+      ? { N8N_SECURE_COOKIE: "false" }
+      : { N8N_HOST: ctx.host, N8N_PROTOCOL: "https", WEBHOOK_URL: `${urlOf(ctx)}/`, N8N_EDITOR_BASE_URL: `${urlOf(ctx)}/` },
+);
+
+const stableDiffusion = templateApp(
+  {
+    name: "stable-diffusion-webui",
+    description: "AUTOMATIC1111 Stable Diffusion WebUI (ai-dock CUDA image, password-protected)",
+    namespace: "ai",
+    ingress: { service: "stable-diffusion-webui", port: 7860 },
+    volumes: [{ name: "workspace", kind: "data", size: 100, mountPath: "/workspace" }],
+    gpu: "required",
+    secrets: [{ key: "web-password", length: 32, env: "WEB_PASSWORD" }],
+    timeout: "30m",
+  },
+  (ctx) => (ctx.host === undefined ? {} : { WEBUI_URL: urlOf(ctx) }),
+);
+
+const jupyter = templateApp({
+  name: "jupyter",
+  description: "Jupyter Lab (PyTorch CUDA image; the GPU is optional)",
+  namespace: "ai",
+  ingress: { service: "jupyter", port: 8888 },
+  volumes: [{ name: "work", kind: "data", size: 20, mountPath: "/home/jovyan/work" }],
+  gpu: "optional",
+  secrets: [{ key: "token", length: 48, env: "JUPYTER_TOKEN" }],
+  timeout: "20m",
+});
+
+const plex = templateApp(
+  {
+    name: "plex",
+    description: "Plex Media Server (library database in /config, media from the shared library)",
+    namespace: "media",
+    ingress: { service: "plex", port: 32400 },
+    volumes: [{ name: "config", kind: "database", size: 20, mountPath: "/config" }],
+    mediaLibrary: true,
+    gpu: "optional",
+    secrets: [],
+    timeout: "15m",
+  },
+  (ctx) => ({
+    ...(ctx.host === undefined ? {} : { PLEX_ADVERTISE_URL: `${urlOf(ctx)}:443` }),
+    ...(ctx.gpu ? { NVIDIA_DRIVER_CAPABILITIES: "all" } : {}),
+  }),
+);
+
+const arr = (name: string, port: number, description: string) =>
+  templateApp({
+    name,
+    description,
+    namespace: "media",
+    ingress: { service: name, port },
+    // SQLite: the *arr apps corrupt their database on NFS.
+    volumes: [{ name: "config", kind: "database", size: 5, mountPath: "/config" }],
+    mediaLibrary: true,
+    gpu: "none",
+    secrets: [],
+    timeout: "10m",
+  });
+
+const paperless = templateApp(
+  {
+    name: "paperless-ngx",
+    description: "Document management (SQLite data dir on local-path, documents on NFS, Redis broker sidecar)",
+    namespace: "applications",
+    ingress: { service: "paperless-ngx", port: 8000 },
+    volumes: [
+      { name: "data", kind: "database", size: 5, mountPath: "/usr/src/paperless/data" },
+      { name: "media", kind: "data", size: 50, mountPath: "/usr/src/paperless/media" },
+    ],
+    gpu: "none",
+    secrets: [
+      { key: "secret-key", length: 64, env: "PAPERLESS_SECRET_KEY" },
+      { key: "admin-password", length: 32, env: "PAPERLESS_ADMIN_PASSWORD" },
+    ],
+    timeout: "15m",
+  },
+  (ctx) => (ctx.host === undefined ? {} : { PAPERLESS_URL: urlOf(ctx) }),
+);
+
+const mealie = templateApp(
+  {
+    name: "mealie",
+    description: "Recipe manager (SQLite)",
+    namespace: "applications",
+    ingress: { service: "mealie", port: 9000 },
+    volumes: [{ name: "data", kind: "database", size: 5, mountPath: "/app/data" }],
+    gpu: "none",
+    secrets: [],
+    timeout: "10m",
+  },
+  (ctx) => (ctx.host === undefined ? {} : { BASE_URL: urlOf(ctx) }),
+);
+
+const actual = templateApp({
+  name: "actual",
+  description: "Actual Budget server (SQLite)",
+  namespace: "applications",
+  ingress: { service: "actual", port: 5006 },
+  volumes: [{ name: "data", kind: "database", size: 2, mountPath: "/data" }],
+  gpu: "none",
+  secrets: [],
+  timeout: "10m",
+});
+
+/** Every catalog app by name. */
+export const CATALOG: ReadonlyMap<string, AppDefinition> = new Map(
+  [
+    postgresql,
+    redis,
+    minio,
+    n8n,
+    homeAssistant,
+    ollama,
+    stableDiffusion,
+    jupyter,
+    plex,
+    arr("radarr", 7878, "Movie collection manager"),
+    arr("sonarr", 8989, "TV series collection manager"),
+    paperless,
+    mealie,
+    actual,
+  ].map((d) => [d.name, d]),
+);
+
+export function catalogApp(name: string): AppDefinition {
+  const def = CATALOG.get(name);
+  if (!def) throw new Error(`apps.${name}: unknown app`); // unreachable after validation
+  return def;
+}

@@ -1,0 +1,49 @@
+// Config checks that need the app catalog: names, and what each enabled app needs from the stack
+// (Flux, a GPU node, Traefik for its ingress, NFS for the media library). Pure.
+import { closest } from "fastest-levenshtein";
+import type { StackConfig } from "../config/schema";
+import { CATALOG } from "./catalog";
+import { hostOf } from "./render";
+
+export function appChecks(cfg: StackConfig): string[] {
+  const errors: string[] = [];
+  const names = [...CATALOG.keys()].sort();
+  const hasGpuNode = cfg.nodes.some((n) => n.role === "gpu");
+  const hosts = new Map<string, string>();
+
+  for (const [name, entry] of Object.entries(cfg.apps)) {
+    const def = CATALOG.get(name);
+    if (def === undefined) {
+      errors.push(`apps.${name}: unknown app; use one of ${names.join(", ")} (did you mean '${closest(name, names)}'?)`);
+      continue;
+    }
+    if (entry.gpu !== undefined && def.gpu !== "optional") {
+      errors.push(`apps.${name}.gpu: ${name} ${def.gpu === "required" ? "always runs on the GPU node" : "never uses a GPU"}; remove gpu`);
+    }
+    if (entry.host !== undefined && entry.host !== "" && def.ingress === undefined) {
+      errors.push(`apps.${name}.host: ${name} has no web interface to publish; remove host`);
+    }
+    if (!entry.enabled) continue;
+
+    if (!cfg.flux.enabled) {
+      errors.push(`apps.${name}: is deployed by Flux but flux.enabled is false; set flux.enabled: true (with flux.url) or apps.${name}.enabled: false`);
+    }
+    const gpu = def.gpu === "required" || (def.gpu === "optional" && entry.gpu === true);
+    if (gpu && !hasGpuNode) {
+      errors.push(`apps.${name}: needs a GPU node but no node has role gpu; add one${def.gpu === "optional" ? ` or remove apps.${name}.gpu` : ` or set apps.${name}.enabled: false`}`);
+    }
+    const host = hostOf(def, entry.host, cfg.domain);
+    if (host !== undefined) {
+      if (!cfg.cluster.traefik) {
+        errors.push(`apps.${name}.host: the ingress needs Traefik but cluster.traefik is false; set apps.${name}.host: "" (no ingress) or cluster.traefik: true`);
+      }
+      const other = hosts.get(host);
+      if (other !== undefined) errors.push(`apps.${name}.host: ${host} is also the host of apps.${other}; give each app its own host`);
+      else hosts.set(host, name);
+    }
+    if (def.mediaLibrary && !cfg.storage.nfs.enabled) {
+      errors.push(`apps.${name}: mounts the shared media library, which lives on NFS (ReadWriteMany); set storage.nfs.enabled: true or apps.${name}.enabled: false`);
+    }
+  }
+  return errors;
+}

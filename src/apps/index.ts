@@ -1,0 +1,64 @@
+// The apps layer: every enabled catalog app as Flux objects created by Pulumi, after the system
+// layer (storage, ingress) and Flux's CRDs; GPU apps also after the GPU node.
+import * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
+import type { Cluster } from "../cluster/types";
+import type { StackConfig } from "../config/schema";
+import type { Platform } from "../platform/types";
+import type { System } from "../system/types";
+import { CatalogApp } from "./app";
+import { appNamespaces, renderMediaLibraryPvc, resolveApps } from "./render";
+import type { Apps } from "./types";
+
+export type { Apps } from "./types";
+export { CATALOG } from "./catalog";
+
+export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, platform: Platform): Apps {
+  const apps = resolveApps(cfg, system.storageClasses);
+  const releases = new Map<string, pulumi.Resource>();
+  const urls: Record<string, string> = {};
+  if (apps.length === 0) return { releases, urls };
+  const opts: pulumi.CustomResourceOptions = { provider: cluster.provider };
+
+  const namespaces = new Map<string, k8s.core.v1.Namespace>();
+  for (const ns of appNamespaces(apps)) {
+    namespaces.set(ns, new k8s.core.v1.Namespace(`namespace-${ns}`, { metadata: { name: ns } }, { ...opts, dependsOn: cluster.ready }));
+  }
+
+  // One media library per namespace that has an app mounting it (validation requires NFS for it).
+  const mediaLibraries = new Map<string, k8s.core.v1.PersistentVolumeClaim>();
+  for (const app of apps.filter((a) => a.mediaClaim !== undefined)) {
+    if (mediaLibraries.has(app.namespace) || system.storageClasses.nfs === undefined) continue;
+    mediaLibraries.set(
+      app.namespace,
+      new k8s.core.v1.PersistentVolumeClaim(`media-library-${app.namespace}`, renderMediaLibraryPvc(app.namespace, system.storageClasses.nfs), {
+        ...opts,
+        dependsOn: [namespaces.get(app.namespace)!, ...system.ingressReady],
+        // Holds the media collection: never deleted by Pulumi (see CatalogApp's claims).
+        retainOnDelete: true,
+      }),
+    );
+  }
+
+  const nfs = cfg.storage.nfs;
+  for (const app of apps) {
+    const component = new CatalogApp(
+      app.name,
+      {
+        app,
+        interval: cfg.flux.interval,
+        clusterIssuer: system.clusterIssuer,
+        namespace: namespaces.get(app.namespace)!,
+        mediaLibrary: mediaLibraries.get(app.namespace),
+        systemReady: system.ingressReady,
+        fluxReady: platform.fluxReady,
+        gpuReady: cluster.gpuReady,
+        backup: nfs.enabled && nfs.server !== undefined && nfs.backupShare !== undefined ? { server: nfs.server, share: nfs.backupShare } : undefined,
+      },
+      { providers: { kubernetes: cluster.provider } },
+    );
+    releases.set(app.name, component.release);
+    if (component.url !== undefined) urls[app.name] = component.url;
+  }
+  return { releases, urls };
+}

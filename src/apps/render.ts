@@ -1,0 +1,178 @@
+// Pure rendering for the app catalog: which apps a stack enables and how (namespace, host, GPU,
+// storage classes, values), and the Kubernetes and Flux objects each app becomes.
+import type { StackConfig } from "../config/schema";
+import type { IngressArgs } from "../system/ingress";
+import type { System } from "../system/types";
+import { catalogApp } from "./catalog";
+import type { AppDefinition, StorageKind } from "./types";
+import { appValues, type Values } from "./values";
+
+/** The namespace-wide media library (NFS, shared by Plex and the *arr apps): PVC name and nominal size. */
+export const MEDIA_LIBRARY = { claim: "media-library", size: 1000 } as const;
+/** How often Flux re-reads chart sources. */
+export const SOURCE_INTERVAL = "1h";
+/** Helm chart layer of an OCI artifact; Flux must extract it, not the whole artifact. */
+export const HELM_CHART_MEDIA_TYPE = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
+
+export interface ResolvedVolume {
+  readonly name: string;
+  readonly kind: StorageKind;
+  readonly claim: string;
+  readonly storageClass: string;
+  /** GiB. */
+  readonly size: number;
+  readonly mountPath: string;
+}
+
+export interface ResolvedApp {
+  readonly name: string;
+  readonly def: AppDefinition;
+  readonly namespace: string;
+  /** Pinned chart version (apps.<name>.version). */
+  readonly version: string;
+  /** Fully qualified ingress host, or undefined without ingress. */
+  readonly host: string | undefined;
+  readonly lanOnly: boolean;
+  readonly gpu: boolean;
+  readonly volumes: readonly ResolvedVolume[];
+  /** `<app>-secrets`, or undefined when the app generates no secret. */
+  readonly secretName: string | undefined;
+  readonly mediaClaim: string | undefined;
+  readonly values: Values;
+}
+
+/** The StorageClass of a volume kind (seed 003): databases local, data on NFS, else Longhorn, else local. */
+export function storageClassFor(kind: StorageKind, classes: System["storageClasses"]): string {
+  if (kind === "database") return classes.local;
+  return classes.nfs ?? classes.longhorn ?? classes.local;
+}
+
+/** The ingress host of an app: `""` turns it off, otherwise `<label>.<domain>` (label defaults to the app name). */
+export function hostOf(def: AppDefinition, label: string | undefined, domain: string): string | undefined {
+  if (def.ingress === undefined || label === "") return undefined;
+  return `${label ?? def.name}.${domain}`;
+}
+
+/** Whether an app runs on the GPU node. */
+export function usesGpu(def: AppDefinition, wanted: boolean | undefined): boolean {
+  return def.gpu === "required" || (def.gpu === "optional" && wanted === true);
+}
+
+/** Every enabled app of the stack, sorted by name, with everything decided. Pure. */
+export function resolveApps(cfg: StackConfig, classes: System["storageClasses"]): ResolvedApp[] {
+  return Object.entries(cfg.apps)
+    .filter(([, entry]) => entry.enabled)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, entry]) => {
+      const def = catalogApp(name);
+      const namespace = entry.namespace ?? def.namespace;
+      const volumes = def.volumes.map<ResolvedVolume>((v, i) => ({
+        name: v.name,
+        kind: v.kind,
+        claim: `${name}-${v.name}`,
+        storageClass: storageClassFor(v.kind, classes),
+        size: i === 0 && entry.storageSize !== undefined ? entry.storageSize : v.size,
+        mountPath: v.mountPath,
+      }));
+      const host = hostOf(def, entry.host, cfg.domain);
+      const gpu = usesGpu(def, entry.gpu);
+      const secretName = def.secrets.length > 0 ? `${name}-secrets` : undefined;
+      const mediaClaim = def.mediaLibrary ? MEDIA_LIBRARY.claim : undefined;
+      const values = appValues(
+        def,
+        {
+          app: name,
+          namespace,
+          host,
+          claims: Object.fromEntries(volumes.map((v) => [v.name, v.claim])),
+          secretName,
+          gpu,
+          clusterCidr: cfg.cluster.clusterCidr,
+          mediaClaim,
+        },
+        entry.values,
+      );
+      return { name, def, namespace, version: entry.version, host, lanOnly: entry.lanOnly ?? true, gpu, volumes, secretName, mediaClaim, values };
+    });
+}
+
+/** A ReadWriteOnce claim for one app volume. */
+export function renderPvc(app: ResolvedApp, v: ResolvedVolume) {
+  return {
+    metadata: { name: v.claim, namespace: app.namespace, labels: { "app.kubernetes.io/name": app.name, "homelab/storage-kind": v.kind } },
+    spec: { accessModes: ["ReadWriteOnce"], storageClassName: v.storageClass, resources: { requests: { storage: `${v.size}Gi` } } },
+  };
+}
+
+/** The shared media library of a namespace: ReadWriteMany on NFS. */
+export function renderMediaLibraryPvc(namespace: string, storageClass: string) {
+  return {
+    metadata: { name: MEDIA_LIBRARY.claim, namespace, labels: { "homelab/storage-kind": "data" } },
+    spec: { accessModes: ["ReadWriteMany"], storageClassName: storageClass, resources: { requests: { storage: `${MEDIA_LIBRARY.size}Gi` } } },
+  };
+}
+
+/** The Flux source of an app's chart: a HelmRepository, or an OCIRepository pinned to the version. */
+export function renderSource(app: ResolvedApp) {
+  const metadata = { name: app.name, namespace: app.namespace };
+  const src = app.def.source;
+  if (src.kind === "helm") {
+    return { apiVersion: "source.toolkit.fluxcd.io/v1", kind: "HelmRepository", metadata, spec: { url: src.url, interval: SOURCE_INTERVAL } };
+  }
+  return {
+    apiVersion: "source.toolkit.fluxcd.io/v1",
+    kind: "OCIRepository",
+    metadata,
+    spec: {
+      url: src.url,
+      ref: { tag: app.version },
+      interval: SOURCE_INTERVAL,
+      layerSelector: { mediaType: HELM_CHART_MEDIA_TYPE, operation: "copy" },
+    },
+  };
+}
+
+/**
+ * The HelmRelease of an app. Install and upgrade remediate (retry, roll back) like `helm
+ * --atomic --cleanup-on-fail`; values hold references to Secrets, never secret values.
+ */
+export function renderHelmRelease(app: ResolvedApp, interval: string, annotations?: Readonly<Record<string, string>>) {
+  const src = app.def.source;
+  const chart =
+    src.kind === "helm"
+      ? { chart: { spec: { chart: src.chart, version: app.version, sourceRef: { kind: "HelmRepository", name: app.name }, interval: SOURCE_INTERVAL } } }
+      : { chartRef: { kind: "OCIRepository", name: app.name } };
+  return {
+    apiVersion: "helm.toolkit.fluxcd.io/v2",
+    kind: "HelmRelease",
+    metadata: { name: app.name, namespace: app.namespace, ...(annotations ? { annotations: { ...annotations } } : {}) },
+    spec: {
+      interval,
+      releaseName: app.name,
+      timeout: app.def.timeout,
+      ...chart,
+      install: { remediation: { retries: 3 } },
+      upgrade: { cleanupOnFail: true, remediation: { retries: 3, strategy: "rollback" } },
+      values: app.values,
+    },
+  };
+}
+
+/** The ingress of an app through the convention helper, or undefined without a host. */
+export function ingressArgsFor(app: ResolvedApp, clusterIssuer: string | undefined): IngressArgs | undefined {
+  if (app.host === undefined || app.def.ingress === undefined) return undefined;
+  return {
+    name: app.name,
+    namespace: app.namespace,
+    host: app.host,
+    serviceName: app.def.ingress.service,
+    servicePort: app.def.ingress.port,
+    clusterIssuer,
+    lanOnly: app.lanOnly,
+  };
+}
+
+/** Namespaces of the enabled apps, sorted, each once. */
+export function appNamespaces(apps: readonly ResolvedApp[]): string[] {
+  return [...new Set(apps.map((a) => a.namespace))].sort();
+}

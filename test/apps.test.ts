@@ -1,0 +1,407 @@
+// The app catalog: every app of the catalog enabled on the lab stack (stand-in cluster and system
+// layers), checked app by app for its scheduling, ingress, storage and secret handling, its Flux
+// objects against the Flux CRD schemas, and the config checks that guard the catalog.
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { parse } from "yaml";
+import { containerImage, releaseTimeout } from "../src/apps/app";
+import { BACKUP_SCHEDULE, pgDumpScript, renderPgDumpCronJob } from "../src/apps/backupRender";
+import { CATALOG } from "../src/apps/catalog";
+import { HELM_CHART_MEDIA_TYPE, storageClassFor, usesGpu } from "../src/apps/render";
+import { deepMerge } from "../src/apps/values";
+import { ConfigError } from "../src/config/loader";
+import { renderIngress } from "../src/system/ingress";
+import { GPU_READY, planApps, SYSTEM_READY } from "./apps-harness";
+import { ROOT, stackDoc, type Graph } from "./harness";
+import { requireTool, shellcheck } from "./validators";
+
+/** What each app must become on the lab stack (NFS, GPU node, cert-manager staging). */
+const EXPECTED: Record<string, {
+  ns: string;
+  source: string;
+  ingress?: [string, number];
+  volumes: Record<string, [string, number]>;
+  secrets: string[];
+  gpu: boolean;
+  media?: boolean;
+}> = {
+  postgresql: { ns: "infrastructure", source: "oci", volumes: { data: ["local-path", 20] }, secrets: ["password"], gpu: false },
+  redis: { ns: "infrastructure", source: "oci", volumes: { data: ["local-path", 5] }, secrets: ["password", "redis.conf"], gpu: false },
+  minio: { ns: "infrastructure", source: "oci", ingress: ["minio", 9000], volumes: { data: ["local-path", 100] }, secrets: ["root-password"], gpu: false },
+  n8n: { ns: "applications", source: "oci", ingress: ["n8n", 5678], volumes: { data: ["local-path", 5] }, secrets: ["encryption-key"], gpu: false },
+  "home-assistant": { ns: "applications", source: "https://pajikos.github.io/home-assistant-helm-chart/ home-assistant", ingress: ["home-assistant", 8123], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false },
+  ollama: { ns: "ai", source: "https://otwld.github.io/ollama-helm/ ollama", ingress: ["ollama", 11434], volumes: { models: ["nfs-client", 100] }, secrets: [], gpu: true },
+  "stable-diffusion-webui": { ns: "ai", source: "oci", ingress: ["stable-diffusion-webui", 7860], volumes: { workspace: ["nfs-client", 100] }, secrets: ["web-password"], gpu: true },
+  jupyter: { ns: "ai", source: "oci", ingress: ["jupyter", 8888], volumes: { work: ["nfs-client", 20] }, secrets: ["token"], gpu: true },
+  plex: { ns: "media", source: "oci", ingress: ["plex", 32400], volumes: { config: ["local-path", 20] }, secrets: [], gpu: false, media: true },
+  radarr: { ns: "media", source: "oci", ingress: ["radarr", 7878], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false, media: true },
+  sonarr: { ns: "media", source: "oci", ingress: ["sonarr", 8989], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false, media: true },
+  "paperless-ngx": { ns: "applications", source: "oci", ingress: ["paperless-ngx", 8000], volumes: { data: ["local-path", 5], media: ["nfs-client", 50] }, secrets: ["admin-password", "secret-key"], gpu: false },
+  mealie: { ns: "applications", source: "oci", ingress: ["mealie", 9000], volumes: { data: ["local-path", 5] }, secrets: [], gpu: false },
+  actual: { ns: "applications", source: "oci", ingress: ["actual", 5006], volumes: { data: ["local-path", 2] }, secrets: [], gpu: false },
+};
+
+const GPU_VALUES = {
+  runtimeClassName: "nvidia",
+  nodeSelector: { "nvidia.com/gpu.present": "true" },
+  tolerations: [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }],
+};
+
+function version(app: string): string {
+  return app === "ollama" ? "1.24.0" : app === "home-assistant" ? "0.3.5" : "4.6.2";
+}
+
+/** The lab stack with every catalog app (jupyter with its optional GPU), optionally edited. */
+function allApps(edit: (c: Record<string, any>) => void = () => {}): Record<string, any> {
+  const c = stackDoc();
+  c["homelab:apps"] = Object.fromEntries([...CATALOG.keys()].map((a) => [a, { version: version(a), ...(a === "jupyter" ? { gpu: true } : {}) }]));
+  edit(c);
+  return c;
+}
+
+let full: Graph | undefined;
+async function all(): Promise<Graph> {
+  full ??= (await planApps(allApps())).graph;
+  return full;
+}
+
+const values = (g: Graph, app: string) => (g.get(`${app}-release`).inputs as any).spec.values;
+
+test("the table covers the catalog exactly", () => {
+  assert.deepEqual(Object.keys(EXPECTED).sort(), [...CATALOG.keys()].sort());
+});
+
+for (const [app, want] of Object.entries(EXPECTED)) {
+  describe(`app ${app}`, () => {
+    test("namespace and Flux source", async () => {
+      const g = await all();
+      const src = g.get(`${app}-source`);
+      for (const n of [`${app}-source`, `${app}-release`]) assert.equal((g.get(n).inputs as any).metadata.namespace, want.ns, n);
+      const spec = (src.inputs as any).spec;
+      if (want.source === "oci") {
+        assert.equal(src.type, "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository");
+        assert.deepEqual(spec, {
+          url: "oci://ghcr.io/bjw-s-labs/helm/app-template",
+          ref: { tag: version(app) },
+          interval: "1h",
+          layerSelector: { mediaType: HELM_CHART_MEDIA_TYPE, operation: "copy" },
+        });
+        assert.deepEqual((g.get(`${app}-release`).inputs as any).spec.chartRef, { kind: "OCIRepository", name: app });
+      } else {
+        const [url, chart] = want.source.split(" ");
+        assert.equal(src.type, "kubernetes:source.toolkit.fluxcd.io/v1:HelmRepository");
+        assert.deepEqual(spec, { url, interval: "1h" });
+        assert.deepEqual((g.get(`${app}-release`).inputs as any).spec.chart, {
+          spec: { chart, version: version(app), sourceRef: { kind: "HelmRepository", name: app }, interval: "1h" },
+        });
+      }
+      assert.deepEqual(g.depNames(`${app}-source`), ["flux-instance", `namespace-${want.ns}`]);
+    });
+
+    test("storage: pre-created claims of the convention's class, referenced by the chart; never emptyDir", async () => {
+      const g = await all();
+      for (const [vol, [cls, size]] of Object.entries(want.volumes)) {
+        const pvc = g.get(`${app}-${vol}`, "kubernetes:core/v1:PersistentVolumeClaim");
+        assert.deepEqual((pvc.inputs as any).spec, { accessModes: ["ReadWriteOnce"], storageClassName: cls, resources: { requests: { storage: `${size}Gi` } } });
+        assert.equal((pvc.inputs as any).metadata.name, `${app}-${vol}`);
+        assert.equal((pvc.inputs as any).metadata.namespace, want.ns);
+        assert.deepEqual(g.depNames(`${app}-${vol}`), [`namespace-${want.ns}`, SYSTEM_READY]);
+        assert.ok(g.depNames(`${app}-release`).includes(`${app}-${vol}`), "the release waits for the claim");
+      }
+      const v = values(g, app);
+      const claimRefs =
+        app === "ollama"
+          ? { models: v.persistentVolume.existingClaim }
+          : app === "home-assistant"
+            ? { config: v.persistence.existingClaim }
+            : Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, v.persistence[vol].existingClaim]));
+      assert.deepEqual(claimRefs, Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, `${app}-${vol}`])));
+      if (want.media) assert.deepEqual(v.persistence.media, { existingClaim: "media-library", globalMounts: [{ path: "/media" }] });
+      assert.doesNotMatch(JSON.stringify(v), /emptyDir/);
+    });
+
+    test("secrets: generated, kept in a secret Secret, referenced by name only", async () => {
+      const g = await all();
+      const release = g.get(`${app}-release`);
+      assert.deepEqual(release.secretPaths, []);
+      if (want.secrets.length === 0) {
+        assert.equal(g.has(`${app}-secrets`), false);
+        return;
+      }
+      const secret = g.get(`${app}-secrets`);
+      assert.deepEqual(secret.secretPaths, ["stringData"]);
+      assert.deepEqual((secret.inputs as any).metadata, { name: `${app}-secrets`, namespace: want.ns });
+      const data = secret.rawInputs.stringData as Record<string, string>;
+      assert.deepEqual(Object.keys(data).sort(), want.secrets);
+      const raw = JSON.stringify(release.rawInputs);
+      for (const s of CATALOG.get(app)!.secrets) {
+        const pw = g.get(`${app}-${s.key}`, "random:index/randomPassword:RandomPassword");
+        assert.deepEqual(pw.inputs, { length: s.length, special: false });
+        assert.ok(!raw.includes(data[s.key]), `the ${s.key} value is not in the HelmRelease`);
+        if (s.env) assert.deepEqual(values(g, app).controllers.main.containers.main.env[s.env], { valueFrom: { secretKeyRef: { name: `${app}-secrets`, key: s.key } } });
+      }
+      assert.ok(g.depNames(`${app}-release`).includes(`${app}-secrets`));
+    });
+
+    test(want.gpu ? "GPU: exactly the cluster's GPU convention, after the GPU node" : "no GPU scheduling", async () => {
+      const g = await all();
+      const v = values(g, app);
+      if (!want.gpu) {
+        assert.doesNotMatch(JSON.stringify(v), /nvidia|runtimeClassName/);
+        assert.ok(!g.dependsOn(`${app}-release`, GPU_READY));
+        return;
+      }
+      assert.ok(g.depNames(`${app}-release`).includes(GPU_READY));
+      if (app === "ollama") {
+        assert.deepEqual({ runtimeClassName: v.runtimeClassName, nodeSelector: v.nodeSelector, tolerations: v.tolerations }, GPU_VALUES);
+        assert.deepEqual(v.resources.limits, { "nvidia.com/gpu": 1 });
+        assert.deepEqual(v.ollama.gpu, { enabled: true, type: "nvidia", number: 1 });
+      } else {
+        assert.deepEqual(v.defaultPodOptions, GPU_VALUES);
+        assert.deepEqual(v.controllers.main.containers.main.resources.limits["nvidia.com/gpu"], 1);
+      }
+    });
+
+    test(want.ingress ? "ingress: the convention, to the chart's service and port" : "no ingress", async () => {
+      const g = await all();
+      if (!want.ingress) {
+        assert.equal(g.has(`${app}-ingress`), false);
+        return;
+      }
+      const [service, port] = want.ingress;
+      const ing = g.get(`${app}-ingress`);
+      const expected = renderIngress({
+        name: app,
+        namespace: want.ns,
+        host: `${app}.lab.example.com`,
+        serviceName: service,
+        servicePort: port,
+        clusterIssuer: "letsencrypt-staging",
+        lanOnly: true,
+      });
+      assert.deepEqual(ing.inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
+      assert.deepEqual(g.depNames(`${app}-ingress`), [`${app}-release`, SYSTEM_READY]);
+      const v = values(g, app);
+      if (app === "home-assistant") assert.equal(v.service.port, port);
+      else if (app === "ollama") assert.equal(v.fullnameOverride, service, "service port is the chart's default 11434");
+      else {
+        assert.equal(v.global.fullnameOverride, service);
+        const ports = Object.values(v.service.main.ports as Record<string, { port: number }>).map((p) => p.port);
+        assert.ok(ports.includes(port), `${app} serves ${port}: ${ports.join()}`);
+      }
+    });
+
+    test("the Flux objects validate against the Flux CRD schemas", async () => {
+      const g = await all();
+      const { HelmRelease } = await import("@kubernetes-models/flux-cd/helm.toolkit.fluxcd.io/v2");
+      const { HelmRepository, OCIRepository } = await import("@kubernetes-models/flux-cd/source.toolkit.fluxcd.io/v1");
+      new HelmRelease(g.get(`${app}-release`).rawInputs as any).validate();
+      const src = g.get(`${app}-source`).rawInputs as any;
+      (src.kind === "HelmRepository" ? new HelmRepository(src) : new OCIRepository(src)).validate();
+      const rel = (g.get(`${app}-release`).inputs as any).spec;
+      assert.deepEqual(
+        { install: rel.install, upgrade: rel.upgrade, releaseName: rel.releaseName, timeout: rel.timeout },
+        { install: { remediation: { retries: 3 } }, upgrade: { cleanupOnFail: true, remediation: { retries: 3, strategy: "rollback" } }, releaseName: app, timeout: CATALOG.get(app)!.timeout },
+      );
+    });
+  });
+}
+
+describe("the apps layer as a whole", () => {
+  test("one Namespace per namespace in use, after the cluster; the media library once, on NFS", async () => {
+    const g = await all();
+    assert.deepEqual(g.ofType("kubernetes:core/v1:Namespace").map((r) => r.name).filter((n) => n.startsWith("namespace-")).sort(), [
+      "namespace-ai",
+      "namespace-applications",
+      "namespace-infrastructure",
+      "namespace-media",
+    ]);
+    const libs = g.resources.filter((r) => r.name.startsWith("media-library"));
+    assert.deepEqual(libs.map((r) => r.name), ["media-library-media"]);
+    assert.deepEqual((libs[0].inputs as any).spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-client", resources: { requests: { storage: "1000Gi" } } });
+    for (const a of ["plex", "radarr", "sonarr"]) assert.ok(g.depNames(`${a}-release`).includes("media-library-media"), a);
+  });
+
+  test("every release waits for Flux's CRDs, the system layer and for Ready; the app URLs are stack outputs", async () => {
+    const g = await all();
+    for (const app of CATALOG.keys()) {
+      assert.ok(g.dependsOn(`${app}-release`, "flux-instance"), app);
+      assert.ok(g.depNames(`${app}-release`).includes(SYSTEM_READY), app);
+      assert.deepEqual((g.get(`${app}-release`).inputs as any).metadata.annotations, { "pulumi.com/waitFor": "condition=Ready" });
+      assert.equal(g.get(app).type, "homelab:apps:CatalogApp");
+    }
+    assert.equal((g.result.outputs.appUrls as Record<string, string>).n8n, "https://n8n.lab.example.com");
+    assert.equal((g.result.outputs.appUrls as Record<string, string>).postgresql, undefined);
+  });
+
+  test("PostgreSQL's pg_dump CronJob: the server's image, its password by reference, the NFS backup share", async () => {
+    const g = await all();
+    const job = g.get("postgresql-backup");
+    assert.equal(job.type, "kubernetes:batch/v1:CronJob");
+    assert.deepEqual(g.depNames("postgresql-backup"), ["postgresql-release"]);
+    const expected = renderPgDumpCronJob({
+      name: "postgresql-backup",
+      namespace: "infrastructure",
+      image: "docker.io/library/postgres:17.11",
+      host: "postgresql.infrastructure.svc.cluster.local",
+      passwordSecret: "postgresql-secrets",
+      passwordKey: "password",
+      nfsServer: "10.0.20.10",
+      backupShare: "/volume1/k3s-backups",
+    });
+    assert.deepEqual(job.inputs, { apiVersion: "batch/v1", kind: "CronJob", ...expected });
+    assert.equal((job.inputs as any).spec.schedule, BACKUP_SCHEDULE);
+    assert.deepEqual(job.secretPaths, []);
+    assert.equal(containerImage({ name: "postgresql", values: values(g, "postgresql") } as any), "docker.io/library/postgres:17.11");
+  });
+
+  test("the dump script passes shellcheck", (t) => {
+    if (!requireTool(t, "shellcheck")) return;
+    assert.equal(shellcheck(pgDumpScript(), "bash"), "");
+    assert.match(pgDumpScript(), /set -euo pipefail/);
+    assert.match(pgDumpScript(), /-mtime \+14 -delete/);
+  });
+});
+
+describe("stack choices", () => {
+  test("no NFS: data goes to Longhorn, else local-path; lanOnly false; host off; custom host; escape hatch; namespace", async () => {
+    const { graph: g } = await planApps(
+      allApps((c) => {
+        c["homelab:storage"] = { longhorn: { enabled: true } };
+        c["homelab:versions"].longhorn = "1.10.1";
+        c["homelab:apps"] = {
+          ollama: { version: "1.24.0", namespace: "llm", storageSize: 250 },
+          n8n: { version: "4.6.2", host: "flows", lanOnly: false, values: { controllers: { main: { containers: { main: { resources: { limits: { memory: "2Gi" } } } } } } } },
+          mealie: { version: "4.6.2", host: "" },
+          jupyter: { version: "4.6.2" },
+        };
+      }),
+    );
+    assert.equal((g.get("ollama-models").inputs as any).spec.storageClassName, "longhorn");
+    assert.equal((g.get("ollama-models").inputs as any).spec.resources.requests.storage, "250Gi");
+    assert.equal((g.get("ollama-models").inputs as any).metadata.namespace, "llm");
+    assert.ok(g.has("namespace-llm"));
+    const ing = g.get("n8n-ingress").inputs as any;
+    assert.equal(ing.spec.rules[0].host, "flows.lab.example.com");
+    assert.equal(ing.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"], "default-redirect-https@kubernetescrd");
+    const env = values(g, "n8n").controllers.main.containers.main;
+    assert.equal(env.env.WEBHOOK_URL, "https://flows.lab.example.com/");
+    assert.deepEqual(env.resources, { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "2Gi" } });
+    assert.equal(g.has("mealie-ingress"), false);
+    assert.equal(values(g, "mealie").controllers.main.containers.main.env.BASE_URL, undefined);
+    assert.doesNotMatch(JSON.stringify(values(g, "jupyter")), /nvidia/, "the optional GPU is off unless asked");
+    assert.ok(!g.dependsOn("jupyter-release", GPU_READY));
+    assert.equal(storageClassFor("data", { local: "local-path" }), "local-path");
+    assert.equal(storageClassFor("data", { local: "local-path", nfs: "nfs-client", longhorn: "longhorn" }), "nfs-client");
+    assert.equal(storageClassFor("database", { local: "local-path", nfs: "nfs-client", longhorn: "longhorn" }), "local-path");
+  });
+
+  test("the backup job needs the backup share", async () => {
+    const { graph: g } = await planApps(
+      allApps((c) => {
+        delete c["homelab:storage"].nfs.backupShare;
+        c["homelab:apps"] = { postgresql: { version: "4.6.2" } };
+      }),
+    );
+    assert.equal(g.has("postgresql-backup"), false);
+    assert.ok(g.has("postgresql-release"));
+  });
+});
+
+describe("config checks of the catalog", () => {
+  async function errorsOf(edit: (c: Record<string, any>) => void): Promise<string[]> {
+    try {
+      await planApps(allApps(edit));
+    } catch (e) {
+      if (e instanceof ConfigError) return e.errors;
+      throw e;
+    }
+    return [];
+  }
+  test("unknown app, with a guess", async () => {
+    const errors = await errorsOf((c) => (c["homelab:apps"] = { olama: { version: "1.0.0" } }));
+    assert.deepEqual(errors, [`apps.olama: unknown app; use one of ${[...CATALOG.keys()].sort().join(", ")} (did you mean 'ollama'?)`]);
+  });
+  test("GPU apps need a GPU node; gpu only for optional apps; no host for apps without a web UI", async () => {
+    const errors = await errorsOf((c) => {
+      c["homelab:nodes"] = c["homelab:nodes"].filter((n: any) => n.role !== "gpu");
+      delete c["homelab:versions"].nvidiaDevicePlugin;
+      c["homelab:apps"] = { ollama: { version: "1.24.0" }, jupyter: { version: "4.6.2", gpu: true }, n8n: { version: "4.6.2", gpu: true }, redis: { version: "4.6.2", host: "redis" } };
+    });
+    assert.deepEqual(errors, [
+      "apps.ollama: needs a GPU node but no node has role gpu; add one or set apps.ollama.enabled: false",
+      "apps.jupyter: needs a GPU node but no node has role gpu; add one or remove apps.jupyter.gpu",
+      "apps.n8n.gpu: n8n never uses a GPU; remove gpu",
+      "apps.redis.host: redis has no web interface to publish; remove host",
+    ]);
+  });
+  test("ingress needs Traefik; the media library needs NFS; apps need Flux; hosts are unique", async () => {
+    assert.deepEqual(
+      await errorsOf((c) => {
+        c["homelab:cluster"] = { ...c["homelab:cluster"], traefik: false };
+        delete c["homelab:traefik"];
+        c["homelab:monitoring"] = { enabled: false };
+        c["homelab:storage"] = {};
+        delete c["homelab:versions"].csiDriverNfs;
+        c["homelab:apps"] = { n8n: { version: "4.6.2" }, radarr: { version: "4.6.2", host: "" }, mealie: { version: "4.6.2", host: "" } };
+      }),
+      [
+        `apps.n8n.host: the ingress needs Traefik but cluster.traefik is false; set apps.n8n.host: "" (no ingress) or cluster.traefik: true`,
+        "apps.radarr: mounts the shared media library, which lives on NFS (ReadWriteMany); set storage.nfs.enabled: true or apps.radarr.enabled: false",
+      ],
+    );
+    assert.deepEqual(
+      await errorsOf((c) => {
+        c["homelab:flux"] = { enabled: false };
+        c["homelab:apps"] = { mealie: { version: "4.6.2", host: "food" }, actual: { version: "4.6.2", host: "food" }, plex: { version: "4.6.2", enabled: false, host: "food" } };
+      }),
+      [
+        "apps.mealie: is deployed by Flux but flux.enabled is false; set flux.enabled: true (with flux.url) or apps.mealie.enabled: false",
+        "apps.actual: is deployed by Flux but flux.enabled is false; set flux.enabled: true (with flux.url) or apps.actual.enabled: false",
+        "apps.actual.host: food.lab.example.com is also the host of apps.mealie; give each app its own host",
+      ],
+    );
+  });
+});
+
+describe("catalog files and helpers", () => {
+  test("every app has apps/<name>/values.yaml (a map, pinned images) and a README", () => {
+    for (const [name, def] of CATALOG) {
+      const dir = join(ROOT, "apps", name);
+      assert.ok(existsSync(join(dir, "README.md")), `${name}/README.md`);
+      const doc = parse(readFileSync(join(dir, "values.yaml"), "utf8")) as Record<string, any>;
+      assert.equal(typeof doc, "object", name);
+      const text = JSON.stringify(doc);
+      assert.doesNotMatch(text, /"tag":"(latest|)"|:latest"/, `${name} pins its image`);
+      if (def.source.kind === "oci") {
+        assert.equal(doc.service.main.controller, "main", name);
+        assert.match(String(doc.controllers.main.containers.main.image.tag), /\d/, name);
+      }
+    }
+  });
+  test("deepMerge merges maps and replaces lists; usesGpu; releaseTimeout", () => {
+    assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3], e: 2 } }), { a: { b: 1, c: [3], e: 2 }, d: 1 });
+    assert.equal(usesGpu(CATALOG.get("ollama")!, undefined), true);
+    assert.equal(usesGpu(CATALOG.get("jupyter")!, undefined), false);
+    assert.equal(usesGpu(CATALOG.get("jupyter")!, true), true);
+    assert.equal(usesGpu(CATALOG.get("n8n")!, true), false);
+    assert.equal(releaseTimeout("20m"), "30m");
+    assert.throws(() => releaseTimeout("1h"), /timeout 1h: expected minutes such as 10m/);
+  });
+  test("Redis reads its password from a config file in the Secret, not its command line", async () => {
+    const g = await all();
+    const v = values(g, "redis");
+    assert.deepEqual(v.controllers.main.containers.main.args, ["/etc/redis/redis.conf"]);
+    assert.deepEqual(v.persistence.config, { type: "secret", name: "redis-secrets", globalMounts: [{ path: "/etc/redis/redis.conf", subPath: "redis.conf", readOnly: true }] });
+    const data = g.get("redis-secrets").rawInputs.stringData as Record<string, string>;
+    assert.equal(data["redis.conf"], `requirepass ${data.password}\nappendonly yes\ndir /data\n`);
+  });
+  test("Home Assistant trusts the cluster's pods as proxies", async () => {
+    const v = values(await all(), "home-assistant");
+    assert.deepEqual(v.configuration.trusted_proxies, ["10.42.0.0/16"]);
+    assert.match(v.configuration.templateConfig, /use_x_forwarded_for: true\n {2}trusted_proxies:\n {4}- 10\.42\.0\.0\/16\n/);
+    assert.equal(v.controller.type, "Deployment");
+  });
+});
