@@ -5,9 +5,11 @@
 //   platform -> Flux, DNS
 //   apps     -> the app catalog
 import * as pulumi from "@pulumi/pulumi";
+import { buildApps } from "./apps";
 import type { LoadedStack } from "./config/loader";
 import { buildCluster } from "./cluster";
 import { buildMetal } from "./metal";
+import { buildPlatform } from "./platform";
 import { DnsRecords } from "./platform/dns";
 import { buildSystem, grafanaHost } from "./system";
 
@@ -34,6 +36,12 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
     });
   }
 
+  // Platform, Flux: the flux-operator and one FluxInstance syncing the stack's Git path.
+  const platform = buildPlatform(config, stack.stack, secrets, cluster);
+
+  // Apps: each enabled catalog app as Flux objects, after the system layer and Flux's CRDs.
+  const apps = buildApps(config, cluster, system, platform);
+
   return {
     vms: Object.fromEntries([...metal.vms].map(([name, vm]) => [name, vm.ipAddress])),
     kubeconfig: cluster.kubeconfig,
@@ -42,5 +50,8 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
     ...(system.traefikIp !== undefined ? { traefikIp: system.traefikIp } : {}),
     ...(system.clusterIssuer !== undefined ? { clusterIssuer: system.clusterIssuer } : {}),
     ...(config.monitoring.enabled ? { grafanaUrl: `https://${grafanaHost(config)}` } : {}),
+    // The public deploy key to add (read-only) to the Git host, for an ssh:// flux.url.
+    ...(platform.fluxDeployKey !== undefined ? { fluxDeployKey: platform.fluxDeployKey } : {}),
+    ...(Object.keys(apps.urls).length > 0 ? { appUrls: apps.urls } : {}),
   };
 }
