@@ -60,23 +60,33 @@ curl -fsSL --retry 5 --retry-connrefused -o "$installer" ${shq(installerUrl(vers
 sudo env INSTALL_K3S_VERSION=${shq(version)} INSTALL_K3S_EXEC=${role} sh "$installer" >&2`;
 }
 
-/** Waits until this node is healthy: a server's API and Node, an agent's kubelet. */
+/**
+ * Waits until this node is healthy (a server's API and Node, an agent's kubelet); when it is not,
+ * prints the unit's last log lines (k3s never logs its token) and fails.
+ */
 function waitHealthy(node: string, role: K3sRole, version?: string): string {
-  if (role === "agent") {
-    return `wait_for "the kubelet on ${node}" curl -fsS http://127.0.0.1:10248/healthz`;
-  }
-  const lines = [
-    `wait_for "the API server on ${node}" kubectl get --raw /readyz`,
-    `wait_for "node ${node} to register" kubectl get node ${shq(node)}`,
-    `kubectl wait --for=condition=Ready node/${shq(node)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`,
-  ];
-  if (version !== undefined) {
-    lines.push(
-      `node_version() { [ "$(kubectl get node ${shq(node)} -o 'jsonpath={.status.nodeInfo.kubeletVersion}')" = ${shq(version)} ]; }`,
-      `wait_for "${node} to report ${version}" node_version`,
-    );
-  }
-  return lines.join("\n");
+  const checks =
+    role === "agent"
+      ? [`wait_for "the kubelet on ${node}" curl -fsS http://127.0.0.1:10248/healthz`]
+      : [
+          `wait_for "the API server on ${node}" kubectl get --raw /readyz`,
+          `wait_for "node ${node} to register" kubectl get node ${shq(node)}`,
+          `kubectl wait --for=condition=Ready node/${shq(node)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`,
+          ...(version === undefined ? [] : [`wait_for "${node} to report ${version}" node_version`]),
+        ];
+  const nodeVersion =
+    version === undefined
+      ? ""
+      : `node_version() { [ "$(kubectl get node ${shq(node)} -o 'jsonpath={.status.nodeInfo.kubeletVersion}')" = ${shq(version)} ]; }
+`;
+  return `${nodeVersion}healthy() {
+  ${checks.join(" &&\n    ")}
+}
+if ! healthy; then
+  echo "${node}: ${unitName(role)} is not healthy; its last log lines:" >&2
+  sudo journalctl -u ${unitName(role)} -n 40 --no-pager >&2 || true
+  exit 1
+fi`;
 }
 
 /**

@@ -84,7 +84,9 @@ if [ ! -s ${TOOLKIT_KEYRING} ]; then
 fi
 echo "${TOOLKIT_SOURCE.replace(/\$/g, "\\$")}" | sudo tee ${TOOLKIT_LIST} >/dev/null
 apt_get update
-apt_get install -y "linux-headers-$(uname -r)" ${shq(pkg)} nvidia-container-toolkit >&2
+# DKMS builds the module against the newest kernel with headers: install that kernel and its
+# headers (the virtual flavour has no nouveau), so the reboot below lands on a kernel with the module.
+apt_get install -y linux-image-virtual linux-headers-virtual ${shq(pkg)} nvidia-container-toolkit >&2
 
 if nvidia-smi -L >/dev/null 2>&1; then
   echo "${node}: the driver is loaded; no reboot needed"
@@ -162,11 +164,11 @@ export function smokeJob<T>(args: SmokeJobArgs<T>) {
       template: {
         metadata: { labels: { "app.kubernetes.io/name": "gpu-smoke-test" }, annotations: { ...args.annotations } },
         spec: {
-          restartPolicy: "Never",
+          restartPolicy: "Never" as const,
           runtimeClassName: NVIDIA_RUNTIME_CLASS,
           nodeSelector: { "kubernetes.io/hostname": args.node },
           tolerations: [{ ...GPU_TOLERATION }],
-          securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" } },
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534, seccompProfile: { type: "RuntimeDefault" as const } },
           containers: [
             {
               name: "nvidia-smi",

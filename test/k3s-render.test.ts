@@ -1,0 +1,429 @@
+// The cluster layer's pure rendering: k3s config.yaml per role, the SSH scripts (shellcheck, and
+// the label/taint/drain logic run against a stub kubectl), the kubeconfig rewrite, and the GPU
+// pieces (driver install, device plugin values, smoke Job).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { parse } from "yaml";
+import { validateStackConfig } from "../src/config/validate";
+import { clusterSettings, kubeletLabels, renderK3sConfig, type K3sClusterSettings } from "../src/cluster/k3sConfig";
+import {
+  installerUrl,
+  joinScript,
+  kubeconfigScript,
+  memberScript,
+  removeScript,
+  rewriteKubeconfig,
+  taintKey,
+  uninstallScript,
+  upgradeScript,
+} from "../src/cluster/k3sScripts";
+import {
+  devicePluginValues,
+  driverPackage,
+  GPU_TAINT_STRING,
+  gpuNodeLabels,
+  nvidiaCheckScript,
+  nvidiaInstallScript,
+  smokeJob,
+  SMOKE_TEST_IMAGE,
+  TOOLKIT_SOURCE,
+} from "../src/cluster/nvidia";
+import { planKubeconfig } from "../src/plan/recorder";
+import { stackDoc } from "./harness";
+import { requireTool, shellcheck } from "./validators";
+
+const VERSION = "v1.34.2+k3s1";
+const TOKENS = { token: "server-token-value", agentToken: "agent-token-value" };
+const SETTINGS: K3sClusterSettings = {
+  tlsSans: ["k3s.lab.example.com", "10.0.20.11", "10.0.20.12", "10.0.20.13"],
+  disable: ["servicelb"],
+  clusterCidr: "10.42.0.0/16",
+  serviceCidr: "10.43.0.0/16",
+};
+
+/** The lab stack's config, validated, with `edit` applied to the raw `homelab:` map first. */
+function labConfig(edit: (doc: Record<string, any>) => void = () => {}) {
+  const doc = stackDoc();
+  edit(doc);
+  const raw = Object.fromEntries(Object.entries(doc).map(([k, v]) => [k.replace(/^homelab:/, ""), v]));
+  const r = validateStackConfig(raw, { secrets: { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent" } });
+  if (!r.ok) throw new Error(r.errors.join("\n"));
+  return r.config;
+}
+
+describe("k3s config.yaml", () => {
+  test("the first server initialises etcd with both tokens, every API address, and servicelb off", () => {
+    const yaml = renderK3sConfig(
+      { name: "k3s-server-01", ip: "10.0.20.11", role: "server", serverUrl: undefined, labels: { zone: "a" }, taints: [] },
+      SETTINGS,
+      TOKENS,
+    );
+    assert.deepEqual(parse(yaml), {
+      "agent-token": "agent-token-value",
+      "cluster-cidr": "10.42.0.0/16",
+      "cluster-init": true,
+      disable: ["servicelb"],
+      "node-ip": "10.0.20.11",
+      "node-label": ["zone=a"],
+      "node-name": "k3s-server-01",
+      "secrets-encryption": true,
+      "service-cidr": "10.43.0.0/16",
+      "tls-san": ["k3s.lab.example.com", "10.0.20.11", "10.0.20.12", "10.0.20.13"],
+      token: "server-token-value",
+    });
+    assert.ok(yaml.startsWith("agent-token: agent-token-value\ncluster-cidr:"), "keys are sorted");
+  });
+
+  test("a further server joins the first one instead of initialising", () => {
+    const doc = parse(
+      renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", serverUrl: "https://10.0.20.11:6443", labels: {}, taints: [] }, SETTINGS, TOKENS),
+    );
+    assert.equal(doc["cluster-init"], undefined);
+    assert.equal(doc.server, "https://10.0.20.11:6443");
+    assert.equal(doc.token, "server-token-value");
+    assert.equal(doc["node-label"], undefined);
+    assert.deepEqual(doc["tls-san"], SETTINGS.tlsSans);
+  });
+
+  test("an agent gets only the agent token, its labels the kubelet may set, and its taints", () => {
+    const doc = parse(
+      renderK3sConfig(
+        {
+          name: "k3s-gpu-01",
+          ip: "10.0.20.31",
+          role: "agent",
+          serverUrl: "https://10.0.20.11:6443",
+          labels: { "node-role.kubernetes.io/worker": "true", accelerator: "nvidia-rtx-4000-ada", "nvidia.com/gpu.present": "true" },
+          taints: [GPU_TAINT_STRING],
+        },
+        SETTINGS,
+        TOKENS,
+      ),
+    );
+    assert.deepEqual(doc, {
+      "node-ip": "10.0.20.31",
+      "node-label": ["accelerator=nvidia-rtx-4000-ada", "nvidia.com/gpu.present=true"],
+      "node-name": "k3s-gpu-01",
+      "node-taint": ["nvidia.com/gpu=true:NoSchedule"],
+      server: "https://10.0.20.11:6443",
+      token: "agent-token-value",
+    });
+  });
+
+  test("an agent without a server to join is a programming error", () => {
+    assert.throws(
+      () => renderK3sConfig({ name: "a", ip: "10.0.0.1", role: "agent", serverUrl: undefined, labels: {}, taints: [] }, SETTINGS, TOKENS),
+      /k3s agent a needs a server URL to join/,
+    );
+  });
+
+  test("kubelet labels drop what NodeRestriction forbids a kubelet to set on itself", () => {
+    assert.deepEqual(
+      kubeletLabels({
+        "node-role.kubernetes.io/worker": "true",
+        "kubernetes.io/role": "worker",
+        "example.k8s.io/x": "y",
+        "node.kubernetes.io/workload": "general",
+        "kubelet.kubernetes.io/x": "y",
+        "topology.kubernetes.io/zone": "rack-1",
+        "kubernetes.io/arch": "amd64",
+        "example.com/team": "media",
+        accelerator: "nvidia-rtx-4000-ada",
+      }),
+      {
+        "node.kubernetes.io/workload": "general",
+        "kubelet.kubernetes.io/x": "y",
+        "topology.kubernetes.io/zone": "rack-1",
+        "kubernetes.io/arch": "amd64",
+        "example.com/team": "media",
+        accelerator: "nvidia-rtx-4000-ada",
+      },
+    );
+  });
+
+  test("cluster settings: every API address in tls-san, servicelb off with MetalLB, traefik off when the stack drops it", () => {
+    assert.deepEqual(clusterSettings(labConfig()), {
+      tlsSans: ["k3s.lab.example.com", "10.0.20.11", "10.0.20.12", "10.0.20.13"],
+      disable: ["servicelb"],
+      clusterCidr: "10.42.0.0/16",
+      serviceCidr: "10.43.0.0/16",
+    });
+    const noTraefik = labConfig((d) => {
+      d["homelab:cluster"] = { apiHostname: "k3s.lab.example.com", apiVip: "10.0.20.5", traefik: false, tlsSans: ["k3s.example.net"] };
+      delete d["homelab:traefik"];
+      d["homelab:monitoring"] = { enabled: false };
+    });
+    assert.deepEqual(clusterSettings(noTraefik).disable, ["servicelb", "traefik"]);
+    assert.deepEqual(clusterSettings(noTraefik).tlsSans, ["10.0.20.5", "k3s.lab.example.com", "10.0.20.11", "10.0.20.12", "10.0.20.13", "k3s.example.net"]);
+    const noMetallb = labConfig((d) => {
+      d["homelab:metallb"] = { enabled: false };
+      delete d["homelab:traefik"];
+      d["homelab:dns"] = { enabled: false };
+    });
+    assert.deepEqual(clusterSettings(noMetallb).disable, []);
+  });
+});
+
+describe("k3s scripts", () => {
+  const scripts: Record<string, string> = {
+    "join server": joinScript("k3s-server-01", "server", VERSION),
+    "join agent": joinScript("k3s-agent-01", "agent", VERSION),
+    "uninstall server": uninstallScript("k3s-server-01", "server"),
+    "uninstall agent": uninstallScript("k3s-agent-01", "agent"),
+    "upgrade server": upgradeScript("k3s-server-01", "server", VERSION),
+    "upgrade agent": upgradeScript("k3s-agent-01", "agent", VERSION),
+    member: memberScript({ node: "k3s-gpu-01", labels: { accelerator: "x", "node-role.kubernetes.io/worker": "true" }, taints: [GPU_TAINT_STRING] }),
+    "member without labels": memberScript({ node: "k3s-agent-01", labels: {}, taints: [] }),
+    "remove server": removeScript("k3s-server-02", "server"),
+    "remove agent": removeScript("k3s-agent-01", "agent"),
+    kubeconfig: kubeconfigScript(["k3s-server-01", "k3s-server-02", "k3s-server-03"]),
+    "nvidia install (open)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
+    "nvidia install (proprietary)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "535", kernelModules: "proprietary" }),
+    "nvidia check": nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
+  };
+
+  for (const [name, script] of Object.entries(scripts)) {
+    test(`${name}: passes shellcheck`, (t) => {
+      if (!requireTool(t, "shellcheck")) return;
+      assert.equal(shellcheck(script), "");
+    });
+  }
+
+  test("the installer is the release's own script, with the version pinned", () => {
+    assert.equal(installerUrl(VERSION), "https://raw.githubusercontent.com/k3s-io/k3s/v1.34.2%2Bk3s1/install.sh");
+    const join = scripts["join server"];
+    assert.match(join, /curl -fsSL --retry 5 --retry-connrefused -o "\$installer" 'https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh'/);
+    assert.match(join, /sudo env INSTALL_K3S_VERSION='v1\.34\.2\+k3s1' INSTALL_K3S_EXEC=server sh "\$installer"/);
+    assert.match(scripts["join agent"], /INSTALL_K3S_EXEC=agent sh/);
+  });
+
+  test("join: config.yaml from stdin to a root-only file, install only when absent, restart only on change", () => {
+    const join = scripts["join server"];
+    assert.match(join, /sudo install -D -m 600 -o root -g root \/dev\/stdin "\$config\.next"/);
+    assert.match(join, /config=\/etc\/rancher\/k3s\/config\.yaml/);
+    const install = join.indexOf("if [ ! -x /usr/local/bin/k3s ]; then");
+    const restart = join.indexOf('elif [ "$changed" = true ]; then\n  echo "k3s-server-01: config.yaml changed; restarting k3s" >&2\n  sudo systemctl restart k3s');
+    assert.ok(install > 0 && restart > install, "installs when absent, else restarts only when the config changed");
+    assert.doesNotMatch(join, /cat .*config|echo .*token/i, "never prints the config");
+    assert.match(scripts["join agent"], /systemctl restart k3s-agent/);
+    assert.match(scripts["join agent"], /wait_for "the kubelet on k3s-agent-01" curl -fsS http:\/\/127\.0\.0\.1:10248\/healthz/);
+  });
+
+  test("upgrade: a no-op at the pinned version; otherwise the installer, then the node at the new version", () => {
+    const up = scripts["upgrade server"];
+    assert.match(up, /if \[ "\$current" = 'v1\.34\.2\+k3s1' \]; then\n  echo "k3s-server-01 runs k3s v1\.34\.2\+k3s1"\n  exit 0\nfi/);
+    assert.match(up, /jsonpath=\{\.status\.nodeInfo\.kubeletVersion\}'\)" = 'v1\.34\.2\+k3s1'/);
+    assert.ok(up.indexOf("exit 0") < up.indexOf("sh \"$installer\""), "checks before it acts");
+  });
+
+  test("uninstall: the installer's uninstall script of the role, and nothing when k3s is gone", () => {
+    assert.match(scripts["uninstall server"], /if \[ -x \/usr\/local\/bin\/k3s-uninstall\.sh \]; then\n  sudo \/usr\/local\/bin\/k3s-uninstall\.sh >&2\nelse/);
+    assert.match(scripts["uninstall agent"], /\/usr\/local\/bin\/k3s-agent-uninstall\.sh/);
+  });
+
+  test("taint keys for removal", () => {
+    assert.equal(taintKey("nvidia.com/gpu=true:NoSchedule"), "nvidia.com/gpu:NoSchedule");
+    assert.equal(taintKey("dedicated:NoExecute"), "dedicated:NoExecute");
+    assert.equal(taintKey("a=b=c:PreferNoSchedule"), "a:PreferNoSchedule");
+  });
+
+  test("kubeconfig: waits for the API and every server, prints only the file", () => {
+    const s = scripts.kubeconfig;
+    assert.match(s, /wait_for "the API server" kubectl get --raw \/readyz/);
+    for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03"]) assert.match(s, new RegExp(`kubectl wait --for=condition=Ready node/'${n}' --timeout=600s >&2`));
+    const stdoutLines = s.split("\n").filter((l) => /^(echo|sudo cat|printf)/.test(l));
+    assert.deepEqual(stdoutLines, ["sudo cat /etc/rancher/k3s/k3s.yaml"]);
+  });
+});
+
+/** Runs a script against a stub `sudo` (standing in for `sudo k3s kubectl`) and returns its calls. */
+function runWithStubKubectl(script: string, opts: { annotations?: Record<string, string>; nodeExists?: boolean; servers?: number; drainOk?: boolean; apiUp?: boolean }) {
+  const dir = mkdtempSync(join(tmpdir(), "kubectl-stub-"));
+  const log = join(dir, "calls.log");
+  const ann = opts.annotations ?? {};
+  const stub = `#!/bin/sh
+# stub: sudo k3s kubectl <args>
+[ "$1" = k3s ] && [ "$2" = kubectl ] || { echo "unexpected sudo $*" >&2; exit 97; }
+shift 2
+echo "$*" >> ${log}
+case "$*" in
+  "get --raw /readyz") ${opts.apiUp === false ? "exit 1" : "exit 0"} ;;
+  *"--ignore-not-found -o name") ${opts.nodeExists === false ? "exit 0" : 'echo "node/x"'} ;;
+  "get nodes -l node-role.kubernetes.io/control-plane=true -o name") i=0; while [ $i -lt ${opts.servers ?? 3} ]; do echo node/s$i; i=$((i+1)); done ;;
+  *"managed-labels}") printf '%s' '${ann.labels ?? ""}' ;;
+  *"managed-taints}") printf '%s' '${ann.taints ?? ""}' ;;
+  drain*) ${opts.drainOk === false ? "exit 1" : "exit 0"} ;;
+esac
+exit 0
+`;
+  writeFileSync(join(dir, "sudo"), stub);
+  writeFileSync(join(dir, "k3s"), "#!/bin/sh\nexit 0\n");
+  writeFileSync(join(dir, "sleep"), "#!/bin/sh\nexit 0\n");
+  for (const f of ["sudo", "k3s", "sleep"]) chmodSync(join(dir, f), 0o755);
+  writeFileSync(log, "");
+  const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+  return { status: r.status, stderr: r.stderr, calls: readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "") };
+}
+
+describe("membership and removal scripts (run against a stub kubectl)", () => {
+  test("member: waits for Ready, removes labels and taints it set before that the config dropped, applies the rest", () => {
+    const script = memberScript({ node: "k3s-agent-01", labels: { b: "2", "node-role.kubernetes.io/worker": "true" }, taints: ["gpu=true:NoSchedule"] });
+    const r = runWithStubKubectl(script, { annotations: { labels: "a,b", taints: "old:NoExecute,gpu:NoSchedule" } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls, [
+      "get node k3s-agent-01",
+      "wait --for=condition=Ready node/k3s-agent-01 --timeout=600s",
+      "get node k3s-agent-01 -o jsonpath={.metadata.annotations.homelab-infra/managed-labels}",
+      "label node k3s-agent-01 a-",
+      "get node k3s-agent-01 -o jsonpath={.metadata.annotations.homelab-infra/managed-taints}",
+      "taint node k3s-agent-01 old:NoExecute-",
+      "label node k3s-agent-01 --overwrite b=2 node-role.kubernetes.io/worker=true",
+      "taint node k3s-agent-01 --overwrite gpu=true:NoSchedule",
+      "annotate node k3s-agent-01 --overwrite homelab-infra/managed-labels=b,node-role.kubernetes.io/worker homelab-infra/managed-taints=gpu:NoSchedule",
+    ]);
+  });
+
+  test("member: a first run (no annotation) removes nothing", () => {
+    const r = runWithStubKubectl(memberScript({ node: "n", labels: {}, taints: [] }), {});
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(
+      r.calls.filter((c) => / (label|taint) /.test(` ${c}`)),
+      [],
+    );
+    assert.equal(r.calls.at(-1), "annotate node n --overwrite homelab-infra/managed-labels= homelab-infra/managed-taints=");
+  });
+
+  test("remove: drains, then deletes the Node object", () => {
+    const r = runWithStubKubectl(removeScript("k3s-agent-02", "agent"), {});
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls, [
+      "get --raw /readyz",
+      "get node k3s-agent-02 --ignore-not-found -o name",
+      "drain k3s-agent-02 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+      "delete node k3s-agent-02 --timeout=120s",
+    ]);
+  });
+
+  test("remove: a server leaves only when other servers remain (its etcd member goes with the Node)", () => {
+    const r = runWithStubKubectl(removeScript("k3s-server-03", "server"), { servers: 3 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.calls.includes("delete node k3s-server-03 --timeout=120s"));
+    const last = runWithStubKubectl(removeScript("k3s-server-01", "server"), { servers: 1 });
+    assert.equal(last.status, 0, last.stderr);
+    assert.ok(!last.calls.some((c) => c.startsWith("drain") || c.startsWith("delete")), "the last server is never drained");
+    assert.match(last.stderr, /k3s-server-01 is the last server; leaving it/);
+  });
+
+  test("remove: a node already gone is fine; a failed drain or an unreachable API fails with the node's name", () => {
+    assert.equal(runWithStubKubectl(removeScript("x", "agent"), { nodeExists: false }).status, 0);
+    const drain = runWithStubKubectl(removeScript("k3s-agent-02", "agent"), { drainOk: false });
+    assert.equal(drain.status, 1);
+    assert.match(drain.stderr, /draining k3s-agent-02 did not finish within 300s \(a PodDisruptionBudget may block it\); resolve it and run pulumi up again/);
+    assert.ok(!drain.calls.some((c) => c.startsWith("delete")), "no Node deletion after a failed drain");
+    const api = runWithStubKubectl(removeScript("k3s-agent-02", "agent"), { apiUp: false });
+    assert.equal(api.status, 1);
+    assert.match(api.stderr, /cannot reach the Kubernetes API to remove node k3s-agent-02/);
+  });
+});
+
+describe("kubeconfig rewrite", () => {
+  test("points at the API endpoint and names cluster, user and context; keeps the credentials", () => {
+    const out = parse(rewriteKubeconfig(planKubeconfig("k3s-kubeconfig"), "https://k3s.lab.example.com:6443", "homelab-lab"));
+    const original = parse(planKubeconfig("k3s-kubeconfig"));
+    assert.deepEqual(out.clusters, [
+      { name: "homelab-lab", cluster: { "certificate-authority-data": original.clusters[0].cluster["certificate-authority-data"], server: "https://k3s.lab.example.com:6443" } },
+    ]);
+    assert.deepEqual(out.users, [{ name: "homelab-lab", user: original.users[0].user }]);
+    assert.deepEqual(out.contexts, [{ name: "homelab-lab", context: { cluster: "homelab-lab", user: "homelab-lab" } }]);
+    assert.equal(out["current-context"], "homelab-lab");
+  });
+
+  test("refuses anything that is not a k3s admin kubeconfig", () => {
+    assert.throws(() => rewriteKubeconfig("sudo: a password is required\n", "https://x:6443", "n"), /is not a k3s admin kubeconfig/);
+    assert.throws(() => rewriteKubeconfig("", "https://x:6443", "n"), /is not a k3s admin kubeconfig/);
+  });
+});
+
+describe("GPU rendering", () => {
+  test("driver package: open kernel modules by default (Turing and newer), proprietary on request", () => {
+    assert.equal(driverPackage({ driverBranch: "570", kernelModules: "open" }), "nvidia-driver-570-server-open");
+    assert.equal(driverPackage({ driverBranch: "535", kernelModules: "proprietary" }), "nvidia-driver-535-server");
+  });
+
+  test("install: NVIDIA's toolkit repository exactly, driver and toolkit in one transaction, reboot only when needed", () => {
+    const s = nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
+    assert.match(s, /curl -fsSL --retry 5 -o "\$key" 'https:\/\/nvidia\.github\.io\/libnvidia-container\/gpgkey'\n  sudo gpg --batch --yes --dearmor -o \/usr\/share\/keyrings\/nvidia-container-toolkit-keyring\.gpg "\$key"/);
+    // The source line, as the shell writes it: apt's $(ARCH) stays literal.
+    const echo = s.split("\n").find((l) => l.startsWith('echo "deb '))!;
+    const written = spawnSync("sh", ["-c", echo.replace(/ \| sudo tee .*$/, "")], { encoding: "utf8" }).stdout;
+    assert.equal(written, "deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /\n");
+    assert.equal(written.trim(), TOOLKIT_SOURCE);
+    assert.match(echo, / \| sudo tee \/etc\/apt\/sources\.list\.d\/nvidia-container-toolkit\.list >\/dev\/null$/);
+    assert.match(s, /apt_get install -y linux-image-virtual linux-headers-virtual 'nvidia-driver-570-server-open' nvidia-container-toolkit >&2/);
+    const noop = s.indexOf("installed 'nvidia-driver-570-server-open' && installed nvidia-container-toolkit && nvidia-smi -L");
+    const reboot = s.indexOf("sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot");
+    const stopSsh = s.indexOf("sudo systemctl stop ssh.service");
+    assert.ok(noop > 0 && noop < s.indexOf("apt_get update"), "checks before it acts");
+    assert.ok(stopSsh > 0 && stopSsh < reboot, "sshd stops before the reboot is scheduled");
+  });
+
+  test("check: fails with the node's name when no GPU or no runtime is there", () => {
+    const s = nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
+    assert.match(s, /k3s-gpu-01: nvidia-smi sees no GPU after the driver install and reboot/);
+    assert.match(s, /command -v nvidia-container-runtime/);
+  });
+
+  test("node labels: present, accelerator, and the time-slicing config only when replicas > 1", () => {
+    assert.deepEqual(gpuNodeLabels({ accelerator: "nvidia-rtx-4000-ada", timeSlicingReplicas: 1 }), {
+      "nvidia.com/gpu.present": "true",
+      accelerator: "nvidia-rtx-4000-ada",
+    });
+    assert.deepEqual(gpuNodeLabels({ accelerator: "nvidia-rtx-4000-ada", timeSlicingReplicas: 4 }), {
+      "nvidia.com/gpu.present": "true",
+      accelerator: "nvidia-rtx-4000-ada",
+      "nvidia.com/device-plugin.config": "time-slicing-4",
+    });
+    assert.equal(GPU_TAINT_STRING, "nvidia.com/gpu=true:NoSchedule");
+  });
+
+  test("device plugin values: nvidia runtime, GPU nodes only, the taint tolerated; no config without time-slicing", () => {
+    assert.deepEqual(devicePluginValues([{ timeSlicingReplicas: 1 }]), {
+      runtimeClassName: "nvidia",
+      nodeSelector: { "nvidia.com/gpu.present": "true" },
+      tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+    });
+  });
+
+  test("device plugin values: one named time-slicing config per replica count, whole GPUs by default", () => {
+    const v = devicePluginValues([{ timeSlicingReplicas: 4 }, { timeSlicingReplicas: 1 }, { timeSlicingReplicas: 2 }, { timeSlicingReplicas: 4 }]);
+    const config = v.config as { map: Record<string, string>; default: string };
+    assert.equal(config.default, "default");
+    assert.deepEqual(Object.keys(config.map), ["default", "time-slicing-2", "time-slicing-4"]);
+    assert.deepEqual(parse(config.map.default), { version: "v1", flags: { migStrategy: "none" } });
+    assert.deepEqual(parse(config.map["time-slicing-4"]), {
+      version: "v1",
+      flags: { migStrategy: "none" },
+      sharing: { timeSlicing: { resources: [{ name: "nvidia.com/gpu", replicas: 4 }] } },
+    });
+  });
+
+  test("smoke Job: nvidia-smi on that node with one GPU, unprivileged, valid batch/v1", async () => {
+    const job = smokeJob({ node: "k3s-gpu-01", namespace: "nvidia-device-plugin", annotations: { "homelab-infra/gpu-fingerprint": "x" } });
+    const { Job } = await import("kubernetes-models/batch/v1/Job");
+    new Job({ ...job, metadata: { ...job.metadata, name: "smoke" } }).validate();
+    const pod = job.spec.template.spec;
+    assert.equal(pod.runtimeClassName, "nvidia");
+    assert.deepEqual(pod.nodeSelector, { "kubernetes.io/hostname": "k3s-gpu-01" });
+    assert.deepEqual(pod.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+    assert.equal(pod.restartPolicy, "Never");
+    assert.equal(pod.containers[0].image, SMOKE_TEST_IMAGE);
+    assert.deepEqual(pod.containers[0].command, ["nvidia-smi", "-L"]);
+    assert.deepEqual(pod.containers[0].resources, { limits: { "nvidia.com/gpu": "1" } });
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.deepEqual(job.spec.template.metadata.annotations, { "homelab-infra/gpu-fingerprint": "x" });
+  });
+});
