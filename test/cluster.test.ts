@@ -261,7 +261,7 @@ describe("K3sCluster: lifecycle", () => {
       assert.deepEqual(up.triggers, before.get(`${n}-k3s-upgrade`).rawInputs.triggers, `${n}: an update, not a replacement`);
       assert.deepEqual(after.get(`${n}-k3s-join`).rawInputs.triggers, before.get(`${n}-k3s-join`).rawInputs.triggers);
       // The join step only installs when k3s is absent: on a running node its update is a no-op.
-      assert.match(String(after.get(`${n}-k3s-join`).rawInputs.update), /if \[ ! -x \/usr\/local\/bin\/k3s \]; then/);
+      assert.match(String(after.get(`${n}-k3s-join`).rawInputs.update), /if ! command -v k3s >\/dev\/null 2>&1; then/);
     }
     // The order the engine applies those updates in.
     const order = ["k3s-server-01-k3s-upgrade", "k3s-server-02-k3s-upgrade", "k3s-server-03-k3s-upgrade"];

@@ -205,7 +205,7 @@ describe("k3s scripts", () => {
     const join = scripts["join server"];
     assert.match(join, /sudo install -D -m 600 -o root -g root \/dev\/stdin "\$config\.next"/);
     assert.match(join, /config=\/etc\/rancher\/k3s\/config\.yaml/);
-    const install = join.indexOf("if [ ! -x /usr/local/bin/k3s ]; then");
+    const install = join.indexOf("if ! command -v k3s >/dev/null 2>&1; then");
     const restart = join.indexOf('elif [ "$changed" = true ]; then\n  echo "k3s-server-01: config.yaml changed; restarting k3s" >&2\n  sudo systemctl restart k3s');
     assert.ok(install > 0 && restart > install, "installs when absent, else restarts only when the config changed");
     assert.doesNotMatch(join, /cat .*config|echo .*token/i, "never prints the config");
@@ -327,6 +327,154 @@ describe("membership and removal scripts (run against a stub kubectl)", () => {
     const api = runWithStubKubectl(removeScript("k3s-agent-02", "agent"), { apiUp: false });
     assert.equal(api.status, 1);
     assert.match(api.stderr, /cannot reach the Kubernetes API to remove node k3s-agent-02/);
+  });
+});
+
+/** Runs the join script with stubs: k3s installed or not, config.yaml unchanged or not, the unit active or not. */
+function runJoin(role: "server" | "agent", state: { installed: boolean; sameConfig: boolean; active: boolean }) {
+  const dir = mkdtempSync(join(tmpdir(), "join-stub-"));
+  const log = join(dir, "calls.log");
+  const stubs: Record<string, string> = {
+    curl: `#!/bin/sh\necho "curl $*" >> ${log}\n`,
+    sleep: "#!/bin/sh\nexit 0\n",
+    systemctl: `#!/bin/sh\necho "systemctl $*" >> ${log}\nexit ${state.active ? 0 : 3}\n`,
+    sudo: `#!/bin/sh
+case "$1" in
+  install) cat > ${join(dir, "staged")} ;;
+  cmp) echo "sudo $*" >> ${log}; exit ${state.sameConfig ? 0 : 1} ;;
+esac
+echo "sudo $*" >> ${log}
+exit 0
+`,
+    ...(state.installed ? { k3s: "#!/bin/sh\nexit 0\n" } : {}),
+  };
+  for (const [name, body] of Object.entries(stubs)) {
+    writeFileSync(join(dir, name), body);
+    chmodSync(join(dir, name), 0o755);
+  }
+  writeFileSync(log, "");
+  const r = spawnSync("sh", ["-c", joinScript("k3s-agent-01", role, VERSION)], {
+    encoding: "utf8",
+    input: "token: the-secret\n",
+    // Only the stubs and the shell's basics: no real k3s on this machine's PATH.
+    env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` },
+  });
+  const calls = readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "");
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, staged: readFileSync(join(dir, "staged"), "utf8") };
+}
+
+describe("join script (run against stubs)", () => {
+  test("a fresh node: config.yaml from stdin to a root-only file, then the pinned installer starts the unit", () => {
+    const r = runJoin("agent", { installed: false, sameConfig: false, active: false });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.staged, "token: the-secret\n", "stdin goes to the file");
+    assert.ok(!r.stdout.includes("the-secret") && !r.stderr.includes("the-secret"), "never printed");
+    assert.deepEqual(r.calls.slice(0, 2), [
+      "sudo install -D -m 600 -o root -g root /dev/stdin /etc/rancher/k3s/config.yaml.next",
+      "sudo cmp -s /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml",
+    ]);
+    assert.equal(r.calls[2], "sudo mv -f /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml");
+    assert.match(r.calls[3], /^curl -fsSL --retry 5 --retry-connrefused -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
+    assert.match(r.calls[4], /^sudo env INSTALL_K3S_VERSION=v1\.34\.2\+k3s1 INSTALL_K3S_EXEC=agent sh \S+$/);
+    assert.deepEqual(r.calls.slice(5), ["curl -fsS http://127.0.0.1:10248/healthz"]);
+  });
+
+  test("a re-run on a node that is right changes nothing", () => {
+    const r = runJoin("agent", { installed: true, sameConfig: true, active: true });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls, [
+      "sudo install -D -m 600 -o root -g root /dev/stdin /etc/rancher/k3s/config.yaml.next",
+      "sudo cmp -s /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml",
+      "sudo rm -f /etc/rancher/k3s/config.yaml.next",
+      "systemctl is-active --quiet k3s-agent",
+      "curl -fsS http://127.0.0.1:10248/healthz",
+    ]);
+  });
+
+  test("a changed config is swapped in and restarts the unit; nothing reinstalls k3s", () => {
+    const r = runJoin("server", { installed: true, sameConfig: false, active: true });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls.slice(2, 4), ["sudo mv -f /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml", "sudo systemctl restart k3s"]);
+    assert.ok(!r.calls.some((c) => c.startsWith("curl -fsSL") || c.includes("INSTALL_K3S")));
+    assert.deepEqual(r.calls.slice(4), [
+      "sudo k3s kubectl get --raw /readyz",
+      "sudo k3s kubectl get node k3s-agent-01",
+      "sudo k3s kubectl wait --for=condition=Ready node/k3s-agent-01 --timeout=600s",
+    ]);
+  });
+
+  test("an unchanged config on a stopped unit starts it", () => {
+    const r = runJoin("agent", { installed: true, sameConfig: true, active: false });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(r.calls.includes("sudo systemctl start k3s-agent"));
+    assert.ok(!r.calls.includes("sudo systemctl restart k3s-agent"));
+  });
+});
+
+/** Runs the upgrade script with `k3s --version` reporting `installed`; returns what it ran. */
+function runUpgrade(role: "server" | "agent", installed: string, target: string) {
+  const dir = mkdtempSync(join(tmpdir(), "upgrade-stub-"));
+  const log = join(dir, "calls.log");
+  const stubs: Record<string, string> = {
+    k3s: `#!/bin/sh\necho "k3s version ${installed} (abcdef12)"\necho "go version go1.24.4"\n`,
+    curl: `#!/bin/sh\necho "curl $*" >> ${log}\n`,
+    sleep: "#!/bin/sh\nexit 0\n",
+    sudo: `#!/bin/sh
+echo "sudo $*" >> ${log}
+case "$*" in
+  *kubeletVersion*) printf '%s' '${target}' ;;
+esac
+exit 0
+`,
+  };
+  for (const [name, body] of Object.entries(stubs)) {
+    writeFileSync(join(dir, name), body);
+    chmodSync(join(dir, name), 0o755);
+  }
+  writeFileSync(log, "");
+  const r = spawnSync("sh", ["-c", upgradeScript("k3s-server-02", role, target)], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+  const calls = readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "");
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
+}
+
+describe("upgrade script (run against stubs)", () => {
+  test("at the pinned version it does nothing", () => {
+    const r = runUpgrade("server", VERSION, VERSION);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls, []);
+    assert.equal(r.stdout, "k3s-server-02 runs k3s v1.34.2+k3s1\n");
+  });
+
+  test("one minor version up: the pinned installer, then the node Ready at the new version", () => {
+    const r = runUpgrade("server", "v1.33.6+k3s1", VERSION);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.calls[0], /^curl -fsSL --retry 5 --retry-connrefused -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
+    assert.match(r.calls[1], /^sudo env INSTALL_K3S_VERSION=v1\.34\.2\+k3s1 INSTALL_K3S_EXEC=server sh \S+$/);
+    assert.deepEqual(r.calls.slice(2), [
+      "sudo k3s kubectl get --raw /readyz",
+      "sudo k3s kubectl get node k3s-server-02",
+      "sudo k3s kubectl wait --for=condition=Ready node/k3s-server-02 --timeout=600s",
+      "sudo k3s kubectl get node k3s-server-02 -o jsonpath={.status.nodeInfo.kubeletVersion}",
+    ]);
+    assert.match(r.stderr, /k3s-server-02: upgrading k3s from v1\.33\.6\+k3s1 to v1\.34\.2\+k3s1/);
+  });
+
+  test("a patch release up on an agent: the installer, then the kubelet's health", () => {
+    const r = runUpgrade("agent", "v1.34.1+k3s1", VERSION);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.calls[1], /INSTALL_K3S_EXEC=agent/);
+    assert.deepEqual(r.calls.slice(2), ["curl -fsS http://127.0.0.1:10248/healthz"], "an agent has no kubectl; its kubelet answers the health check");
+  });
+
+  test("skipping a minor version or going back is refused before anything changes", () => {
+    const skip = runUpgrade("server", "v1.32.9+k3s1", VERSION);
+    assert.equal(skip.status, 1);
+    assert.match(skip.stderr, /k3s-server-02: k3s v1\.32\.9\+k3s1 to v1\.34\.2\+k3s1 skips a minor version; upgrade one minor version at a time/);
+    assert.deepEqual(skip.calls, []);
+    const down = runUpgrade("server", "v1.35.0+k3s1", VERSION);
+    assert.equal(down.status, 1);
+    assert.match(down.stderr, /k3s v1\.35\.0\+k3s1 cannot be downgraded to v1\.34\.2\+k3s1; pin v1\.35\.0\+k3s1 or newer/);
+    assert.deepEqual(down.calls, []);
   });
 });
 

@@ -20,6 +20,13 @@ export const DRAIN_TIMEOUT = "300s";
 
 export type K3sRole = "server" | "agent";
 
+/** The Kubernetes minor version of a k3s release: v1.34.2+k3s1 -> 34. */
+export function minorOf(version: string): number {
+  const m = /^v1\.(\d+)\./.exec(version);
+  if (!m) throw new Error(`not a k3s release: ${version}`);
+  return Number(m[1]);
+}
+
 /** A shell word: single-quoted, safe for any string. */
 export function shq(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
@@ -56,6 +63,7 @@ const KUBECTL = `kubectl() { sudo k3s kubectl "$@"; }`;
 function runInstaller(version: string, role: K3sRole): string {
   return `installer=$(mktemp)
 trap 'rm -f "$installer"' EXIT
+# Retried: a fresh VM's first downloads can race its network settling.
 curl -fsSL --retry 5 --retry-connrefused -o "$installer" ${shq(installerUrl(version))}
 sudo env INSTALL_K3S_VERSION=${shq(version)} INSTALL_K3S_EXEC=${role} sh "$installer" >&2`;
 }
@@ -113,7 +121,7 @@ else
   changed=true
 fi
 
-if [ ! -x /usr/local/bin/k3s ]; then
+if ! command -v k3s >/dev/null 2>&1; then
   echo "${node}: installing k3s ${version} (${role})" >&2
   ${runInstaller(version, role).split("\n").join("\n  ")}
 elif [ "$changed" = true ]; then
@@ -155,7 +163,7 @@ set -eu
 ${role === "server" ? KUBECTL : ""}
 ${WAIT_FOR}
 
-current=$(/usr/local/bin/k3s --version 2>/dev/null | sed -n '1s/^k3s version \\([^ ]*\\).*$/\\1/p')
+current=$(k3s --version 2>/dev/null | sed -n '1s/^k3s version \\([^ ]*\\).*$/\\1/p')
 if [ -z "$current" ]; then
   echo "${node}: k3s is not installed; its join step installs it" >&2
   exit 1
@@ -163,6 +171,16 @@ fi
 if [ "$current" = ${shq(version)} ]; then
   echo "${node} runs k3s ${version}"
   exit 0
+fi
+# Kubernetes supports moving one minor version at a time, and never back.
+current_minor=$(echo "$current" | cut -d. -f2)
+if [ ${minorOf(version)} -lt "$current_minor" ]; then
+  echo "${node}: k3s $current cannot be downgraded to ${version}; pin $current or newer" >&2
+  exit 1
+fi
+if [ ${minorOf(version)} -gt $((current_minor + 1)) ]; then
+  echo "${node}: k3s $current to ${version} skips a minor version; upgrade one minor version at a time" >&2
+  exit 1
 fi
 echo "${node}: upgrading k3s from $current to ${version}" >&2
 ${runInstaller(version, role)}
@@ -269,6 +287,7 @@ ${lastServerGuard}if ! kubectl drain ${n} --ignore-daemonsets --delete-emptydir-
   echo "draining ${node} did not finish within ${DRAIN_TIMEOUT} (a PodDisruptionBudget may block it); resolve it and run pulumi up again" >&2
   exit 1
 fi
+# Bounded: finalizers (e.g. a volume still detaching) must not hang the removal forever.
 kubectl delete node ${n} --timeout=120s >&2
 echo "node ${node} removed"
 `;

@@ -69,6 +69,7 @@ export function nvidiaInstallScript(node: string, gpu: Pick<GpuConfig, "driverBr
 # NVIDIA runtime only when it starts, so this runs before the k3s agent joins.
 set -eu
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
+# Waits for the dpkg lock: unattended-upgrades often holds it on a VM's first boot.
 apt_get() { sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 
 if installed ${shq(pkg)} && installed nvidia-container-toolkit && nvidia-smi -L >/dev/null 2>&1; then
