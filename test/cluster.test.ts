@@ -14,6 +14,7 @@ import { criticalPath, isClusterReady } from "../src/plan/graph";
 import { digest, RecordingMonitor, type RecordedResource } from "../src/plan/recorder";
 import { parseStackFile, PROJECT } from "../src/plan/run";
 import { planConfig, planFile, stackDoc, type Graph } from "./harness";
+import { requireTool, shellcheck } from "./validators";
 
 const CMD = "command:remote:Command";
 const SERVERS = ["k3s-server-01", "k3s-server-02", "k3s-server-03"];
@@ -112,6 +113,22 @@ describe("K3sCluster: structure", () => {
     // Membership steps run on the first server; the node's own steps on the node.
     assert.equal((g.get("k3s-agent-02-k3s-member").rawInputs.connection as any).host, "10.0.20.11");
     assert.equal((g.get("k3s-agent-02-k3s-join").rawInputs.connection as any).host, "10.0.20.22");
+  });
+});
+
+describe("K3sCluster: scripts as planned", () => {
+  test("every create, update and delete of the cluster layer passes shellcheck", async (t) => {
+    if (!requireTool(t, "shellcheck")) return;
+    const g = await labGraph();
+    const scripts = new Map<string, string>();
+    for (const c of clusterCommands(g)) {
+      for (const key of ["create", "update", "delete"] as const) {
+        const text = c.rawInputs[key];
+        if (typeof text === "string") scripts.set(text, `${c.name}.${key}`);
+      }
+    }
+    assert.ok(scripts.size >= 15, `distinct scripts: ${scripts.size}`);
+    for (const [script, where] of scripts) assert.equal(shellcheck(script), "", where);
   });
 });
 

@@ -64,6 +64,8 @@ export class K3sNode extends pulumi.ComponentResource {
     // Every step runs again on a recreated VM.
     const triggers = [args.host.instanceKey];
 
+    // The version in the join script matters only for a first install: on a version change this
+    // step's update finds k3s installed and does nothing, and the upgrade chain does the work.
     this.join = new command.remote.Command(
       `${name}-join`,
       {
