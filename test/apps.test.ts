@@ -22,6 +22,7 @@ const EXPECTED: Record<string, {
   ns: string;
   source: string;
   ingress?: [string, number];
+  /** Catalog-created claims: class and GiB. */
   volumes: Record<string, [string, number]>;
   secrets: string[];
   gpu: boolean;
@@ -31,7 +32,8 @@ const EXPECTED: Record<string, {
   redis: { ns: "infrastructure", source: "oci", volumes: { data: ["local-path", 5] }, secrets: ["password", "redis.conf"], gpu: false },
   minio: { ns: "infrastructure", source: "oci", ingress: ["minio", 9000], volumes: { data: ["local-path", 100] }, secrets: ["root-password"], gpu: false },
   n8n: { ns: "applications", source: "oci", ingress: ["n8n", 5678], volumes: { data: ["local-path", 5] }, secrets: ["encryption-key"], gpu: false },
-  "home-assistant": { ns: "applications", source: "https://pajikos.github.io/home-assistant-helm-chart/ home-assistant", ingress: ["home-assistant", 8123], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false },
+  // Its chart's StatefulSet claims /config (volumeClaimTemplate): no catalog claim, class and size in values.
+  "home-assistant": { ns: "applications", source: "https://pajikos.github.io/home-assistant-helm-chart/ home-assistant", ingress: ["home-assistant", 8123], volumes: {}, secrets: [], gpu: false },
   ollama: { ns: "ai", source: "https://otwld.github.io/ollama-helm/ ollama", ingress: ["ollama", 11434], volumes: { models: ["nfs-client", 100] }, secrets: [], gpu: true },
   "stable-diffusion-webui": { ns: "ai", source: "oci", ingress: ["stable-diffusion-webui", 7860], volumes: { workspace: ["nfs-client", 100] }, secrets: ["web-password"], gpu: true },
   jupyter: { ns: "ai", source: "oci", ingress: ["jupyter", 8888], volumes: { work: ["nfs-client", 20] }, secrets: ["token"], gpu: true },
@@ -50,7 +52,7 @@ const GPU_VALUES = {
 };
 
 function version(app: string): string {
-  return app === "ollama" ? "1.24.0" : app === "home-assistant" ? "0.3.5" : "4.6.2";
+  return app === "ollama" ? "1.24.0" : app === "home-assistant" ? "0.3.22" : "4.6.2";
 }
 
 /** The lab stack with every catalog app (jupyter with its optional GPU), optionally edited. */
@@ -111,13 +113,16 @@ for (const [app, want] of Object.entries(EXPECTED)) {
         assert.ok(g.depNames(`${app}-release`).includes(`${app}-${vol}`), "the release waits for the claim");
       }
       const v = values(g, app);
-      const claimRefs =
-        app === "ollama"
-          ? { models: v.persistentVolume.existingClaim }
-          : app === "home-assistant"
-            ? { config: v.persistence.existingClaim }
+      if (app === "home-assistant") {
+        assert.deepEqual(v.persistence, { enabled: true, accessMode: "ReadWriteOnce", storageClass: "local-path", size: "5Gi" });
+        assert.equal(g.ofType("kubernetes:core/v1:PersistentVolumeClaim").filter((r) => r.name.startsWith(app)).length, 0);
+      } else {
+        const claimRefs =
+          app === "ollama"
+            ? { models: v.persistentVolume.existingClaim }
             : Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, v.persistence[vol].existingClaim]));
-      assert.deepEqual(claimRefs, Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, `${app}-${vol}`])));
+        assert.deepEqual(claimRefs, Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, `${app}-${vol}`])));
+      }
       if (want.media) assert.deepEqual(v.persistence.media, { existingClaim: "media-library", globalMounts: [{ path: "/media" }] });
       assert.doesNotMatch(JSON.stringify(v), /emptyDir/);
     });
@@ -402,6 +407,6 @@ describe("catalog files and helpers", () => {
     const v = values(await all(), "home-assistant");
     assert.deepEqual(v.configuration.trusted_proxies, ["10.42.0.0/16"]);
     assert.match(v.configuration.templateConfig, /use_x_forwarded_for: true\n {2}trusted_proxies:\n {4}- 10\.42\.0\.0\/16\n/);
-    assert.equal(v.controller.type, "Deployment");
+    assert.equal(v.configuration.enabled, true);
   });
 });

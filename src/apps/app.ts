@@ -66,16 +66,18 @@ export class CatalogApp extends pulumi.ComponentResource {
       );
     }
 
-    this.claims = app.volumes.map(
-      (v) =>
-        new k8s.core.v1.PersistentVolumeClaim(`${name}-${v.name}`, renderPvc(app, v), {
-          parent: this,
-          dependsOn: inNamespace,
-          // The claim holds the app's data: disabling the app or replacing the cluster's provider
-          // must not delete it. Remove it with kubectl once the data is no longer wanted.
-          retainOnDelete: true,
-        }),
-    );
+    this.claims = app.volumes
+      .filter((v) => v.claimedBy === "catalog")
+      .map(
+        (v) =>
+          new k8s.core.v1.PersistentVolumeClaim(`${name}-${v.name}`, renderPvc(app, v), {
+            parent: this,
+            dependsOn: inNamespace,
+            // The claim holds the app's data: disabling the app or replacing the cluster's provider
+            // must not delete it. Remove it with kubectl once the data is no longer wanted.
+            retainOnDelete: true,
+          }),
+      );
 
     this.source = new k8s.apiextensions.CustomResource(`${name}-source`, renderSource(app), {
       parent: this,

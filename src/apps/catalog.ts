@@ -42,7 +42,7 @@ const ollama: AppDefinition = {
     const gpu = gpuScheduling();
     return {
       fullnameOverride: ctx.app,
-      persistentVolume: { enabled: true, existingClaim: ctx.claims.models },
+      persistentVolume: { enabled: true, existingClaim: ctx.volumes.models.claim },
       runtimeClassName: gpu.runtimeClassName,
       nodeSelector: gpu.nodeSelector,
       tolerations: gpu.tolerations,
@@ -57,14 +57,16 @@ const homeAssistant: AppDefinition = {
   source: { kind: "helm", url: "https://pajikos.github.io/home-assistant-helm-chart/", chart: "home-assistant" },
   namespace: "applications",
   ingress: { service: "home-assistant", port: 8123 },
-  // The recorder database is SQLite in /config.
-  volumes: [{ name: "config", kind: "database", size: 5, mountPath: "/config" }],
+  // The recorder database is SQLite in /config. The chart's StatefulSet claims it: existing-claim
+  // support arrived late in the chart, its volumeClaimTemplate works in every version, and
+  // Kubernetes keeps such claims when the release is uninstalled.
+  volumes: [{ name: "config", kind: "database", size: 5, mountPath: "/config", claimedBy: "chart" }],
   gpu: "none",
   secrets: [],
   timeout: "10m",
   values: (ctx) => ({
     fullnameOverride: ctx.app,
-    persistence: { enabled: true, existingClaim: ctx.claims.config },
+    persistence: { enabled: true, storageClass: ctx.volumes.config.storageClass, size: `${ctx.volumes.config.size}Gi` },
     configuration: { enabled: true, trusted_proxies: [ctx.clusterCidr], templateConfig: homeAssistantConfig(ctx.clusterCidr) },
   }),
 };

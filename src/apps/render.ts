@@ -22,6 +22,8 @@ export interface ResolvedVolume {
   /** GiB. */
   readonly size: number;
   readonly mountPath: string;
+  /** Created by the catalog (a PVC resource), or by the chart's StatefulSet. */
+  readonly claimedBy: "catalog" | "chart";
 }
 
 export interface ResolvedApp {
@@ -73,6 +75,7 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
         storageClass: storageClassFor(v.kind, classes),
         size: i === 0 && entry.storageSize !== undefined ? entry.storageSize : v.size,
         mountPath: v.mountPath,
+        claimedBy: v.claimedBy ?? "catalog",
       }));
       const host = hostOf(def, entry.host, cfg.domain);
       const gpu = usesGpu(def, entry.gpu);
@@ -84,7 +87,7 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
           app: name,
           namespace,
           host,
-          claims: Object.fromEntries(volumes.map((v) => [v.name, v.claim])),
+          volumes: Object.fromEntries(volumes.map((v) => [v.name, { claim: v.claim, storageClass: v.storageClass, size: v.size }])),
           secretName,
           gpu,
           clusterCidr: cfg.cluster.clusterCidr,

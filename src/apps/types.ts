@@ -24,6 +24,12 @@ export interface VolumeDef {
   readonly size: number;
   /** Mount path in the app's container. */
   readonly mountPath: string;
+  /**
+   * Who claims the volume: the catalog (a PVC created before the release, passed as an existing
+   * claim; default), or the chart's own StatefulSet volumeClaimTemplate (class and size passed in
+   * values), for charts whose existing-claim support depends on the chart version.
+   */
+  readonly claimedBy?: "catalog" | "chart";
 }
 
 export interface SecretDef {
@@ -41,8 +47,8 @@ export interface ValuesContext {
   readonly namespace: string;
   /** Fully qualified ingress host, or undefined without ingress. */
   readonly host: string | undefined;
-  /** PVC name per volume key. */
-  readonly claims: Readonly<Record<string, string>>;
+  /** Per volume key: the PVC name (catalog-claimed), its StorageClass and size in GiB. */
+  readonly volumes: Readonly<Record<string, { readonly claim: string; readonly storageClass: string; readonly size: number }>>;
   /** Name of the app's generated Secret (undefined when the app has none). */
   readonly secretName: string | undefined;
   /** Whether the app is scheduled on the GPU node. */

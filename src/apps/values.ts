@@ -60,7 +60,7 @@ export function appTemplateValues(def: AppDefinition, ctx: ValuesContext, env: V
   }
   const persistence: Values = {};
   for (const v of def.volumes) {
-    persistence[v.name] = { existingClaim: ctx.claims[v.name], globalMounts: [{ path: v.mountPath }] };
+    persistence[v.name] = { existingClaim: ctx.volumes[v.name].claim, globalMounts: [{ path: v.mountPath }] };
   }
   if (def.mediaLibrary && ctx.mediaClaim !== undefined) {
     persistence.media = { existingClaim: ctx.mediaClaim, globalMounts: [{ path: "/media" }] };
