@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildApps } from "./apps";
 import type { LoadedStack } from "./config/loader";
+import { allVms } from "./config/model";
 import { buildCluster } from "./cluster";
 import { buildMetal } from "./metal";
 import { buildPlatform } from "./platform";
@@ -43,7 +44,7 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
   const apps = buildApps(config, cluster, system, platform);
 
   return {
-    vms: Object.fromEntries([...metal.vms].map(([name, vm]) => [name, vm.ipAddress])),
+    vms: Object.fromEntries(allVms(config).map((v) => [v.name, v.ip])),
     kubeconfig: cluster.kubeconfig,
     apiServer: cluster.apiServer,
     // Only what the stack has (an undefined output is a warning on every run).

@@ -162,6 +162,8 @@ describe("K3sCluster: secrets", () => {
     const read = g.get("k3s-kubeconfig");
     assert.ok(read.additionalSecretOutputs.includes("stdout"));
     assert.equal(read.inputs.logging, "none");
+    // Traefik's Middleware CRD comes from k3s's traefik-crd chart after "Ready": the kubeconfig waits for it.
+    assert.match(String(read.inputs.create), /kubectl wait --for=condition=Established crd\/'middlewares\.traefik\.io'/);
     assert.deepEqual(stepDeps(g, "k3s-kubeconfig"), [...SERVERS.flatMap((s) => [`${s}-k3s-member`, `${s}-k3s-upgrade`])].sort());
     assert.equal(g.result.outputs.kubeconfig, "[secret]");
     const kubeconfig = parse(String(g.result.rawOutputs.kubeconfig));

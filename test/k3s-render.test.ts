@@ -13,6 +13,7 @@ import { clusterSettings, kubeletLabels, renderK3sConfig, type K3sClusterSetting
 import {
   installerUrl,
   joinScript,
+  bundledCrds,
   kubeconfigScript,
   memberScript,
   removeScript,
@@ -181,6 +182,7 @@ describe("k3s scripts", () => {
     "remove server": removeScript("k3s-server-02", "server"),
     "remove agent": removeScript("k3s-agent-01", "agent"),
     kubeconfig: kubeconfigScript(["k3s-server-01", "k3s-server-02", "k3s-server-03"]),
+    "kubeconfig with bundled CRDs": kubeconfigScript(["k3s-server-01"], bundledCrds([])),
     "nvidia install (open)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
     "nvidia install (proprietary)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "535", kernelModules: "proprietary" }),
     "nvidia check": nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
@@ -192,6 +194,15 @@ describe("k3s scripts", () => {
       assert.equal(shellcheck(script), "");
     });
   }
+
+  test("the kubeconfig waits for the bundled Traefik CRDs, unless Traefik is disabled", () => {
+    assert.deepEqual(bundledCrds(["servicelb"]), ["helmchartconfigs.helm.cattle.io", "middlewares.traefik.io"]);
+    assert.deepEqual(bundledCrds(["servicelb", "traefik"]), []);
+    const script = scripts["kubeconfig with bundled CRDs"];
+    assert.match(script, /wait_for "the middlewares\.traefik\.io CRD" kubectl get crd 'middlewares\.traefik\.io'\nkubectl wait --for=condition=Established crd\/'middlewares\.traefik\.io' --timeout=\d+s >&2\n/);
+    assert.ok(script.indexOf("middlewares.traefik.io") < script.indexOf("sudo cat /etc/rancher/k3s/k3s.yaml"), "CRDs before the kubeconfig is printed");
+    assert.doesNotMatch(scripts.kubeconfig, /crd/);
+  });
 
   test("the installer is the release's own script, with the version pinned", () => {
     assert.equal(installerUrl(VERSION), "https://raw.githubusercontent.com/k3s-io/k3s/v1.34.2%2Bk3s1/install.sh");

@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { renderK3sConfig, type K3sClusterSettings, type K3sNodeSettings } from "./k3sConfig";
 import { K3sNode, type ControlServer, type K3sNodeArgs, type NodeHost } from "./k3sNode";
-import { API_PORT, kubeconfigScript, rewriteKubeconfig } from "./k3sScripts";
+import { API_PORT, bundledCrds, kubeconfigScript, rewriteKubeconfig } from "./k3sScripts";
 
 export const TYPE = "homelab:cluster:K3sCluster";
 
@@ -108,7 +108,10 @@ export class K3sCluster extends pulumi.ComponentResource {
       `${name}-kubeconfig`,
       {
         connection: first.host.connection,
-        create: kubeconfigScript(args.servers.map((s) => s.name)),
+        create: kubeconfigScript(
+          args.servers.map((s) => s.name),
+          bundledCrds(args.settings.disable),
+        ),
         // A new first server is a new cluster: read its kubeconfig again.
         triggers: [first.host.instanceKey],
         // stdout is the admin kubeconfig: secret, never logged.

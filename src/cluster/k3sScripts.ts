@@ -294,18 +294,32 @@ echo "node ${node} removed"
 }
 
 /**
- * Kubeconfig step, run on the first server once every server is Ready: waits for the API, then
- * prints the admin kubeconfig (its stdout is a secret output and is never logged).
+ * CRDs of k3s's bundled add-ons that the layers above create objects of. k3s installs them from
+ * its own charts shortly after the API is up (traefik-crd), later than "Ready": the kubeconfig, and
+ * so everything in the cluster, waits until they are established.
  */
-export function kubeconfigScript(servers: readonly string[]): string {
+export function bundledCrds(disable: readonly string[]): string[] {
+  return disable.includes("traefik") ? [] : ["helmchartconfigs.helm.cattle.io", "middlewares.traefik.io"];
+}
+
+/**
+ * Kubeconfig step, run on the first server once every server is Ready: waits for the API, every
+ * server, and the bundled CRDs the layers above use, then prints the admin kubeconfig (its stdout
+ * is a secret output and is never logged).
+ */
+export function kubeconfigScript(servers: readonly string[], crds: readonly string[] = []): string {
+  const waitCrds = crds.map(
+    (c) => `wait_for "the ${c} CRD" kubectl get crd ${shq(c)}
+kubectl wait --for=condition=Established crd/${shq(c)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`,
+  );
   return `#!/bin/sh
-# Prints the admin kubeconfig once the API answers and every server is Ready.
+# Prints the admin kubeconfig once the API answers, every server is Ready and the bundled CRDs exist.
 set -eu
 ${KUBECTL}
 ${WAIT_FOR}
 
 wait_for "the API server" kubectl get --raw /readyz
-${servers.map((s) => `kubectl wait --for=condition=Ready node/${shq(s)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`).join("\n")}
+${[...servers.map((s) => `kubectl wait --for=condition=Ready node/${shq(s)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`), ...waitCrds].join("\n")}
 sudo cat ${K3S_KUBECONFIG_PATH}
 `;
 }
