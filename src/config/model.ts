@@ -1,6 +1,6 @@
 // The resolved view of a stack config that components consume: every VM with its defaults
 // applied, in a stable order. Pure.
-import type { ClusterNodeConfig, GpuConfig, ImageConfig, NodeRole, ProxmoxNodeConfig, StackConfig } from "./schema";
+import type { GpuConfig, ImageConfig, NodeRole, ProxmoxNodeConfig, StackConfig } from "./schema";
 
 export interface VmSpec {
   /** Dotted path of the entry in the config, for error messages (`nodes[2]`). */
@@ -33,25 +33,28 @@ const ROLE_TAG: Record<VmSpec["role"], string[]> = {
   standalone: ["standalone"],
 };
 
-function nodeSpec(cfg: StackConfig, n: ClusterNodeConfig, i: number): VmSpec {
+type VmEntry = StackConfig["nodes"][number] | StackConfig["vms"][number];
+
+function vmSpec(cfg: StackConfig, v: VmEntry, path: string, role: VmSpec["role"]): VmSpec {
+  const node = "role" in v ? v : undefined;
   return {
-    path: `nodes[${i}]`,
-    name: n.name,
-    role: n.role,
-    host: n.host,
-    vmid: n.vmid,
-    ip: n.ip,
-    cores: n.cores ?? cfg.defaults.cores,
-    memory: n.memory ?? cfg.defaults.memory,
-    diskSize: n.diskSize ?? cfg.defaults.diskSize,
-    protect: n.protect ?? cfg.defaults.protect,
-    imageRef: n.image,
-    tags: sortedTags([...ROLE_TAG[n.role], ...n.tags]),
-    packages: [],
-    labels: n.labels,
-    taints: n.taints,
-    gpu: n.gpu,
-    dataDiskSize: n.dataDiskSize,
+    path,
+    name: v.name,
+    role,
+    host: v.host,
+    vmid: v.vmid,
+    ip: v.ip,
+    cores: v.cores ?? cfg.defaults.cores,
+    memory: v.memory ?? cfg.defaults.memory,
+    diskSize: v.diskSize ?? cfg.defaults.diskSize,
+    protect: v.protect ?? cfg.defaults.protect,
+    imageRef: v.image,
+    tags: sortedTags([...ROLE_TAG[role], ...v.tags]),
+    packages: "packages" in v ? v.packages : [],
+    labels: node?.labels ?? {},
+    taints: node?.taints ?? [],
+    gpu: node?.gpu,
+    dataDiskSize: node?.dataDiskSize,
   };
 }
 
@@ -61,27 +64,10 @@ export function sortedTags(tags: readonly string[]): string[] {
 
 /** Every VM the stack declares: cluster nodes in config order, then standalone VMs. */
 export function allVms(cfg: StackConfig): VmSpec[] {
-  const nodes = cfg.nodes.map((n, i) => nodeSpec(cfg, n, i));
-  const vms = cfg.vms.map<VmSpec>((v, i) => ({
-    path: `vms[${i}]`,
-    name: v.name,
-    role: "standalone",
-    host: v.host,
-    vmid: v.vmid,
-    ip: v.ip,
-    cores: v.cores ?? cfg.defaults.cores,
-    memory: v.memory ?? cfg.defaults.memory,
-    diskSize: v.diskSize ?? cfg.defaults.diskSize,
-    protect: v.protect ?? cfg.defaults.protect,
-    imageRef: v.image,
-    tags: sortedTags([...ROLE_TAG.standalone, ...v.tags]),
-    packages: v.packages,
-    labels: {},
-    taints: [],
-    gpu: undefined,
-    dataDiskSize: undefined,
-  }));
-  return [...nodes, ...vms];
+  return [
+    ...cfg.nodes.map((n, i) => vmSpec(cfg, n, `nodes[${i}]`, n.role)),
+    ...cfg.vms.map((v, i) => vmSpec(cfg, v, `vms[${i}]`, "standalone")),
+  ];
 }
 
 /** The image name a VM uses. */
