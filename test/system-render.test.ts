@@ -82,7 +82,7 @@ describe("Helm values", () => {
   test("Longhorn: replicas from config, data on the metal layer's disk, local-path stays the default class", () => {
     assert.deepEqual(longhornValues({ replicas: 3, dataPath: "/var/lib/longhorn" }), {
       persistence: { defaultClass: false, defaultClassReplicaCount: 3 },
-      defaultSettings: { defaultReplicaCount: 3, defaultDataPath: "/var/lib/longhorn" },
+      defaultSettings: { defaultReplicaCount: "3", defaultDataPath: "/var/lib/longhorn" },
     });
   });
 

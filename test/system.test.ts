@@ -350,7 +350,7 @@ describe("optional services", () => {
     assert.deepEqual([release.chart, release.version, release.namespace, release.timeout], ["longhorn", "1.10.1", "longhorn-system", 900]);
     assert.deepEqual(release.values, {
       persistence: { defaultClass: false, defaultClassReplicaCount: 3 },
-      defaultSettings: { defaultReplicaCount: 3, defaultDataPath: "/var/lib/longhorn" },
+      defaultSettings: { defaultReplicaCount: "3", defaultDataPath: "/var/lib/longhorn" },
     });
     assert.equal((graph.get("longhorn-namespace").inputs.metadata as any).labels["pod-security.kubernetes.io/enforce"], "privileged");
     assert.deepEqual(graph.depNames("longhorn-release"), [CLUSTER_READY, "longhorn-namespace"]);

@@ -104,11 +104,16 @@ export interface LonghornValuesArgs {
   readonly dataPath: string;
 }
 
-/** Longhorn next to local-path: local-path stays the default StorageClass (databases, seed 003). */
+/**
+ * Longhorn next to local-path: local-path stays the default StorageClass (databases, seed 003).
+ * `defaultSettings.defaultReplicaCount` is a string: settings are strings in Longhorn's setting
+ * ConfigMap, and the chart's values schema rejects a number from 1.10 on (longhorn/longhorn#11940);
+ * a plain value (not the `{"v1":..,"v2":..}` form) applies to every data engine.
+ */
 export function longhornValues(args: LonghornValuesArgs): Record<string, unknown> {
   return {
     persistence: { defaultClass: false, defaultClassReplicaCount: args.replicas },
-    defaultSettings: { defaultReplicaCount: args.replicas, defaultDataPath: args.dataPath },
+    defaultSettings: { defaultReplicaCount: String(args.replicas), defaultDataPath: args.dataPath },
   };
 }
 
