@@ -19,6 +19,7 @@ import { Graph } from "./harness";
 export const CLUSTER_READY = "cluster-ready";
 export const GPU_READY = "gpu-ready";
 export const SYSTEM_READY = "system-ready";
+export const STORAGE_READY = "storage-ready";
 const KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n";
 
 /** The cluster layer's contract: a provider, readiness, GPU readiness when the stack has a GPU node. */
@@ -45,6 +46,7 @@ export function standInSystem(cfg: LoadedStack["config"]): System {
       ...(cfg.storage.longhorn.enabled ? { longhorn: STORAGE_LONGHORN } : {}),
     },
     ingressReady: [new random.RandomId(SYSTEM_READY, { byteLength: 4 })],
+    storageReady: [new random.RandomId(STORAGE_READY, { byteLength: 4 })],
     traefikIp: cfg.traefik.loadBalancerIp,
   };
 }

@@ -13,7 +13,7 @@ import { HELM_CHART_MEDIA_TYPE, storageClassFor, usesGpu } from "../src/apps/ren
 import { deepMerge } from "../src/apps/values";
 import { ConfigError } from "../src/config/loader";
 import { renderIngress } from "../src/system/ingress";
-import { GPU_READY, planApps, SYSTEM_READY } from "./apps-harness";
+import { GPU_READY, planApps, STORAGE_READY, SYSTEM_READY } from "./apps-harness";
 import { ROOT, stackDoc, type Graph } from "./harness";
 import { requireTool, shellcheck } from "./validators";
 
@@ -109,7 +109,7 @@ for (const [app, want] of Object.entries(EXPECTED)) {
         assert.deepEqual((pvc.inputs as any).spec, { accessModes: ["ReadWriteOnce"], storageClassName: cls, resources: { requests: { storage: `${size}Gi` } } });
         assert.equal((pvc.inputs as any).metadata.name, `${app}-${vol}`);
         assert.equal((pvc.inputs as any).metadata.namespace, want.ns);
-        assert.deepEqual(g.depNames(`${app}-${vol}`), [`namespace-${want.ns}`, SYSTEM_READY]);
+        assert.deepEqual(g.depNames(`${app}-${vol}`), [`namespace-${want.ns}`, STORAGE_READY, SYSTEM_READY]);
         assert.ok(g.depNames(`${app}-release`).includes(`${app}-${vol}`), "the release waits for the claim");
       }
       const v = values(g, app);
@@ -187,7 +187,7 @@ for (const [app, want] of Object.entries(EXPECTED)) {
         lanOnly: true,
       });
       assert.deepEqual(ing.inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
-      assert.deepEqual(g.depNames(`${app}-ingress`), [`${app}-release`, SYSTEM_READY]);
+      assert.deepEqual(g.depNames(`${app}-ingress`), [`${app}-release`, STORAGE_READY, SYSTEM_READY]);
       const v = values(g, app);
       if (app === "home-assistant") assert.equal(v.service.port, port);
       else if (app === "ollama") assert.equal(v.fullnameOverride, service, "service port is the chart's default 11434");
@@ -226,6 +226,7 @@ describe("the apps layer as a whole", () => {
     const libs = g.resources.filter((r) => r.name.startsWith("media-library"));
     assert.deepEqual(libs.map((r) => r.name), ["media-library-media"]);
     assert.deepEqual((libs[0].inputs as any).spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-client", resources: { requests: { storage: "1000Gi" } } });
+    assert.deepEqual(g.depNames("media-library-media"), ["namespace-media", STORAGE_READY], "the library waits for its StorageClass only");
     for (const a of ["plex", "radarr", "sonarr"]) assert.ok(g.depNames(`${a}-release`).includes("media-library-media"), a);
   });
 
@@ -234,6 +235,7 @@ describe("the apps layer as a whole", () => {
     for (const app of CATALOG.keys()) {
       assert.ok(g.dependsOn(`${app}-release`, "flux-instance"), app);
       assert.ok(g.depNames(`${app}-release`).includes(SYSTEM_READY), app);
+      assert.ok(g.depNames(`${app}-release`).includes(STORAGE_READY), app);
       assert.deepEqual((g.get(`${app}-release`).inputs as any).metadata.annotations, { "pulumi.com/waitFor": "condition=Ready" });
       assert.equal(g.get(app).type, "homelab:apps:CatalogApp");
     }

@@ -292,6 +292,25 @@ describe("the System contract", () => {
     for (const n of names) assert.ok(monitoringDeps.has(graph.get(n).urn), `ingressReady holds ${n}`);
   });
 
+  /** Names of the resources in System.storageReady (their URNs resolved under the mocks). */
+  async function storageReadyNames({ system, graph }: SystemPlan): Promise<string[]> {
+    const urns = await Promise.all(system.storageReady.map((r) => new Promise<string>((ok) => r.urn.apply(ok))));
+    return urns.map((u) => graph.byUrn(u).name);
+  }
+
+  test("storage readiness: the NFS StorageClass (created after its driver), Longhorn's release; nothing without either", async () => {
+    const lab = await labPlan();
+    assert.deepEqual(await storageReadyNames(lab), ["nfs-storage-class"]);
+    assert.deepEqual(lab.graph.depNames("nfs-storage-class"), ["nfs-release"]);
+
+    const doc = stackDoc();
+    doc["homelab:versions"] = { ...doc["homelab:versions"], longhorn: "1.10.1" };
+    doc["homelab:storage"] = { ...doc["homelab:storage"], longhorn: { enabled: true, replicas: 3 } };
+    assert.deepEqual(await storageReadyNames(await planSystem(doc)), ["nfs-storage-class", "longhorn-release"]);
+
+    assert.deepEqual((await planSystem(stackDoc("Pulumi.home.yaml"))).system.storageReady, []);
+  });
+
   test("production issuer: the certificate, Grafana and the contract use letsencrypt-prod", async () => {
     const doc = stackDoc();
     doc["homelab:certManager"] = { ...doc["homelab:certManager"], issuer: "production" };

@@ -20,7 +20,7 @@ export interface CatalogAppArgs {
   readonly namespace: pulumi.Resource;
   /** The namespace's shared media library, for apps that mount it. */
   readonly mediaLibrary?: pulumi.Resource;
-  /** The system layer's readiness (storage, ingress). */
+  /** The system layer's readiness: its storage classes provision and ingress works (System.storageReady, ingressReady). */
   readonly systemReady: pulumi.Resource[];
   /** Flux's CRDs are established. */
   readonly fluxReady: pulumi.Resource[];

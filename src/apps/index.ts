@@ -19,6 +19,8 @@ export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, pl
   const urls: Record<string, string> = {};
   if (apps.length === 0) return { releases, urls };
   const opts: pulumi.CustomResourceOptions = { provider: cluster.provider };
+  // Claims need their StorageClass provisioning; releases also need ingress (routes, certificates).
+  const systemReady = [...system.ingressReady, ...system.storageReady];
 
   const namespaces = new Map<string, k8s.core.v1.Namespace>();
   for (const ns of appNamespaces(apps)) {
@@ -33,7 +35,7 @@ export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, pl
       app.namespace,
       new k8s.core.v1.PersistentVolumeClaim(`media-library-${app.namespace}`, renderMediaLibraryPvc(app.namespace, system.storageClasses.nfs), {
         ...opts,
-        dependsOn: [namespaces.get(app.namespace)!, ...system.ingressReady],
+        dependsOn: [namespaces.get(app.namespace)!, ...system.storageReady],
         // Holds the media collection: never deleted by Pulumi (see CatalogApp's claims).
         retainOnDelete: true,
       }),
@@ -50,7 +52,7 @@ export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, pl
         clusterIssuer: system.clusterIssuer,
         namespace: namespaces.get(app.namespace)!,
         mediaLibrary: mediaLibraries.get(app.namespace),
-        systemReady: system.ingressReady,
+        systemReady,
         fluxReady: platform.fluxReady,
         gpuReady: cluster.gpuReady,
         backup: nfs.enabled && nfs.server !== undefined && nfs.backupShare !== undefined ? { server: nfs.server, share: nfs.backupShare } : undefined,

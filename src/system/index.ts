@@ -2,7 +2,7 @@
 // Kubernetes provider and after the cluster is ready.
 //   MetalLB pool -> Traefik (pinned address, wildcard default certificate, middlewares)
 //   cert-manager -> ClusterIssuers -> wildcard Certificate -> Traefik
-//   NFS CSI driver -> nfs-client StorageClass; Longhorn (optional)
+//   NFS CSI driver -> nfs-client StorageClass; Longhorn (optional) -> storage readiness
 //   ingress (Traefik, middlewares, issuers) -> kube-prometheus-stack with Grafana's ingress
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
@@ -121,6 +121,7 @@ export function buildSystem(cfg: StackConfig, secrets: Secrets, cluster: Cluster
       ...(longhorn ? { longhorn: longhorn.storageClassName } : {}),
     },
     ingressReady,
+    storageReady: [...(nfs ? [nfs.storageClass] : []), ...(longhorn ? [longhorn.release] : [])],
     traefikIp: cfg.cluster.traefik ? cfg.traefik.loadBalancerIp : undefined,
   };
 }

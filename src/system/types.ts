@@ -8,6 +8,12 @@ export interface System {
   readonly storageClasses: { readonly local: string; readonly nfs?: string; readonly longhorn?: string };
   /** Ready once ingress works end to end (Traefik configured, middlewares and issuers in place). */
   readonly ingressReady: pulumi.Resource[];
+  /**
+   * Ready once every class in `storageClasses` provisions volumes (the NFS driver and its class,
+   * Longhorn); local-path is k3s's own. Claims wait for it: one created before its class exists
+   * stays Pending while Pulumi waits for it to bind.
+   */
+  readonly storageReady: pulumi.Resource[];
   /** Traefik's LoadBalancer address, when pinned. */
   readonly traefikIp: string | undefined;
 }
