@@ -10,7 +10,6 @@ import { containerImage, releaseTimeout } from "../src/apps/app";
 import { BACKUP_SCHEDULE, pgDumpScript, renderPgDumpCronJob } from "../src/apps/backupRender";
 import { CATALOG } from "../src/apps/catalog";
 import { HELM_CHART_MEDIA_TYPE, storageClassFor, usesGpu } from "../src/apps/render";
-import { deepMerge } from "../src/apps/values";
 import { ConfigError } from "../src/config/loader";
 import { renderIngress } from "../src/system/ingress";
 import { GPU_READY, planApps, STORAGE_READY, SYSTEM_READY } from "./apps-harness";
@@ -388,8 +387,7 @@ describe("catalog files and helpers", () => {
       }
     }
   });
-  test("deepMerge merges maps and replaces lists; usesGpu; releaseTimeout", () => {
-    assert.deepEqual(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3], e: 2 } }), { a: { b: 1, c: [3], e: 2 }, d: 1 });
+  test("usesGpu; releaseTimeout", () => {
     assert.equal(usesGpu(CATALOG.get("ollama")!, undefined), true);
     assert.equal(usesGpu(CATALOG.get("jupyter")!, undefined), false);
     assert.equal(usesGpu(CATALOG.get("jupyter")!, true), true);

@@ -4,8 +4,9 @@
 // the app's own pinned image in apps/<name>/values.yaml. The chart version is pinned per stack
 // (apps.<name>.version). Enabling an app is one entry under homelab:apps.
 import { gpuScheduling } from "../cluster/conventions";
+import { mergeValues } from "../system/values";
 import type { AppDefinition, ValuesContext } from "./types";
-import { appTemplateValues, deepMerge, urlOf } from "./values";
+import { appTemplateValues, urlOf } from "./values";
 
 /** bjw-s app-template, published as an OCI artifact. */
 export const APP_TEMPLATE = { kind: "oci", url: "oci://ghcr.io/bjw-s-labs/helm/app-template" } as const;
@@ -102,7 +103,7 @@ const redisBase = templateApp({
 const redis: AppDefinition = {
   ...redisBase,
   values: (ctx) =>
-    deepMerge(redisBase.values(ctx), {
+    mergeValues(redisBase.values(ctx), {
       persistence: { config: { type: "secret", name: ctx.secretName, globalMounts: [{ path: "/etc/redis/redis.conf", subPath: "redis.conf", readOnly: true }] } },
     }),
 };

@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { gpuScheduling } from "../cluster/conventions";
+import { mergeValues } from "../system/values";
 import type { AppDefinition, ValuesContext } from "./types";
 
 /** Repository root (src/apps/../..). */
@@ -14,15 +15,6 @@ export type Values = Record<string, unknown>;
 
 function isObject(v: unknown): v is Values {
   return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-/** `over` merged into `base`: maps merge key by key, anything else (lists too) is replaced. Pure. */
-export function deepMerge(base: Values, over: Values): Values {
-  const out: Values = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    out[k] = isObject(v) && isObject(out[k]) ? deepMerge(out[k] as Values, v) : v;
-  }
-  return out;
 }
 
 const cache = new Map<string, Values>();
@@ -40,7 +32,7 @@ export function staticValues(app: string, dir = APPS_DIR): Values {
 
 /** The final values of an app: static file, then computed, then the stack's `values`. */
 export function appValues(def: AppDefinition, ctx: ValuesContext, stackValues: Values, dir = APPS_DIR): Values {
-  return deepMerge(deepMerge(staticValues(def.name, dir), def.values(ctx)), stackValues);
+  return mergeValues(mergeValues(staticValues(def.name, dir), def.values(ctx)), stackValues);
 }
 
 /** A container env entry read from the app's Secret. */
