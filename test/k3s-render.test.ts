@@ -252,7 +252,10 @@ describe("k3s scripts", () => {
 });
 
 /** Runs a script against a stub `sudo` (standing in for `sudo k3s kubectl`) and returns its calls. */
-function runWithStubKubectl(script: string, opts: { annotations?: Record<string, string>; nodeExists?: boolean; servers?: number; drainOk?: boolean; apiUp?: boolean }) {
+function runWithStubKubectl(
+  script: string,
+  opts: { annotations?: Record<string, string>; taints?: string; nodeExists?: boolean; servers?: number; drainOk?: boolean; apiUp?: boolean },
+) {
   const dir = mkdtempSync(join(tmpdir(), "kubectl-stub-"));
   const log = join(dir, "calls.log");
   const ann = opts.annotations ?? {};
@@ -267,6 +270,8 @@ case "$*" in
   "get nodes -l node-role.kubernetes.io/control-plane=true -o name") i=0; while [ $i -lt ${opts.servers ?? 3} ]; do echo node/s$i; i=$((i+1)); done ;;
   *"managed-labels}") printf '%s' '${ann.labels ?? ""}' ;;
   *"managed-taints}") printf '%s' '${ann.taints ?? ""}' ;;
+  *"{.key}:{.effect}"*) printf '%s' '${opts.taints ?? ""}' ;;
+  "taint node "*-) case " ${opts.taints ?? ""} " in *" \${4%-} "*) ;; *) echo "error: taint \${4%-} not found" >&2; exit 1 ;; esac ;;
   drain*) ${opts.drainOk === false ? "exit 1" : "exit 0"} ;;
 esac
 exit 0
@@ -283,7 +288,7 @@ exit 0
 describe("membership and removal scripts (run against a stub kubectl)", () => {
   test("member: waits for Ready, removes labels and taints it set before that the config dropped, applies the rest", () => {
     const script = memberScript({ node: "k3s-agent-01", labels: { b: "2", "node-role.kubernetes.io/worker": "true" }, taints: ["gpu=true:NoSchedule"] });
-    const r = runWithStubKubectl(script, { annotations: { labels: "a,b", taints: "old:NoExecute,gpu:NoSchedule" } });
+    const r = runWithStubKubectl(script, { annotations: { labels: "a,b", taints: "old:NoExecute,gpu:NoSchedule" }, taints: "gpu:NoSchedule old:NoExecute" });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.calls, [
       "get node k3s-agent-01",
@@ -291,11 +296,21 @@ describe("membership and removal scripts (run against a stub kubectl)", () => {
       "get node k3s-agent-01 -o jsonpath={.metadata.annotations.homelab-infra/managed-labels}",
       "label node k3s-agent-01 a-",
       "get node k3s-agent-01 -o jsonpath={.metadata.annotations.homelab-infra/managed-taints}",
+      'get node k3s-agent-01 -o jsonpath={range .spec.taints[*]}{.key}:{.effect}{" "}{end}',
       "taint node k3s-agent-01 old:NoExecute-",
       "label node k3s-agent-01 --overwrite b=2 node-role.kubernetes.io/worker=true",
       "taint node k3s-agent-01 --overwrite gpu=true:NoSchedule",
       "annotate node k3s-agent-01 --overwrite homelab-infra/managed-labels=b,node-role.kubernetes.io/worker homelab-infra/managed-taints=gpu:NoSchedule",
     ]);
+  });
+
+  test("member: a re-run skips a dropped taint the node no longer has (kubectl would fail removing it)", () => {
+    // A run that removed old:NoExecute and then failed before annotating leaves the annotation listing it.
+    const script = memberScript({ node: "k3s-agent-01", labels: {}, taints: ["gpu=true:NoSchedule"] });
+    const r = runWithStubKubectl(script, { annotations: { taints: "old:NoExecute,gpu:NoSchedule" }, taints: "gpu:NoSchedule" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!r.calls.some((c) => c.startsWith("taint node k3s-agent-01 old")), r.calls.join("\n"));
+    assert.equal(r.calls.at(-1), "annotate node k3s-agent-01 --overwrite homelab-infra/managed-labels= homelab-infra/managed-taints=gpu:NoSchedule");
   });
 
   test("member: a first run (no annotation) removes nothing", () => {

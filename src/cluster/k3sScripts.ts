@@ -233,10 +233,17 @@ export function memberScript(args: MemberArgs): string {
     `  esac`,
     `done`,
     `old_taints=$(kubectl get node ${node} -o ${shq(`jsonpath={.metadata.annotations.${MANAGED_TAINTS_ANNOTATION.replace(/\./g, "\\.")}}`)})`,
+    // kubectl fails to remove a taint the node does not have (a label it only warns about), so a
+    // re-run after a half-done run, or after someone removed the taint by hand, must skip it.
+    `has_taints=" $(kubectl get node ${node} -o ${shq(`jsonpath={range .spec.taints[*]}{.key}:{.effect}{" "}{end}`)}) "`,
     `for key in $(echo "$old_taints" | tr ',' ' '); do`,
     `  case "$want_taints" in`,
     `    *" $key "*) ;;`,
-    `    *) kubectl taint node ${node} "$key-" >&2 ;;`,
+    `    *)`,
+    `      case "$has_taints" in`,
+    `        *" $key "*) kubectl taint node ${node} "$key-" >&2 ;;`,
+    `      esac`,
+    `      ;;`,
     `  esac`,
     `done`,
   ];
