@@ -81,6 +81,23 @@ describe("ProxmoxVm", () => {
     assert.deepEqual(g.depNames("k3s-agent-vm").filter((n) => n.endsWith("user-data")), ["k3s-agent-user-data"]);
   });
 
+  test("the VM names its snippet by path: replacing the snippet never makes a force-new VM input unknown", async () => {
+    const g = await fixture();
+    const vm = g.get("k3s-agent-vm");
+    const snippet = g.get("k3s-agent-user-data");
+    const image = g.get("image-noble-pve-b");
+    assert.ok(vm.dependencies.includes(snippet.urn), "the VM is created after its snippet");
+    // The recorder sees which inputs an output feeds: the boot disk is fed by the image download...
+    assert.deepEqual(vm.propertyDependencies.disks, [image.urn]);
+    // ...but no input is fed by the snippet (userDataFileId is force-new in the provider).
+    assert.deepEqual(
+      Object.keys(vm.propertyDependencies).filter((k) => vm.propertyDependencies[k].includes(snippet.urn)),
+      [],
+    );
+    const sourceRaw = snippet.inputs.sourceRaw as { fileName: string };
+    assert.equal((vm.rawInputs.initialization as { userDataFileId: string }).userDataFileId, `local:snippets/${sourceRaw.fileName}`);
+  });
+
   test("the readiness gate waits for the VM over SSH with a long dial budget; the key sync runs after it", async () => {
     const g = await fixture();
     const ready = g.get("k3s-agent-ready");

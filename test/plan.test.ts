@@ -96,6 +96,7 @@ const rec = (name: string, deps: string[] = [], extra: Partial<RecordedResource>
   parent: null,
   custom: true,
   dependencies: deps.map((d) => `urn:${d}`),
+  propertyDependencies: {},
   protect: false,
   deleteBeforeReplace: false,
   ignoreChanges: [],

@@ -1,9 +1,11 @@
 // Cloud-init user-data for every VM, rendered as a pure function.
 //
-// The user-data is a Proxmox snippet referenced by `userDataFileId`, which is force-new: any change
-// would recreate the VM. So it holds only what a first boot needs (hostname, login user, SSH keys,
-// the guest agent and the packages later layers rely on) and nothing that changes over a VM's life:
-// k3s is installed and reconfigured over SSH, and authorized keys are kept in sync by an SSH step.
+// The user-data is a Proxmox snippet the VM names by its path. A changed snippet leaves the VM in
+// place, but Proxmox derives the cloud-init instance-id from the user-data, so the VM runs it again
+// as a new instance at its next boot. So it holds only what a first boot needs (hostname, login
+// user, SSH keys, the guest agent and the packages later layers rely on), every step safe to run
+// twice, and nothing that changes over a VM's life: k3s is installed and reconfigured over SSH, and
+// authorized keys are kept in sync by an SSH step.
 import { toYaml } from "../lib/serialize";
 
 export interface UserDataArgs {

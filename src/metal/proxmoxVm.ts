@@ -85,6 +85,7 @@ export class ProxmoxVm extends pulumi.ComponentResource {
     const child = { parent: this };
     this.ipAddress = args.address.split("/")[0];
 
+    const snippetFile = `${args.hostname}-user-data.yaml`;
     const userData = new proxmox.FileLegacy(
       `${name}-user-data`,
       {
@@ -92,7 +93,7 @@ export class ProxmoxVm extends pulumi.ComponentResource {
         datastoreId: args.snippetDatastoreId,
         contentType: "snippets",
         sourceRaw: {
-          fileName: `${args.hostname}-user-data.yaml`,
+          fileName: snippetFile,
           data: renderUserData({
             hostname: args.hostname,
             domain: args.searchDomain,
@@ -103,11 +104,17 @@ export class ProxmoxVm extends pulumi.ComponentResource {
           }),
         },
       },
-      // The snippet keeps its path across replacements, so the old file must go first; and the
-      // VM's userDataFileId (the path) does not change when the content does: cloud-init only
-      // reads it at first boot anyway.
+      // A content change replaces the snippet at the same path, so the old file must go first.
+      // The VM keeps running: Proxmox reads the snippet into the cloud-init drive when the VM
+      // starts and derives the instance-id from it, so cloud-init re-runs its per-instance
+      // modules once at the next boot (all idempotent; SSH host keys are regenerated).
       { ...child, deleteBeforeReplace: true },
     );
+    // The VM names the snippet by its path (`<storage>:snippets/<file>`, the id the provider
+    // gives it), not by `userData.id`: userDataFileId is force-new, and the id of a snippet being
+    // replaced is unknown during preview, which would plan a replacement of the VM (refused on a
+    // protected one) for a first-boot file. dependsOn keeps the snippet first.
+    const userDataFileId = `${args.snippetDatastoreId}:snippets/${snippetFile}`;
 
     const pt = args.passthrough;
     const disks: proxmox.types.input.VmLegacyDisk[] = [
@@ -144,7 +151,7 @@ export class ProxmoxVm extends pulumi.ComponentResource {
           datastoreId: args.datastoreId,
           ipConfigs: [{ ipv4: { address: args.address, gateway: args.gateway } }],
           dns: { servers: [...args.dnsServers], domain: args.searchDomain },
-          userDataFileId: userData.id,
+          userDataFileId,
         },
       },
       { ...child, protect: args.protect ?? false, dependsOn: [userData, ...(args.createAfter ?? [])] },

@@ -22,6 +22,11 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** dependsOn plus the resources whose outputs feed the inputs (the engine's view). */
   readonly dependencies: string[];
+  /**
+   * Per top-level input, the resources whose outputs feed it. The engine uses these (not
+   * dependsOn) to decide whether replacing a dependency forces this resource's replacement.
+   */
+  readonly propertyDependencies: Record<string, string[]>;
   readonly protect: boolean;
   readonly deleteBeforeReplace: boolean;
   readonly ignoreChanges: string[];
@@ -180,6 +185,10 @@ export class RecordingMonitor extends MockMonitor {
     const urn = (this as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn(req.getParent(), req.getType(), req.getName());
     if (req.getType() === "pulumi:pulumi:Stack") this.rootUrn = urn;
     const secretOutputValues: unknown[] = [];
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, key: string) => {
+      propertyDependencies[key] = [...new Set(deps.getUrnsList())].sort();
+    });
     this.records.push({
       urn,
       type: req.getType(),
@@ -187,6 +196,7 @@ export class RecordingMonitor extends MockMonitor {
       parent: req.getParent() || null,
       custom: req.getCustom(),
       dependencies: [...new Set<string>(req.getDependenciesList())].sort(),
+      propertyDependencies,
       protect: req.getProtect() === true,
       deleteBeforeReplace: req.getDeletebeforereplace() === true,
       ignoreChanges: req.getIgnorechangesList(),
