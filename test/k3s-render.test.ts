@@ -3,7 +3,7 @@
 // pieces (driver install, device plugin values, smoke Job).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -32,6 +32,8 @@ import {
   smokeJob,
   SMOKE_TEST_IMAGE,
   TOOLKIT_SOURCE,
+  APT_UPDATE_TRIES,
+  UNATTENDED_BLACKLIST,
 } from "../src/cluster/nvidia";
 import { planKubeconfig } from "../src/plan/recorder";
 import { stackDoc } from "./harness";
@@ -522,6 +524,42 @@ describe("kubeconfig rewrite", () => {
   });
 });
 
+/** Runs the NVIDIA install script against stubs (dpkg, sudo, curl); returns what it ran and the files it wrote. */
+function runNvidiaInstall(state: { installed: boolean; visibleBefore: boolean; visibleAfterInstall?: boolean; updateFailures?: number }) {
+  const dir = mkdtempSync(join(tmpdir(), "nvidia-stub-"));
+  const log = join(dir, "calls.log");
+  const stubs: Record<string, string> = {
+    dpkg: state.installed ? `#!/bin/sh\necho "Package: $2"\necho "Status: install ok installed"\n` : "#!/bin/sh\nexit 1\n",
+    curl: `#!/bin/sh\necho "curl $*" >> ${log}\n`,
+    sleep: "#!/bin/sh\nexit 0\n",
+    sudo: `#!/bin/sh
+echo "sudo $*" >> ${log}
+case "$1" in
+  tee) cat > "${dir}/written-$(basename "$2")" ;;
+  nvidia-smi) if [ -f "${dir}/installed" ]; then exit ${state.visibleAfterInstall ? 0 : 1}; fi; exit ${state.visibleBefore ? 0 : 1} ;;
+  env)
+    case "$*" in
+      *" update")
+        n=$(cat "${dir}/updates" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > "${dir}/updates"
+        [ "$n" -gt ${state.updateFailures ?? 0} ] || { echo "E: Could not get lock /var/lib/apt/lists/lock" >&2; exit 100; } ;;
+      *" install "*) touch "${dir}/installed" ;;
+    esac ;;
+esac
+exit 0
+`,
+  };
+  for (const [name, body] of Object.entries(stubs)) {
+    writeFileSync(join(dir, name), body);
+    chmodSync(join(dir, name), 0o755);
+  }
+  writeFileSync(log, "");
+  const script = nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
+  const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` } });
+  const written: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((n) => n.startsWith("written-"))) written[f.slice("written-".length)] = readFileSync(join(dir, f), "utf8");
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== ""), written };
+}
+
 describe("GPU rendering", () => {
   test("driver package: open kernel modules by default (Turing and newer), proprietary on request", () => {
     assert.equal(driverPackage({ driverBranch: "570", kernelModules: "open" }), "nvidia-driver-570-server-open");
@@ -538,16 +576,56 @@ describe("GPU rendering", () => {
     assert.equal(written.trim(), TOOLKIT_SOURCE);
     assert.match(echo, / \| sudo tee \/etc\/apt\/sources\.list\.d\/nvidia-container-toolkit\.list >\/dev\/null$/);
     assert.match(s, /apt_get install -y linux-image-virtual linux-headers-virtual 'nvidia-driver-570-server-open' nvidia-container-toolkit >&2/);
-    const noop = s.indexOf("installed 'nvidia-driver-570-server-open' && installed nvidia-container-toolkit && nvidia-smi -L");
+    const noop = s.indexOf("installed 'nvidia-driver-570-server-open' && installed nvidia-container-toolkit && gpu_visible");
     const reboot = s.indexOf("sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot");
     const stopSsh = s.indexOf("sudo systemctl stop ssh.service");
     assert.ok(noop > 0 && noop < s.indexOf("apt_get update"), "checks before it acts");
     assert.ok(stopSsh > 0 && stopSsh < reboot, "sshd stops before the reboot is scheduled");
   });
 
+  test("install on a node that is right: only the unattended-upgrades guard is (re)written; no apt, no reboot", () => {
+    const r = runNvidiaInstall({ installed: true, visibleBefore: true });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls, ["sudo tee /etc/apt/apt.conf.d/51homelab-nvidia-driver", "sudo nvidia-smi -L"]);
+    assert.equal(r.written["51homelab-nvidia-driver"], UNATTENDED_BLACKLIST);
+    assert.match(UNATTENDED_BLACKLIST, /^Unattended-Upgrade::Package-Blacklist \{ "nvidia-"; "libnvidia-"; \};$/m);
+    assert.match(r.stdout, /k3s-gpu-01: nvidia-driver-570-server-open and nvidia-container-toolkit are installed and the GPU is visible/);
+  });
+
+  test("install on a fresh node: repository, retried apt-get update, one install, and the reboot with sshd stopped first", () => {
+    const r = runNvidiaInstall({ installed: false, visibleBefore: false, visibleAfterInstall: false, updateFailures: 2 });
+    assert.equal(r.status, 0, r.stderr);
+    const apt = "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600";
+    assert.deepEqual(r.calls.filter((c) => !c.startsWith("curl") && !c.startsWith("sudo gpg")), [
+      "sudo tee /etc/apt/apt.conf.d/51homelab-nvidia-driver",
+      "sudo tee /etc/apt/sources.list.d/nvidia-container-toolkit.list",
+      `${apt} update`,
+      `${apt} update`,
+      `${apt} update`,
+      `${apt} install -y linux-image-virtual linux-headers-virtual nvidia-driver-570-server-open nvidia-container-toolkit`,
+      "sudo nvidia-smi -L",
+      "sudo systemctl stop ssh.socket",
+      "sudo systemctl stop ssh.service",
+      "sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot",
+    ]);
+    assert.equal(r.written["nvidia-container-toolkit.list"], `${TOOLKIT_SOURCE}\n`);
+    assert.match(r.stdout, /k3s-gpu-01: reboot scheduled\n$/);
+  });
+
+  test("install: no reboot when the new driver loads at once; apt-get update gives up after its budget", () => {
+    const loads = runNvidiaInstall({ installed: false, visibleBefore: false, visibleAfterInstall: true });
+    assert.equal(loads.status, 0, loads.stderr);
+    assert.ok(!loads.calls.some((c) => c.includes("systemctl") || c.includes("systemd-run")), loads.calls.join("\n"));
+    const locked = runNvidiaInstall({ installed: false, visibleBefore: false, updateFailures: APT_UPDATE_TRIES });
+    assert.equal(locked.status, 1);
+    assert.equal(locked.calls.filter((c) => c.endsWith(" update")).length, APT_UPDATE_TRIES);
+    assert.match(locked.stderr, /k3s-gpu-01: apt-get update kept failing for 300s/);
+    assert.ok(!locked.calls.some((c) => c.includes(" install ")), "nothing installed after a failed update");
+  });
+
   test("check: fails with the node's name when no GPU or no runtime is there", () => {
     const s = nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
-    assert.match(s, /k3s-gpu-01: nvidia-smi sees no GPU after the driver install and reboot/);
+    assert.match(s, /if ! sudo nvidia-smi -L >&2; then\n  echo "k3s-gpu-01: nvidia-smi sees no GPU after the driver install and reboot/);
     assert.match(s, /command -v nvidia-container-runtime/);
   });
 

@@ -28,6 +28,20 @@ export const TOOLKIT_LIST = "/etc/apt/sources.list.d/nvidia-container-toolkit.li
 /** `$(ARCH)` is apt's own substitution, written literally. */
 export const TOOLKIT_SOURCE = `deb [signed-by=${TOOLKIT_KEYRING}] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /`;
 
+/**
+ * Keeps unattended-upgrades away from the driver. Ubuntu ships NVIDIA driver updates through
+ * -security; installed without a reboot they leave the loaded module older than the libraries
+ * ("Failed to initialize NVML: Driver/library version mismatch") and every GPU pod fails until
+ * someone reboots. Driver updates are then a deliberate step: drain, apt upgrade, reboot.
+ */
+export const UNATTENDED_BLACKLIST_PATH = "/etc/apt/apt.conf.d/51homelab-nvidia-driver";
+export const UNATTENDED_BLACKLIST = `// Managed by homelab-infra: NVIDIA driver updates need a reboot; never apply them unattended.
+Unattended-Upgrade::Package-Blacklist { "nvidia-"; "libnvidia-"; };
+`;
+/** `apt-get update` ignores DPkg::Lock::Timeout: tries while the first boot's apt-daily holds the lists lock. */
+export const APT_UPDATE_TRIES = 30;
+export const APT_UPDATE_SECONDS = 10;
+
 /** The Ubuntu driver metapackage for a GPU config, e.g. nvidia-driver-570-server-open. */
 export function driverPackage(gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">): string {
   return `nvidia-driver-${gpu.driverBranch}-server${gpu.kernelModules === "open" ? "-open" : ""}`;
@@ -71,8 +85,12 @@ set -eu
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 # Waits for the dpkg lock: unattended-upgrades often holds it on a VM's first boot.
 apt_get() { sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+# As root: it can load the module and create /dev/nvidia* when nothing has yet.
+gpu_visible() { sudo nvidia-smi -L >/dev/null 2>&1; }
 
-if installed ${shq(pkg)} && installed nvidia-container-toolkit && nvidia-smi -L >/dev/null 2>&1; then
+printf '%s' ${shq(UNATTENDED_BLACKLIST)} | sudo tee ${UNATTENDED_BLACKLIST_PATH} >/dev/null
+
+if installed ${shq(pkg)} && installed nvidia-container-toolkit && gpu_visible; then
   echo "${node}: ${pkg} and nvidia-container-toolkit are installed and the GPU is visible"
   exit 0
 fi
@@ -84,12 +102,21 @@ if [ ! -s ${TOOLKIT_KEYRING} ]; then
   rm -f "$key"
 fi
 echo "${TOOLKIT_SOURCE.replace(/\$/g, "\\$")}" | sudo tee ${TOOLKIT_LIST} >/dev/null
-apt_get update
+# apt-get update takes no lock timeout: retried while the first boot's apt-daily run holds the lists lock.
+tries=0
+until apt_get update >&2; do
+  tries=$((tries + 1))
+  if [ "$tries" -ge ${APT_UPDATE_TRIES} ]; then
+    echo "${node}: apt-get update kept failing for $((${APT_UPDATE_TRIES} * ${APT_UPDATE_SECONDS}))s" >&2
+    exit 1
+  fi
+  sleep ${APT_UPDATE_SECONDS}
+done
 # DKMS builds the module against the newest kernel with headers: install that kernel and its
 # headers (the virtual flavour has no nouveau), so the reboot below lands on a kernel with the module.
 apt_get install -y linux-image-virtual linux-headers-virtual ${shq(pkg)} nvidia-container-toolkit >&2
 
-if nvidia-smi -L >/dev/null 2>&1; then
+if gpu_visible; then
   echo "${node}: the driver is loaded; no reboot needed"
   exit 0
 fi
@@ -107,7 +134,7 @@ export function nvidiaCheckScript(node: string, gpu: Pick<GpuConfig, "driverBran
   return `#!/bin/sh
 # Checks that ${node} sees its GPU through ${driverPackage(gpu)} and has the NVIDIA container runtime.
 set -eu
-if ! nvidia-smi -L >&2; then
+if ! sudo nvidia-smi -L >&2; then
   echo "${node}: nvidia-smi sees no GPU after the driver install and reboot; check the PCI mapping and IOMMU group on the Proxmox host, and 'sudo dmesg | grep -i nvrm' on ${node}" >&2
   exit 1
 fi
