@@ -48,8 +48,11 @@ export function parseConfigValue(value: string): unknown {
   return value;
 }
 
-/** The `homelab:` keys of the running stack (without the namespace) and which secrets are present. */
-export function readRawConfig(): { raw: Record<string, unknown>; secrets: Record<SecretKey, SecretPresence> } {
+/**
+ * The `homelab:` keys of the running stack (without the namespace), which secrets are present, and
+ * which plain keys hold a secret value (the engine marks a whole key secret when any value in it is).
+ */
+export function readRawConfig(): { raw: Record<string, unknown>; secrets: Record<SecretKey, SecretPresence>; secretValuedKeys: string[] } {
   const all = pulumi.runtime.allConfig();
   const raw: Record<string, unknown> = {};
   const prefix = `${NAMESPACE}:`;
@@ -63,13 +66,14 @@ export function readRawConfig(): { raw: Record<string, unknown>; secrets: Record
       return [k, presence];
     }),
   ) as Record<SecretKey, SecretPresence>;
-  return { raw, secrets };
+  const secretValuedKeys = Object.keys(raw).filter((k) => !(SECRET_KEYS as readonly string[]).includes(k) && runtimeConfig.isConfigSecret(`${prefix}${k}`));
+  return { raw, secrets, secretValuedKeys };
 }
 
 /** Validates the running stack's config or throws a ConfigError naming every problem. */
 export function loadStack(extraChecks: ValidateOptions["extraChecks"] = []): LoadedStack {
-  const { raw, secrets } = readRawConfig();
-  const result = validateStackConfig(raw, { secrets, extraChecks });
+  const { raw, secrets, secretValuedKeys } = readRawConfig();
+  const result = validateStackConfig(raw, { secrets, extraChecks, secretValuedKeys });
   if (!result.ok) throw new ConfigError(result.errors);
   const config = new pulumi.Config(NAMESPACE);
   const optional = (k: SecretKey) => (secrets[k] === "secret" ? config.requireSecret(k) : undefined);

@@ -14,6 +14,11 @@ export interface ValidateOptions {
   readonly secrets: Readonly<Record<SecretKey, SecretPresence>>;
   /** Extra checks from higher layers (e.g. the app catalog), run on a schema-valid config. */
   readonly extraChecks?: ReadonlyArray<(config: StackConfig) => string[]>;
+  /**
+   * Plain keys (not SECRET_KEYS) that hold a `secure:` value somewhere inside. The program reads
+   * them as plain config, so such a value would be deployed and stored unencrypted. Default none.
+   */
+  readonly secretValuedKeys?: readonly string[];
 }
 
 export type ValidationResult =
@@ -286,12 +291,17 @@ function versionBefore(version: string, min: readonly [number, number, number]):
 }
 
 /** Secret-key checks: required ones present, and never stored in plain text. */
-function checkSecrets(cfg: StackConfig | undefined, secrets: ValidateOptions["secrets"]): string[] {
+function checkSecrets(cfg: StackConfig | undefined, secrets: ValidateOptions["secrets"], secretValuedKeys: readonly string[]): string[] {
   const errors: string[] = [];
   for (const key of SECRET_KEYS) {
     if (secrets[key] === "plain") {
       errors.push(`${key}: is stored in plain text in the stack file; remove it and run \`pulumi config set --secret homelab:${key}\``);
     }
+  }
+  for (const key of secretValuedKeys) {
+    errors.push(
+      `${key}: holds a secure: value, but only ${SECRET_KEYS.join(", ")} are read as secrets, so it would be deployed and stored in plain text; remove the secure: value`,
+    );
   }
   const required = (key: SecretKey, why: string) => {
     if (secrets[key] === "absent") errors.push(`${key}: is required because ${why}; run \`pulumi config set --secret homelab:${key} ...\``);
@@ -318,12 +328,12 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>, opts
   const parsed = stackSchema.safeParse(plain);
   if (!parsed.success) {
     const errors = parsed.error.issues.flatMap((i) => formatIssue(i, plain));
-    errors.push(...checkSecrets(undefined, opts.secrets));
+    errors.push(...checkSecrets(undefined, opts.secrets, opts.secretValuedKeys ?? []));
     return { ok: false, errors: sortErrors(errors), warnings: [] };
   }
   const cfg = parsed.data;
   const { errors, warnings } = crossCheck(cfg);
-  errors.push(...checkSecrets(cfg, opts.secrets));
+  errors.push(...checkSecrets(cfg, opts.secrets, opts.secretValuedKeys ?? []));
   for (const check of opts.extraChecks ?? []) errors.push(...check(cfg));
   if (errors.length > 0) return { ok: false, errors: sortErrors(errors), warnings };
   return { ok: true, config: cfg, warnings };
