@@ -272,7 +272,16 @@ describe("K3sCluster: lifecycle", () => {
       .map((r) => r.name)
       .sort();
     const nodes = [...SERVERS, ...AGENTS, GPU];
-    assert.deepEqual(changed, nodes.flatMap((n) => [`${n}-k3s-join`, `${n}-k3s-upgrade`]).sort(), "only the k3s steps change: no VM, no token, no kubeconfig read");
+    assert.deepEqual(
+      changed,
+      ["k3s-kubeconfig", ...nodes.flatMap((n) => [`${n}-k3s-join`, `${n}-k3s-upgrade`])].sort(),
+      "only the k3s steps change (and the kubeconfig read, for the renewed certificate): no VM, no token",
+    );
+    // The kubeconfig is read again after the last server upgrade, checking every server's version.
+    const read = after.get("k3s-kubeconfig").rawInputs;
+    assert.match(String(read.create), /wait_for "k3s-server-03 to report v1\.35\.1\+k3s1" server_version 'k3s-server-03'/);
+    assert.deepEqual(read.triggers, before.get("k3s-kubeconfig").rawInputs.triggers, "an update, not a replacement");
+    assert.ok(after.dependsOn("k3s-kubeconfig", "k3s-server-03-k3s-upgrade"));
     for (const n of nodes) {
       const up = after.get(`${n}-k3s-upgrade`).rawInputs;
       assert.match(String(up.update), /INSTALL_K3S_VERSION='v1\.35\.1\+k3s1'/);

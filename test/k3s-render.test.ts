@@ -183,8 +183,8 @@ describe("k3s scripts", () => {
     "member without labels": memberScript({ node: "k3s-agent-01", labels: {}, taints: [] }),
     "remove server": removeScript("k3s-server-02", "server"),
     "remove agent": removeScript("k3s-agent-01", "agent"),
-    kubeconfig: kubeconfigScript(["k3s-server-01", "k3s-server-02", "k3s-server-03"]),
-    "kubeconfig with bundled CRDs": kubeconfigScript(["k3s-server-01"], bundledCrds([])),
+    kubeconfig: kubeconfigScript(["k3s-server-01", "k3s-server-02", "k3s-server-03"], VERSION),
+    "kubeconfig with bundled CRDs": kubeconfigScript(["k3s-server-01"], VERSION, bundledCrds([])),
     "nvidia install (open)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
     "nvidia install (proprietary)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "535", kernelModules: "proprietary" }),
     "nvidia check": nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
@@ -247,7 +247,9 @@ describe("k3s scripts", () => {
   test("kubeconfig: waits for the API and every server, prints only the file", () => {
     const s = scripts.kubeconfig;
     assert.match(s, /wait_for "the API server" kubectl get --raw \/readyz/);
-    for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03"]) assert.match(s, new RegExp(`kubectl wait --for=condition=Ready node/'${n}' --timeout=600s >&2`));
+    for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03"]) {
+      assert.match(s, new RegExp(`kubectl wait --for=condition=Ready node/'${n}' --timeout=600s >&2\nwait_for "${n} to report v1\\.34\\.2\\+k3s1" server_version '${n}'\n`));
+    }
     const stdoutLines = s.split("\n").filter((l) => /^(echo|sudo cat|printf)/.test(l));
     assert.deepEqual(stdoutLines, ["sudo cat /etc/rancher/k3s/k3s.yaml"]);
   });
@@ -256,13 +258,14 @@ describe("k3s scripts", () => {
 /** Runs a script against a stub `sudo` (standing in for `sudo k3s kubectl`) and returns its calls. */
 function runWithStubKubectl(
   script: string,
-  opts: { annotations?: Record<string, string>; taints?: string; nodeExists?: boolean; servers?: number; drainOk?: boolean; apiUp?: boolean },
+  opts: { annotations?: Record<string, string>; taints?: string; kubeletVersion?: string; nodeExists?: boolean; servers?: number; drainOk?: boolean; apiUp?: boolean },
 ) {
   const dir = mkdtempSync(join(tmpdir(), "kubectl-stub-"));
   const log = join(dir, "calls.log");
   const ann = opts.annotations ?? {};
   const stub = `#!/bin/sh
 # stub: sudo k3s kubectl <args>
+[ "$1" = cat ] && { echo "apiVersion: v1 # $2"; exit 0; }
 [ "$1" = k3s ] && [ "$2" = kubectl ] || { echo "unexpected sudo $*" >&2; exit 97; }
 shift 2
 echo "$*" >> ${log}
@@ -273,6 +276,7 @@ case "$*" in
   *"managed-labels}") printf '%s' '${ann.labels ?? ""}' ;;
   *"managed-taints}") printf '%s' '${ann.taints ?? ""}' ;;
   *"{.key}:{.effect}"*) printf '%s' '${opts.taints ?? ""}' ;;
+  *kubeletVersion*) printf '%s' '${opts.kubeletVersion ?? ""}' ;;
   "taint node "*-) case " ${opts.taints ?? ""} " in *" \${4%-} "*) ;; *) echo "error: taint \${4%-} not found" >&2; exit 1 ;; esac ;;
   drain*) ${opts.drainOk === false ? "exit 1" : "exit 0"} ;;
 esac
@@ -284,8 +288,32 @@ exit 0
   for (const f of ["sudo", "k3s", "sleep"]) chmodSync(join(dir, f), 0o755);
   writeFileSync(log, "");
   const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
-  return { status: r.status, stderr: r.stderr, calls: readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "") };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "") };
 }
+
+describe("kubeconfig script (run against a stub kubectl)", () => {
+  const script = kubeconfigScript(["k3s-server-01", "k3s-server-02"], VERSION);
+
+  test("prints k3s.yaml once every server is Ready at the pinned version", () => {
+    const r = runWithStubKubectl(script, { kubeletVersion: VERSION });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "apiVersion: v1 # /etc/rancher/k3s/k3s.yaml\n");
+    assert.deepEqual(r.calls, [
+      "get --raw /readyz",
+      "wait --for=condition=Ready node/k3s-server-01 --timeout=600s",
+      "get node k3s-server-01 -o jsonpath={.status.nodeInfo.kubeletVersion}",
+      "wait --for=condition=Ready node/k3s-server-02 --timeout=600s",
+      "get node k3s-server-02 -o jsonpath={.status.nodeInfo.kubeletVersion}",
+    ]);
+  });
+
+  test("a server still at another version: times out naming it, and prints no kubeconfig", () => {
+    const r = runWithStubKubectl(script, { kubeletVersion: "v1.33.6+k3s1" });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /timed out after 600s waiting for k3s-server-01 to report v1\.34\.2\+k3s1/);
+  });
+});
 
 describe("membership and removal scripts (run against a stub kubectl)", () => {
   test("member: waits for Ready, removes labels and taints it set before that the config dropped, applies the rest", () => {

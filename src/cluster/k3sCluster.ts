@@ -108,8 +108,10 @@ export class K3sCluster extends pulumi.ComponentResource {
       `${name}-kubeconfig`,
       {
         connection: first.host.connection,
+        // Runs again when the server list or the k3s version changes (renewed client certificate).
         create: kubeconfigScript(
           args.servers.map((s) => s.name),
+          args.version,
           bundledCrds(args.settings.disable),
         ),
         // A new first server is a new cluster: read its kubeconfig again.

@@ -311,22 +311,33 @@ export function bundledCrds(disable: readonly string[]): string[] {
 
 /**
  * Kubeconfig step, run on the first server once every server is Ready: waits for the API, every
- * server, and the bundled CRDs the layers above use, then prints the admin kubeconfig (its stdout
- * is a secret output and is never logged).
+ * server at the pinned `version`, and the bundled CRDs the layers above use, then prints the admin
+ * kubeconfig (its stdout is a secret output and is never logged).
+ *
+ * The version makes the step run again after every k3s upgrade, and that matters beyond the check:
+ * the admin client certificate in k3s.yaml is valid for a year, and k3s renews it (rewriting
+ * k3s.yaml) only when it restarts near expiry. Reading the file again after each upgrade (a
+ * restart) hands the provider the renewed certificate instead of keeping the first one forever.
  */
-export function kubeconfigScript(servers: readonly string[], crds: readonly string[] = []): string {
+export function kubeconfigScript(servers: readonly string[], version: string, crds: readonly string[] = []): string {
+  const waitServers = servers.map(
+    (s) => `kubectl wait --for=condition=Ready node/${shq(s)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2
+wait_for "${s} to report ${version}" server_version ${shq(s)}`,
+  );
   const waitCrds = crds.map(
     (c) => `wait_for "the ${c} CRD" kubectl get crd ${shq(c)}
 kubectl wait --for=condition=Established crd/${shq(c)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`,
   );
   return `#!/bin/sh
-# Prints the admin kubeconfig once the API answers, every server is Ready and the bundled CRDs exist.
+# Prints the admin kubeconfig once the API answers, every server is Ready at k3s ${version} and the
+# bundled CRDs exist.
 set -eu
 ${KUBECTL}
 ${WAIT_FOR}
+server_version() { [ "$(kubectl get node "$1" -o 'jsonpath={.status.nodeInfo.kubeletVersion}')" = ${shq(version)} ]; }
 
 wait_for "the API server" kubectl get --raw /readyz
-${[...servers.map((s) => `kubectl wait --for=condition=Ready node/${shq(s)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`), ...waitCrds].join("\n")}
+${[...waitServers, ...waitCrds].join("\n")}
 sudo cat ${K3S_KUBECONFIG_PATH}
 `;
 }
