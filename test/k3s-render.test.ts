@@ -3,7 +3,7 @@
 // pieces (driver install, device plugin values, smoke Job).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -387,13 +387,14 @@ describe("membership and removal scripts (run against a stub kubectl)", () => {
 });
 
 /** Runs the join script with stubs: k3s installed or not, config.yaml unchanged or not, the unit active or not. */
-function runJoin(role: "server" | "agent", state: { installed: boolean; sameConfig: boolean; active: boolean }) {
+function runJoin(role: "server" | "agent", state: { installed: boolean; sameConfig: boolean; active: boolean; otherRoleUnit?: boolean }) {
   const dir = mkdtempSync(join(tmpdir(), "join-stub-"));
   const log = join(dir, "calls.log");
   const stubs: Record<string, string> = {
     curl: `#!/bin/sh\necho "curl $*" >> ${log}\n`,
     sleep: "#!/bin/sh\nexit 0\n",
-    systemctl: `#!/bin/sh\necho "systemctl $*" >> ${log}\nexit ${state.active ? 0 : 3}\n`,
+    // `systemctl cat <unit>` answers whether the other role's unit is installed (not logged).
+    systemctl: `#!/bin/sh\n[ "$1" = cat ] && exit ${state.otherRoleUnit ? 0 : 1}\necho "systemctl $*" >> ${log}\nexit ${state.active ? 0 : 3}\n`,
     sudo: `#!/bin/sh
 case "$1" in
   install) cat > ${join(dir, "staged")} ;;
@@ -416,7 +417,8 @@ exit 0
     env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` },
   });
   const calls = readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "");
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, staged: readFileSync(join(dir, "staged"), "utf8") };
+  const staged = existsSync(join(dir, "staged")) ? readFileSync(join(dir, "staged"), "utf8") : undefined;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, staged };
 }
 
 describe("join script (run against stubs)", () => {
@@ -457,6 +459,18 @@ describe("join script (run against stubs)", () => {
       "sudo k3s kubectl get node k3s-agent-01",
       "sudo k3s kubectl wait --for=condition=Ready node/k3s-agent-01 --timeout=600s",
     ]);
+  });
+
+  test("a node k3s runs on in the other role (a role changed in the config) is refused before anything changes", () => {
+    const r = runJoin("server", { installed: true, sameConfig: false, active: true, otherRoleUnit: true });
+    assert.equal(r.status, 1);
+    assert.deepEqual(r.calls, [], "config.yaml untouched, nothing restarted");
+    assert.equal(r.staged, undefined);
+    assert.match(
+      r.stderr,
+      /k3s-agent-01: k3s runs here as an agent; a node cannot change role in place\. Remove it from the stack, run pulumi up, then add it back as a server/,
+    );
+    assert.match(joinScript("n", "agent", VERSION), /if systemctl cat k3s\.service >\/dev\/null 2>&1; then\n  echo "n: k3s runs here as a server;/);
   });
 
   test("an unchanged config on a stopped unit starts it", () => {

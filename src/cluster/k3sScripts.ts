@@ -104,12 +104,20 @@ fi`;
  */
 export function joinScript(node: string, role: K3sRole, version: string): string {
   const unit = unitName(role);
+  const other: K3sRole = role === "server" ? "agent" : "server";
   return `#!/bin/sh
 # Joins ${node} to the cluster as a k3s ${role}. config.yaml (it holds the join token) arrives on
 # stdin and is written root-only; it is never printed.
 set -eu
 ${role === "server" ? KUBECTL : ""}
 ${WAIT_FOR}
+
+# A role changed in the config arrives here as an update on a node k3s already runs on in the other
+# role: stop before touching it (a drain, an uninstall and a fresh join are needed, in that order).
+if systemctl cat ${unitName(other)}.service >/dev/null 2>&1; then
+  echo "${node}: k3s runs here as ${other === "agent" ? "an agent" : "a server"}; a node cannot change role in place. Remove it from the stack, run pulumi up, then add it back as ${role === "agent" ? "an agent" : "a server"}" >&2
+  exit 1
+fi
 
 config=${K3S_CONFIG_PATH}
 sudo install -D -m 600 -o root -g root /dev/stdin "$config.next"
