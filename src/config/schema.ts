@@ -86,7 +86,11 @@ export const networkSchema = z.strictObject({
 
 export const sshSchema = z.strictObject({
   /** Login user created by cloud-init. Default ubuntu. */
-  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Linux user name").default("ubuntu"),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "must be a Linux user name")
+    .refine((u) => u !== "root", "root cannot log in over SSH (the user-data sets disable_root); use a normal user such as ubuntu")
+    .default("ubuntu"),
   /** Public keys allowed to log in; must include the public half of the homelab:sshPrivateKey secret. */
   authorizedKeys: z
     .array(z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, "must be an OpenSSH public key line (ssh-ed25519 AAAA... comment)"))
@@ -289,7 +293,9 @@ export const versionsSchema = z.strictObject({
 /** Every `homelab:<key>` a stack may set, plain (non-secret) keys. */
 export const stackSchema = z.strictObject({
   proxmox: proxmoxSchema,
-  images: z.record(z.string().regex(/^[a-z0-9-]+$/, "image names are lowercase words"), imageSchema).refine((m) => Object.keys(m).length > 0, "declare at least one image"),
+  images: z
+    .record(z.string().regex(/^[a-z0-9-]+$/, "must be lowercase letters, digits and '-', such as ubuntu-noble"), imageSchema)
+    .refine((m) => Object.keys(m).length > 0, "is empty; declare at least one image"),
   network: networkSchema,
   ssh: sshSchema,
   domain: dnsName,

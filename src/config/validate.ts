@@ -58,11 +58,23 @@ function allowedKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
   return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
-function describeType(input: unknown): string {
-  if (input === null) return "null";
+/** How a person names a value of zod's expected type. */
+const KIND: Readonly<Record<string, string>> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  array: "a list",
+  object: "a map",
+  record: "a map",
+};
+const kind = (expected: string): string => KIND[expected] ?? expected;
+
+/** What was written instead: the value itself for scalars, the shape for lists and maps. */
+function describeValue(input: unknown): string {
   if (Array.isArray(input)) return "a list";
-  if (typeof input === "object") return "a map";
-  return typeof input;
+  if (input !== null && typeof input === "object") return "a map";
+  return JSON.stringify(input);
 }
 
 function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
@@ -78,18 +90,32 @@ function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
         if (path === "") return `homelab:${k}: unknown key; remove it${guess ? ` (did you mean 'homelab:${guess}'?)` : ""}`;
         return `${path}.${k}: unknown key; remove it${guess ? ` (did you mean '${guess}'?)` : ""}`;
       });
+    case "invalid_key": {
+      // A map key that breaks its pattern (a label key, an image name): the path ends with the key.
+      const key = String(issue.path[issue.path.length - 1]);
+      const reason = issue.issues[0]?.message ?? "is not allowed";
+      return [`${at(formatPath(issue.path.slice(0, -1)))}: key ${JSON.stringify(key)} is invalid; it ${reason}`];
+    }
     case "invalid_type":
-      if (input === undefined) return [`${at(path)}: is required; set it (expected ${issue.expected})`];
-      return [`${at(path)}: expected ${issue.expected}, got ${describeType(input)}; change it to a ${issue.expected}`];
+      if (input === undefined) return [`${at(path)}: is required; set it to ${kind(issue.expected)}`];
+      return [`${at(path)}: expected ${kind(issue.expected)}, got ${describeValue(input)}; change it to ${kind(issue.expected)}`];
     case "invalid_value":
       return [`${at(path)}: ${JSON.stringify(input)} is not allowed; use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`];
     case "too_small":
+      if (issue.origin === "string") {
+        return [Number(issue.minimum) <= 1 ? `${at(path)}: is empty; set it or leave the key out for its default` : `${at(path)}: ${JSON.stringify(input)} is shorter than ${String(issue.minimum)} characters; lengthen it`];
+      }
       if (Array.isArray(input) || (input !== null && typeof input === "object")) return [`${at(path)}: ${issue.message}`];
       return [`${at(path)}: ${JSON.stringify(input)} is below the minimum of ${String(issue.minimum)}; raise it`];
     case "too_big":
+      if (issue.origin === "string") return [`${at(path)}: ${JSON.stringify(input)} is longer than ${String(issue.maximum)} characters; shorten it`];
+      if (issue.origin === "array") return [`${at(path)}: has more than ${String(issue.maximum)} entries; remove some`];
       return [`${at(path)}: ${JSON.stringify(input)} is above the maximum of ${String(issue.maximum)}; lower it`];
+    case "custom":
+      // Refinements carry a whole sentence: problem; fix.
+      return [`${at(path)}: ${issue.message}`];
     default:
-      // Format and refinement checks carry their own "must be ... such as ..." message.
+      // Format checks carry their own "must be ... such as ..." message.
       return [`${at(path)}: ${JSON.stringify(input)} is invalid; it ${issue.message}`];
   }
 }
@@ -118,8 +144,10 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   if (networkOf(subnet) !== subnet.split("/")[0]) {
     errors.push(`network.subnet: ${subnet} has host bits set; use the network address ${networkOf(subnet)}/${parseCidr(subnet).prefix}`);
   }
-  if (!isHostIn(cfg.network.gateway, subnet)) {
-    errors.push(`network.gateway: ${cfg.network.gateway} is outside the subnet ${subnet}; use a gateway inside it`);
+  const gatewayProblem = notAHostOf(cfg.network.gateway, subnet);
+  if (gatewayProblem !== undefined) {
+    const fix = isInCidr(cfg.network.gateway, subnet) ? "use one of its host addresses" : "use a gateway inside it";
+    errors.push(`network.gateway: ${cfg.network.gateway} ${gatewayProblem}; ${fix}`);
   }
   errors.push(...duplicates(cfg.proxmox.nodes, (n) => n.name, (n) => `proxmox.nodes[${cfg.proxmox.nodes.indexOf(n)}].name`, "name", "give each Proxmox node its own name"));
   errors.push(...duplicates(vms, (v) => v.name, (v) => `${v.path}.name`, "hostname", "give each VM its own name"));
@@ -127,6 +155,20 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   errors.push(...duplicates(vms, (v) => v.ip, (v) => `${v.path}.ip (${v.name})`, "address", "give each VM its own address"));
 
   const imageNames = Object.keys(cfg.images);
+  for (const [name, image] of Object.entries(cfg.images)) {
+    if (/\/(current|latest)\//.test(new URL(image.url).pathname)) {
+      errors.push(`images.${name}.url: ${image.url} is a moving link: the file behind it changes and stops matching its checksum; use a dated release URL (e.g. .../releases/noble/release-20251213/...)`);
+    }
+  }
+  errors.push(
+    ...duplicates(
+      imageNames,
+      (n) => cfg.images[n].fileName,
+      (n) => `images.${n}.fileName`,
+      "file name",
+      "give each image its own file name (they share the import storage)",
+    ),
+  );
   if (cfg.defaults.image !== undefined && !imageNames.includes(cfg.defaults.image)) {
     errors.push(`defaults.image: '${cfg.defaults.image}' is not declared under images; use one of ${imageNames.join(", ")}`);
   }
@@ -137,8 +179,9 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   for (const v of vms) {
     if (v.ip === cfg.network.gateway) {
       errors.push(`${v.path}.ip (${v.name}): ${v.ip} is the gateway's address; pick a free address in ${subnet}`);
-    } else if (!isHostIn(v.ip, subnet)) {
-      errors.push(`${v.path}.ip (${v.name}): ${v.ip} is outside the subnet ${subnet}; use an address inside it`);
+    } else if (notAHostOf(v.ip, subnet) !== undefined) {
+      const fix = isInCidr(v.ip, subnet) ? "use one of its host addresses" : "use an address inside it";
+      errors.push(`${v.path}.ip (${v.name}): ${v.ip} ${notAHostOf(v.ip, subnet)}; ${fix}`);
     }
     if (!pveNames.includes(v.host)) {
       errors.push(`${v.path}.host (${v.name}): '${v.host}' is not a declared Proxmox node; declare it under proxmox.nodes or use one of ${pveNames.join(", ")}`);
@@ -270,10 +313,14 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
       errors.push(`traefik.lanAllowlist: ${lan} has host bits set; use ${networkOf(lan)}/${parseCidr(lan).prefix}`);
     }
   }
-  if (cfg.flux.enabled && cfg.flux.url?.startsWith("ssh://") === false && cfg.flux.url.startsWith("https://") === false) {
-    errors.push(`flux.url: must be ssh:// or https://; fix the URL`);
-  }
   return { errors, warnings };
+}
+
+/** Why `ip` cannot be a host address of `subnet` (outside it, or its network or broadcast address), or undefined. */
+function notAHostOf(ip: string, subnet: string): string | undefined {
+  if (isHostIn(ip, subnet)) return undefined;
+  if (!isInCidr(ip, subnet)) return `is outside the subnet ${subnet}`;
+  return ip === networkOf(subnet) ? `is the network address of ${subnet}` : `is the broadcast address of ${subnet}`;
 }
 
 /** RFC 1918 private IPv4 space. */
@@ -329,16 +376,17 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>, opts
   if (!parsed.success) {
     const errors = parsed.error.issues.flatMap((i) => formatIssue(i, plain));
     errors.push(...checkSecrets(undefined, opts.secrets, opts.secretValuedKeys ?? []));
-    return { ok: false, errors: sortErrors(errors), warnings: [] };
+    return { ok: false, errors: unique(errors), warnings: [] };
   }
   const cfg = parsed.data;
   const { errors, warnings } = crossCheck(cfg);
   errors.push(...checkSecrets(cfg, opts.secrets, opts.secretValuedKeys ?? []));
   for (const check of opts.extraChecks ?? []) errors.push(...check(cfg));
-  if (errors.length > 0) return { ok: false, errors: sortErrors(errors), warnings };
+  if (errors.length > 0) return { ok: false, errors: unique(errors), warnings };
   return { ok: true, config: cfg, warnings };
 }
 
-function sortErrors(errors: string[]): string[] {
+/** Drops repeated errors, keeping the first of each in place (config order). */
+function unique(errors: string[]): string[] {
   return [...new Set(errors)];
 }
