@@ -258,7 +258,16 @@ describe("k3s scripts", () => {
 /** Runs a script against a stub `sudo` (standing in for `sudo k3s kubectl`) and returns its calls. */
 function runWithStubKubectl(
   script: string,
-  opts: { annotations?: Record<string, string>; taints?: string; kubeletVersion?: string; nodeExists?: boolean; servers?: number; drainOk?: boolean; apiUp?: boolean },
+  opts: {
+    annotations?: Record<string, string>;
+    taints?: string;
+    kubeletVersion?: string;
+    nodeExists?: boolean;
+    nodeReady?: boolean;
+    servers?: number;
+    drainOk?: boolean;
+    apiUp?: boolean;
+  },
 ) {
   const dir = mkdtempSync(join(tmpdir(), "kubectl-stub-"));
   const log = join(dir, "calls.log");
@@ -277,6 +286,7 @@ case "$*" in
   *"managed-taints}") printf '%s' '${ann.taints ?? ""}' ;;
   *"{.key}:{.effect}"*) printf '%s' '${opts.taints ?? ""}' ;;
   *kubeletVersion*) printf '%s' '${opts.kubeletVersion ?? ""}' ;;
+  *'@.type=="Ready"'*) printf '%s' '${opts.nodeReady === false ? "Unknown" : "True"}' ;;
   "taint node "*-) case " ${opts.taints ?? ""} " in *" \${4%-} "*) ;; *) echo "error: taint \${4%-} not found" >&2; exit 1 ;; esac ;;
   drain*) ${opts.drainOk === false ? "exit 1" : "exit 0"} ;;
 esac
@@ -359,9 +369,18 @@ describe("membership and removal scripts (run against a stub kubectl)", () => {
     assert.deepEqual(r.calls, [
       "get --raw /readyz",
       "get node k3s-agent-02 --ignore-not-found -o name",
+      'get node k3s-agent-02 -o jsonpath={.status.conditions[?(@.type=="Ready")].status}',
       "drain k3s-agent-02 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
       "delete node k3s-agent-02 --timeout=120s",
     ]);
+  });
+
+  test("remove: a node that is not Ready (a dead VM) is deleted without a drain that could only time out", () => {
+    const r = runWithStubKubectl(removeScript("k3s-agent-02", "agent"), { nodeReady: false });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(!r.calls.some((c) => c.startsWith("drain")), r.calls.join("\n"));
+    assert.equal(r.calls.at(-1), "delete node k3s-agent-02 --timeout=120s");
+    assert.match(r.stderr, /node k3s-agent-02 is not Ready; deleting it without a drain/);
   });
 
   test("remove: a server leaves only when other servers remain (its etcd member goes with the Node)", () => {

@@ -266,8 +266,9 @@ export function memberScript(args: MemberArgs): string {
 }
 
 /**
- * Membership step delete, run on a server: drains the node and deletes its Node object, which
- * also removes a server's etcd member. The last server is left alone (the whole cluster is going).
+ * Membership step delete, run on a server: drains the node (unless it is not Ready) and deletes its
+ * Node object, which also removes a server's etcd member. The last server is left alone (the whole
+ * cluster is going).
  */
 export function removeScript(node: string, role: K3sRole): string {
   const n = shq(node);
@@ -298,7 +299,12 @@ if [ -z "$(kubectl get node ${n} --ignore-not-found -o name)" ]; then
   echo "node ${node} is not in the cluster" >&2
   exit 0
 fi
-${lastServerGuard}if ! kubectl drain ${n} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT} >&2; then
+${lastServerGuard}# A node that is not Ready (often why it is being removed) has no kubelet to confirm evictions: a
+# drain would only time out. Its pods are rescheduled once its Node object is gone.
+ready=$(kubectl get node ${n} -o ${shq(`jsonpath={.status.conditions[?(@.type=="Ready")].status}`)})
+if [ "$ready" != True ]; then
+  echo "node ${node} is not Ready; deleting it without a drain" >&2
+elif ! kubectl drain ${n} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT} >&2; then
   echo "draining ${node} did not finish within ${DRAIN_TIMEOUT} (a PodDisruptionBudget may block it); resolve it and run pulumi up again" >&2
   exit 1
 fi
