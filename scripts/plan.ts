@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       options: {
         stack: { type: "string" },
         config: { type: "string" },
-        format: { type: "string", default: "tree" },
+        format: { type: "string" },
         "critical-path": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -52,7 +52,9 @@ async function main(): Promise<void> {
     return;
   }
   if ((values.stack === undefined) === (values.config === undefined)) fail(`give exactly one of --stack and --config\n\n${USAGE}`);
-  if (!["tree", "json", "mermaid"].includes(values.format!)) fail(`--format must be tree, json or mermaid, not '${values.format}'\n\n${USAGE}`);
+  const format = values.format ?? "tree";
+  if (!["tree", "json", "mermaid"].includes(format)) fail(`--format must be tree, json or mermaid, not '${format}'\n\n${USAGE}`);
+  if (values["critical-path"] && values.format !== undefined) fail(`--critical-path prints its own text report; leave out --format\n\n${USAGE}`);
 
   const root = resolve(__dirname, "..");
   const file = values.config !== undefined ? resolve(values.config) : join(root, `Pulumi.${values.stack}.yaml`);
@@ -71,8 +73,8 @@ async function main(): Promise<void> {
 
   let text: string;
   if (values["critical-path"]) text = toCriticalPath(plan);
-  else if (values.format === "json") text = `${JSON.stringify(toPlanJson(plan), null, 2)}\n`;
-  else if (values.format === "mermaid") text = toMermaid(plan);
+  else if (format === "json") text = `${JSON.stringify(toPlanJson(plan), null, 2)}\n`;
+  else if (format === "mermaid") text = toMermaid(plan);
   else text = toTree(plan);
 
   const configSecrets = stackFile.secretKeys.map((k) => stackFile.config[k]);

@@ -50,6 +50,24 @@ describe("plan --format json", () => {
   });
 });
 
+describe("plan CLI usage", () => {
+  const plan = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
+  test("--critical-path does not silently drop a --format", () => {
+    const r = plan("--stack", "lab", "--critical-path", "--format", "json");
+    assert.equal(r.status, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^--critical-path prints its own text report; leave out --format\n/);
+  });
+  test("exactly one of --stack and --config; an unknown stack names where stacks are looked for", () => {
+    const both = plan("--stack", "lab", "--config", "Pulumi.lab.yaml");
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /^give exactly one of --stack and --config\n/);
+    const missing = plan("--stack", "nope");
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /^no stack file .*Pulumi\.nope\.yaml; stacks here: Pulumi\.<name>\.yaml in /);
+  });
+});
+
 describe("secret guard", () => {
   test("knows the stack's secret values and refuses text that contains one", async () => {
     const plan = (await labPlan()).result;
