@@ -370,6 +370,25 @@ describe("config checks of the catalog", () => {
       ],
     );
   });
+  test("an app namespace never is one Kubernetes, the system layer or Flux owns", async () => {
+    assert.deepEqual(
+      await errorsOf((c) => {
+        c["homelab:apps"] = {
+          n8n: { version: "4.6.2", namespace: "monitoring" },
+          redis: { version: "4.6.2", namespace: "kube-system" },
+          mealie: { version: "4.6.2", namespace: "flux-system" },
+          actual: { version: "4.6.2", namespace: "cert-manager" },
+          minio: { version: "4.6.2", namespace: "storage" },
+        };
+      }),
+      [
+        "apps.n8n.namespace: monitoring belongs to the monitoring stack; choose another, such as the default applications",
+        "apps.redis.namespace: kube-system belongs to Kubernetes; choose another, such as the default infrastructure",
+        "apps.mealie.namespace: flux-system belongs to Flux; choose another, such as the default applications",
+        "apps.actual.namespace: cert-manager belongs to cert-manager; choose another, such as the default applications",
+      ],
+    );
+  });
 });
 
 describe("catalog files and helpers", () => {

@@ -1,9 +1,25 @@
-// Config checks that need the app catalog: names, and what each enabled app needs from the stack
-// (Flux, a GPU node, Traefik for its ingress, NFS for the media library). Pure.
+// Config checks that need the app catalog: names, namespaces, and what each enabled app needs from
+// the stack (Flux, a GPU node, Traefik for its ingress, NFS for the media library). Pure.
 import { closest } from "fastest-levenshtein";
 import type { StackConfig } from "../config/schema";
+import { FLUX_NAMESPACE } from "../platform/fluxRender";
+import { SYSTEM_NAMESPACES } from "../system/conventions";
 import { CATALOG } from "./catalog";
 import { hostOf } from "./render";
+
+/**
+ * Namespaces an app must not use, and who owns them. The apps layer creates (and on removal
+ * deletes) a Namespace resource per app namespace: one of these would be adopted and then deleted
+ * with everything in it, or managed twice.
+ */
+export const RESERVED_NAMESPACES: ReadonlyMap<string, string> = new Map([
+  ...["default", "kube-system", "kube-public", "kube-node-lease"].map((ns) => [ns, "Kubernetes"] as const),
+  [SYSTEM_NAMESPACES.metallb, "MetalLB"],
+  [SYSTEM_NAMESPACES.certManager, "cert-manager"],
+  [SYSTEM_NAMESPACES.longhorn, "Longhorn"],
+  [SYSTEM_NAMESPACES.monitoring, "the monitoring stack"],
+  [FLUX_NAMESPACE, "Flux"],
+]);
 
 export function appChecks(cfg: StackConfig): string[] {
   const errors: string[] = [];
@@ -19,6 +35,10 @@ export function appChecks(cfg: StackConfig): string[] {
     }
     if (entry.gpu !== undefined && def.gpu !== "optional") {
       errors.push(`apps.${name}.gpu: ${name} ${def.gpu === "required" ? "always runs on the GPU node" : "never uses a GPU"}; remove gpu`);
+    }
+    const owner = entry.namespace === undefined ? undefined : RESERVED_NAMESPACES.get(entry.namespace);
+    if (owner !== undefined) {
+      errors.push(`apps.${name}.namespace: ${entry.namespace} belongs to ${owner}; choose another, such as the default ${def.namespace}`);
     }
     if (entry.host !== undefined && entry.host !== "" && def.ingress === undefined) {
       errors.push(`apps.${name}.host: ${name} has no web interface to publish; remove host`);

@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, chartRelease } from "./charts";
+import { SYSTEM_NAMESPACES } from "./conventions";
 import { acmeClusterIssuer, CLOUDFLARE_TOKEN_SECRET, issuerName, wildcardCertificate, type AcmeEnvironment } from "./manifests";
 import { certManagerValues, mergeValues } from "./values";
 
@@ -49,7 +50,7 @@ export class CertManagerIssuer extends pulumi.ComponentResource {
 
   constructor(name: string, args: CertManagerIssuerArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE, name, {}, opts);
-    const namespaceName = args.namespace ?? "cert-manager";
+    const namespaceName = args.namespace ?? SYSTEM_NAMESPACES.certManager;
     const after = args.createAfter ?? [];
 
     const namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: { name: namespaceName } }, { parent: this, dependsOn: after });

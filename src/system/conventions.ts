@@ -8,6 +8,14 @@ export const STORAGE_NFS = "nfs-client";
 /** Longhorn's StorageClass, when enabled. */
 export const STORAGE_LONGHORN = "longhorn";
 
+/** Namespaces the system layer creates (and deletes with its services); apps never share them. */
+export const SYSTEM_NAMESPACES = {
+  metallb: "metallb-system",
+  certManager: "cert-manager",
+  longhorn: "longhorn-system",
+  monitoring: "monitoring",
+} as const;
+
 export const ISSUER_STAGING = "letsencrypt-staging";
 export const ISSUER_PRODUCTION = "letsencrypt-prod";
 

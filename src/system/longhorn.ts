@@ -4,7 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, chartRelease } from "./charts";
-import { STORAGE_LONGHORN } from "./conventions";
+import { STORAGE_LONGHORN, SYSTEM_NAMESPACES } from "./conventions";
 import { longhornValues, mergeValues, PRIVILEGED_NAMESPACE_LABELS } from "./values";
 
 export const TYPE = "homelab:system:Longhorn";
@@ -40,7 +40,7 @@ export class Longhorn extends pulumi.ComponentResource {
     // The chart supports longhorn-system only; its manager and CSI plugin run privileged.
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: "longhorn-system", labels: { ...PRIVILEGED_NAMESPACE_LABELS } } },
+      { metadata: { name: SYSTEM_NAMESPACES.longhorn, labels: { ...PRIVILEGED_NAMESPACE_LABELS } } },
       { parent: this, dependsOn: after },
     );
     this.release = chartRelease(

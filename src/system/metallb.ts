@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, chartRelease } from "./charts";
+import { SYSTEM_NAMESPACES } from "./conventions";
 import { ipAddressPool, l2Advertisement } from "./manifests";
 import { mergeValues, metallbValues, PRIVILEGED_NAMESPACE_LABELS } from "./values";
 
@@ -34,7 +35,7 @@ export class MetalLbPool extends pulumi.ComponentResource {
 
   constructor(name: string, args: MetalLbPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE, name, {}, opts);
-    const namespace = args.namespace ?? "metallb-system";
+    const namespace = args.namespace ?? SYSTEM_NAMESPACES.metallb;
     const poolName = args.poolName ?? "default";
 
     // The speakers need host networking and NET_RAW: the namespace must admit privileged pods.

@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CHARTS, chartRelease } from "./charts";
+import { SYSTEM_NAMESPACES } from "./conventions";
 import { GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY, mergeValues, monitoringValues, PRIVILEGED_NAMESPACE_LABELS } from "./values";
 
 export const TYPE = "homelab:system:Monitoring";
@@ -49,7 +50,7 @@ export class Monitoring extends pulumi.ComponentResource {
     // Node exporters use the host's network, PID namespace and filesystem.
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
-      { metadata: { name: args.namespace ?? "monitoring", labels: { ...PRIVILEGED_NAMESPACE_LABELS } } },
+      { metadata: { name: args.namespace ?? SYSTEM_NAMESPACES.monitoring, labels: { ...PRIVILEGED_NAMESPACE_LABELS } } },
       { parent: this, dependsOn: after },
     );
     // Generated once and kept in state: re-running `up` never changes it.
