@@ -3,7 +3,7 @@
 // Runs the real program offline under Pulumi's mock runtime and prints the resource graph.
 // `secure:` values are replaced by placeholders that stay secret; no secret value is ever printed.
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../src/config/loader";
 import { assertNoSecrets, toCriticalPath, toMermaid, toPlanJson, toTree } from "../src/plan/format";
@@ -66,7 +66,11 @@ async function main(): Promise<void> {
   try {
     plan = await runPlan({ stack, stackFile });
   } catch (e) {
-    if (e instanceof ConfigError) fail(`${file}: ${e.message}`, 1);
+    if (e instanceof ConfigError) {
+      // Name the file as the user would type it: relative to where they stand, when it is below.
+      const shown = relative(process.cwd(), file);
+      fail(`${shown.startsWith("..") || isAbsolute(shown) ? file : shown}: ${e.message}`, 1);
+    }
     throw e;
   }
   for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);

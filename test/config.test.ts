@@ -144,7 +144,7 @@ describe("plan CLI on a bad config", () => {
     assert.equal(r.stdout, "");
     assert.equal(
       r.stderr,
-      `${file}: invalid stack config (1 problem):\n  - nodes[3].ip (k3s-agent): address 10.1.10.12 is also used by nodes[1].ip (k3s-b); give each VM its own address\n`,
+      `test/fixtures/invalid/duplicate-ip.yaml: invalid stack config (1 problem):\n  - nodes[3].ip (k3s-agent): address 10.1.10.12 is also used by nodes[1].ip (k3s-b); give each VM its own address\n`,
     );
   });
   test("usage errors name the flag", () => {
