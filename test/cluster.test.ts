@@ -172,6 +172,11 @@ describe("K3sCluster: secrets", () => {
     assert.equal(g.result.outputs.apiServer, "https://k3s.lab.example.com:6443");
     const provider = g.get("k3s-k8s");
     assert.ok(provider.secretPaths.includes("kubeconfig"));
+    // Pulumi itself talks to the first server (reachable whenever the SSH steps are), not to the
+    // exported endpoint, which may be a DNS name or VIP the program does not create.
+    const providerKubeconfig = parse(String(provider.rawInputs.kubeconfig));
+    assert.equal(providerKubeconfig.clusters[0].cluster.server, "https://10.0.20.11:6443");
+    assert.deepEqual(providerKubeconfig.users, kubeconfig.users);
     assert.deepEqual(g.depNames("k3s-k8s"), ["k3s-kubeconfig", "k3s-server-01-vm"]);
   });
 });

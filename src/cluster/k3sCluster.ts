@@ -54,7 +54,7 @@ export class K3sCluster extends pulumi.ComponentResource {
   public readonly apiServer: string;
   /** Admin kubeconfig pointing at the API endpoint (secret). */
   public readonly kubeconfig: pulumi.Output<string>;
-  /** Kubernetes provider built from the kubeconfig. */
+  /** Kubernetes provider: the admin kubeconfig, pointed at the first server. */
   public readonly provider: k8s.Provider;
   /** The kubeconfig read: done once every server is Ready (and at the pinned version). */
   public readonly ready: pulumi.Resource[];
@@ -127,7 +127,10 @@ export class K3sCluster extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       {
-        kubeconfig: this.kubeconfig,
+        // Pulumi reaches the API through the first server, the host this read and every membership
+        // step already go through, not through the exported endpoint: a DNS record for apiHostname
+        // or a VIP (neither made by this program) need not exist for `pulumi up` to work.
+        kubeconfig: pulumi.secret(read.stdout.apply((k) => rewriteKubeconfig(k, this.serverUrl, args.contextName))),
         // Only a new cluster (a new first server) replaces the provider, and with it every resource
         // in the cluster; a re-read kubeconfig (rotated certificates) is an update.
         clusterIdentifier: pulumi.interpolate`${args.contextName}-${first.host.instanceKey}`,

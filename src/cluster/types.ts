@@ -3,7 +3,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
 export interface Cluster {
-  /** Kubernetes provider built from the kubeconfig; every in-cluster resource uses it. */
+  /** Kubernetes provider (the admin credentials, through the first server); every in-cluster resource uses it. */
   readonly provider: k8s.Provider;
   /** Admin kubeconfig pointing at the API endpoint (secret). */
   readonly kubeconfig: pulumi.Output<string>;
