@@ -226,11 +226,13 @@ describe("k3s scripts", () => {
     assert.match(scripts["join agent"], /wait_for "the kubelet on k3s-agent-01" curl -fsS http:\/\/127\.0\.0\.1:10248\/healthz/);
   });
 
-  test("upgrade: a no-op at the pinned version; otherwise the installer, then the node at the new version", () => {
+  test("upgrade: the installer only off the pinned version; the health check at the version either way", () => {
     const up = scripts["upgrade server"];
-    assert.match(up, /if \[ "\$current" = 'v1\.34\.2\+k3s1' \]; then\n  echo "k3s-server-01 runs k3s v1\.34\.2\+k3s1"\n  exit 0\nfi/);
+    assert.match(up, /if \[ "\$current" != 'v1\.34\.2\+k3s1' \]; then\n/);
     assert.match(up, /jsonpath=\{\.status\.nodeInfo\.kubeletVersion\}'\)" = 'v1\.34\.2\+k3s1'/);
-    assert.ok(up.indexOf("exit 0") < up.indexOf("sh \"$installer\""), "checks before it acts");
+    const installer = up.indexOf('sh "$installer"');
+    assert.ok(up.indexOf('if [ "$current" !=') < installer && installer < up.indexOf("\nfi\nnode_version()"), "the installer inside the version check");
+    assert.ok(up.indexOf("if ! healthy; then") > installer, "health after it");
   });
 
   test("uninstall: the installer's uninstall script of the role, and nothing when k3s is gone", () => {
@@ -501,7 +503,7 @@ describe("join script (run against stubs)", () => {
 });
 
 /** Runs the upgrade script with `k3s --version` reporting `installed`; returns what it ran. */
-function runUpgrade(role: "server" | "agent", installed: string, target: string) {
+function runUpgrade(role: "server" | "agent", installed: string, target: string, opts: { apiUp?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "upgrade-stub-"));
   const log = join(dir, "calls.log");
   const stubs: Record<string, string> = {
@@ -512,6 +514,7 @@ function runUpgrade(role: "server" | "agent", installed: string, target: string)
 echo "sudo $*" >> ${log}
 case "$*" in
   *kubeletVersion*) printf '%s' '${target}' ;;
+  "k3s kubectl get --raw /readyz") exit ${opts.apiUp === false ? 1 : 0} ;;
 esac
 exit 0
 `,
@@ -527,11 +530,26 @@ exit 0
 }
 
 describe("upgrade script (run against stubs)", () => {
-  test("at the pinned version it does nothing", () => {
+  test("at the pinned version it installs nothing and only confirms the node is healthy at that version", () => {
     const r = runUpgrade("server", VERSION, VERSION);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.calls, []);
+    assert.deepEqual(r.calls, [
+      "sudo k3s kubectl get --raw /readyz",
+      "sudo k3s kubectl get node k3s-server-02",
+      "sudo k3s kubectl wait --for=condition=Ready node/k3s-server-02 --timeout=600s",
+      "sudo k3s kubectl get node k3s-server-02 -o jsonpath={.status.nodeInfo.kubeletVersion}",
+    ]);
     assert.equal(r.stdout, "k3s-server-02 runs k3s v1.34.2+k3s1\n");
+  });
+
+  test("a re-run after an upgrade that left the server unhealthy fails again, so the chain does not move on", () => {
+    // The binary is already at the target (the installer ran), but the API never came back.
+    const r = runUpgrade("server", VERSION, VERSION, { apiUp: false });
+    assert.equal(r.status, 1);
+    assert.ok(!r.calls.some((c) => c.startsWith("curl") || c.includes("INSTALL_K3S")), "no second install");
+    assert.match(r.stderr, /timed out after 600s waiting for the API server on k3s-server-02/);
+    assert.match(r.stderr, /k3s-server-02: k3s is not healthy; its last log lines:/);
+    assert.ok(r.calls.includes("sudo journalctl -u k3s -n 40 --no-pager"));
   });
 
   test("one minor version up: the pinned installer, then the node Ready at the new version", () => {

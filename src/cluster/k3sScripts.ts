@@ -160,9 +160,11 @@ fi
 }
 
 /**
- * Upgrade step (create and update): brings an installed k3s to `version` and waits until the node
- * is healthy again (a server: Ready and reporting the new version). Chained servers first, one at
- * a time, then agents, so a version change rolls through the cluster in the supported order.
+ * Upgrade step (create and update): brings an installed k3s to `version`, then waits until the node
+ * is healthy (a server: Ready and reporting the version). The health wait runs also when the node
+ * is already at the version: a re-run after an upgrade that failed its health check must not let
+ * the chain move on to the next node. Chained servers first, one at a time, then agents, so a
+ * version change rolls through the cluster in the supported order.
  */
 export function upgradeScript(node: string, role: K3sRole, version: string): string {
   return `#!/bin/sh
@@ -176,24 +178,22 @@ if [ -z "$current" ]; then
   echo "${node}: k3s is not installed; its join step installs it" >&2
   exit 1
 fi
-if [ "$current" = ${shq(version)} ]; then
-  echo "${node} runs k3s ${version}"
-  exit 0
+if [ "$current" != ${shq(version)} ]; then
+  # Kubernetes supports moving one minor version at a time, and never back.
+  current_minor=$(echo "$current" | cut -d. -f2)
+  if [ ${minorOf(version)} -lt "$current_minor" ]; then
+    echo "${node}: k3s $current cannot be downgraded to ${version}; pin $current or newer" >&2
+    exit 1
+  fi
+  if [ ${minorOf(version)} -gt $((current_minor + 1)) ]; then
+    echo "${node}: k3s $current to ${version} skips a minor version; upgrade one minor version at a time" >&2
+    exit 1
+  fi
+  echo "${node}: upgrading k3s from $current to ${version}" >&2
+  ${runInstaller(version, role).split("\n").join("\n  ")}
 fi
-# Kubernetes supports moving one minor version at a time, and never back.
-current_minor=$(echo "$current" | cut -d. -f2)
-if [ ${minorOf(version)} -lt "$current_minor" ]; then
-  echo "${node}: k3s $current cannot be downgraded to ${version}; pin $current or newer" >&2
-  exit 1
-fi
-if [ ${minorOf(version)} -gt $((current_minor + 1)) ]; then
-  echo "${node}: k3s $current to ${version} skips a minor version; upgrade one minor version at a time" >&2
-  exit 1
-fi
-echo "${node}: upgrading k3s from $current to ${version}" >&2
-${runInstaller(version, role)}
 ${waitHealthy(node, role, role === "server" ? version : undefined)}
-echo "${node} upgraded to k3s ${version}"
+echo "${node} runs k3s ${version}"
 `;
 }
 
