@@ -17,9 +17,13 @@ export function sortKeys<T>(value: T): T {
   return value;
 }
 
-/** YAML with sorted keys, no line folding, no anchors. */
+/**
+ * YAML with sorted keys, no line folding, no anchors. Scalars are quoted by YAML 1.1 rules, which
+ * the readers of this YAML follow (cloud-init's PyYAML, and Go's yaml.v2 in k3s and Helm): a bare
+ * `on`, `no`, `y` or `2026-01-01` would reach them as a boolean or a date, not as the string.
+ */
 export function toYaml(value: unknown): string {
-  return stringify(sortKeys(value), { lineWidth: 0, aliasDuplicateObjects: false });
+  return stringify(sortKeys(value), { lineWidth: 0, aliasDuplicateObjects: false, version: "1.1" });
 }
 
 /** JSON with sorted keys. */
