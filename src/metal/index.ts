@@ -56,6 +56,7 @@ export function buildMetal(cfg: StackConfig, secrets: Secrets): Metal {
           // A dated URL never changes: never re-download or replace the file in place.
           overwrite: false,
           overwriteUnmanaged: false,
+          // A cloud image is ~600 MB: on a slow uplink the provider's 10-minute default is too short.
           uploadTimeout: 1800,
         },
         { provider },

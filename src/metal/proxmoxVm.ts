@@ -142,6 +142,8 @@ export class ProxmoxVm extends pulumi.ComponentResource {
         cpu: { cores: args.cores, sockets: 1, type: args.cpuType },
         // Passthrough pins guest memory, so ballooning must be off (floating 0).
         memory: { dedicated: args.memory, floating: pt ? 0 : args.memory },
+        // The agent arrives with cloud-init's first package install (after an apt update); the
+        // create waits up to 15 minutes for it to report the VM's addresses.
         agent: { enabled: true, timeout: "15m", trim: true },
         scsiHardware: "virtio-scsi-single",
         disks,
