@@ -61,9 +61,10 @@ async function main(): Promise<void> {
   if (!existsSync(file)) fail(`no stack file ${file}; stacks here: Pulumi.<name>.yaml in ${root}, or pass --config <file>`);
   const stack = values.stack ?? (file.match(/([^/]+?)\.ya?ml$/)?.[1] ?? "stack").replace(/^Pulumi\./, "");
 
-  const stackFile = readStackFile(file);
+  let stackFile;
   let plan;
   try {
+    stackFile = readStackFile(file);
     plan = await runPlan({ stack, stackFile });
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -1,7 +1,8 @@
 // Stack config: schema and cross-field validation over the fixture files, error format, secrets.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ConfigError } from "../src/config/loader";
@@ -146,6 +147,20 @@ describe("plan CLI on a bad config", () => {
       r.stderr,
       `test/fixtures/invalid/duplicate-ip.yaml: invalid stack config (1 problem):\n  - nodes[3].ip (k3s-agent): address 10.1.10.12 is also used by nodes[1].ip (k3s-b); give each VM its own address\n`,
     );
+  });
+  test("a file that is not YAML, or has no config map, is a config error (exit 1), not a crash", () => {
+    const dir = mkdtempSync(join(tmpdir(), "homelab-plan-"));
+    const cases: [string, string, string][] = [
+      ["broken.yaml", "config:\n  homelab:domain: [a\n  x: y\n", "  - (file): is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 3; fix the syntax there\n"],
+      ["scalar.yaml", "config: 5\n", "  - config: must be a map of keys to values; see docs/config-reference.yaml\n"],
+    ];
+    for (const [name, text, problem] of cases) {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--config", file], { cwd: ROOT, encoding: "utf8" });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr, `${file}: invalid stack config (1 problem):\n${problem}`);
+    }
   });
   test("usage errors name the flag", () => {
     const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--stack", "lab", "--format", "xml"], { cwd: ROOT, encoding: "utf8" });

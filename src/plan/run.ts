@@ -50,7 +50,13 @@ function replaceSecure(value: unknown, key: string): { value: unknown; secret: b
 
 /** Parses a Pulumi stack file's `config:` the way the CLI hands it to a program. */
 export function parseStackFile(text: string): StackFile {
-  const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+  let doc: { config?: Record<string, unknown> };
+  try {
+    doc = (parse(text) ?? {}) as typeof doc;
+  } catch (e) {
+    // The parser's first line names the problem and where it is ("... at line 3, column 3:").
+    throw new ConfigError([`(file): is not valid YAML: ${(e as Error).message.split("\n")[0].replace(/:$/, "")}; fix the syntax there`]);
+  }
   if (doc.config !== undefined && (doc.config === null || typeof doc.config !== "object" || Array.isArray(doc.config))) {
     throw new ConfigError(["config: must be a map of keys to values; see docs/config-reference.yaml"]);
   }
