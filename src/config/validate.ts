@@ -246,6 +246,16 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
           errors.push(`metallb.range: ${cfg.metallb.range} contains ${v.ip}, the address of ${where(v)}; move the range or the VM`);
         }
       }
+      // Other hosts the config names on the LAN: MetalLB would answer ARP for them too.
+      const hosts: [string, string][] = [
+        ...cfg.network.dns.map((ip, i): [string, string] => [`network.dns[${i}]`, ip]),
+        ...(cfg.storage.nfs.enabled && cfg.storage.nfs.server !== undefined ? [["storage.nfs.server", cfg.storage.nfs.server] as [string, string]] : []),
+      ];
+      for (const [key, ip] of hosts) {
+        if (ip !== cfg.network.gateway && rangeContains(range, ip)) {
+          errors.push(`metallb.range: ${cfg.metallb.range} contains ${ip}, the address of ${key}; move the range off it`);
+        }
+      }
     }
   }
   const traefikIp = cfg.traefik.loadBalancerIp;
