@@ -7,6 +7,7 @@ import type { VmSpec } from "../src/config/model";
 import { BASE_PACKAGES, renderUserData, SYNC_AUTHORIZED_KEYS, WAIT_FOR_CLOUD_INIT } from "../src/metal/cloudInit";
 import { createAfter } from "../src/metal/lanes";
 import { SSH_DIAL } from "../src/metal/proxmoxVm";
+import { DEFAULT_SYNTH } from "../src/plan/recorder";
 import { planConfig, stackDoc, type Graph } from "./harness";
 import { cloudInitSchema, requireTool, shellcheck } from "./validators";
 
@@ -120,6 +121,22 @@ describe("ProxmoxVm", () => {
     assert.deepEqual(g.depNames("k3s-agent-authorized-keys"), ["k3s-agent-ready", "k3s-agent-vm"]);
     assert.equal(keys.inputs.stdin, `${KEY}\n`);
     assert.equal(keys.inputs.create, SYNC_AUTHORIZED_KEYS);
+  });
+
+  test("the instance key is the NIC's MAC from the VM's config, whatever the guest agent reports", async () => {
+    // The agent lists every guest interface (lo, cni0, flannel.1, a veth per pod) and nothing when
+    // it is slow to answer: none of that may re-trigger the steps keyed on the VM's identity.
+    const agentReports = (macs: string[]) => ({
+      [VM]: (a: Parameters<(typeof DEFAULT_SYNTH)[string]>[0]) => ({ ...DEFAULT_SYNTH[VM](a), macAddresses: macs }),
+    });
+    const base = (await fixture()).get("k3s-agent-ready").rawInputs.triggers as string[];
+    assert.match(base[0], /^BC:24:11:[0-9A-F]{2}:[0-9A-F]{2}:[0-9A-F]{2}$/);
+    const silent = await planConfig(stackDoc(FIXTURE), { synth: agentReports([]) });
+    const busy = await planConfig(stackDoc(FIXTURE), { synth: agentReports(["00:00:00:00:00:00", base[0], "0A:58:0A:2A:00:01", "D2:5C:9E:11:22:33"]) });
+    for (const g of [silent, busy]) {
+      assert.deepEqual(g.get("k3s-agent-ready").rawInputs.triggers, base);
+      assert.deepEqual(g.get("k3s-agent-authorized-keys").rawInputs.triggers, base);
+    }
   });
 
   test("one cloud image download per Proxmox node in use, never overwritten", async () => {

@@ -75,7 +75,10 @@ export class ProxmoxVm extends pulumi.ComponentResource {
   public readonly ready: command.remote.Command;
   /** Static IPv4 address (no prefix). */
   public readonly ipAddress: string;
-  /** Changes whenever the VM is recreated (its MAC addresses): trigger for steps that must rerun on a new VM. */
+  /**
+   * Changes when, and only when, the VM is recreated: the MAC address Proxmox gave its NIC. The
+   * trigger for steps that must run again on a new VM.
+   */
   public readonly instanceKey: pulumi.Output<string>;
   /** SSH connection to the VM for later steps (secret: holds the private key). */
   public readonly connection: command.types.input.remote.ConnectionArgs;
@@ -159,7 +162,11 @@ export class ProxmoxVm extends pulumi.ComponentResource {
       { ...child, protect: args.protect ?? false, dependsOn: [userData, ...(args.createAfter ?? [])] },
     );
 
-    this.instanceKey = pulumi.output(this.vm.macAddresses).apply((macs) => (macs ?? []).join(","));
+    // Not `macAddresses`: with the guest agent on, that lists every interface the guest reports
+    // (lo, and after k3s cni0, flannel.1 and a veth per pod), and is empty when the agent is slow
+    // to answer, so it changes on reads and would re-run (and re-install) everything keyed on it.
+    // The NIC's MAC lives in the VM's config: random at creation, fixed for the VM's life.
+    this.instanceKey = this.vm.networkDevices.apply((devices) => devices[0].macAddress);
     this.connection = {
       host: this.ipAddress,
       user: args.sshUser,

@@ -118,8 +118,12 @@ export function planKubeconfig(name: string): string {
 export type OutputSynth = (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown>;
 
 export const DEFAULT_SYNTH: Record<string, OutputSynth> = {
+  // As the provider reads a running VM: each NIC with the MAC Proxmox gave it, and what the guest
+  // agent reports per guest interface (lo first).
   "proxmoxve:index/vmLegacy:VmLegacy": (a) => ({
-    macAddresses: [fakeMac(a.name)],
+    networkDevices: ((a.inputs.networkDevices ?? []) as Record<string, unknown>[]).map((d, i) => ({ ...d, macAddress: fakeMac(`${a.name}-net${i}`) })),
+    macAddresses: ["00:00:00:00:00:00", fakeMac(`${a.name}-net0`)],
+    networkInterfaceNames: ["lo", "eth0"],
     ipv4Addresses: [["127.0.0.1"], [String(a.inputs.initialization?.ipConfigs?.[0]?.ipv4?.address ?? "").split("/")[0]]],
   }),
   "proxmoxve:download/file:File": (a) => ({
