@@ -43,6 +43,8 @@ describe("ProxmoxVm", () => {
   test("the VM: cloud image import, static address on the VLAN, sizes, sorted tags", async () => {
     const g = await fixture();
     const vm = g.get("k3s-agent-vm", VM).inputs;
+    // Fixed VMID and static address: a replacement must delete the old VM first.
+    assert.equal(g.get("k3s-agent-vm", VM).deleteBeforeReplace, true);
     assert.equal(vm.name, "k3s-agent");
     assert.equal(vm.nodeName, "pve-b");
     assert.equal(vm.vmId, 211);

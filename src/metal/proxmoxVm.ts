@@ -159,7 +159,10 @@ export class ProxmoxVm extends pulumi.ComponentResource {
           userDataFileId,
         },
       },
-      { ...child, protect: args.protect ?? false, dependsOn: [userData, ...(args.createAfter ?? [])] },
+      // A replacement keeps the VMID and the static address, which two VMs cannot share: the old VM
+      // must be gone before the new one is created (and the k3s steps on it, which depend on it,
+      // are removed first: drain, then uninstall).
+      { ...child, protect: args.protect ?? false, deleteBeforeReplace: true, dependsOn: [userData, ...(args.createAfter ?? [])] },
     );
 
     // Not `macAddresses`: with the guest agent on, that lists every interface the guest reports
