@@ -10,7 +10,7 @@ import { SECRET_KEYS, type SecretKey } from "../src/config/schema";
 import { validateStackConfig, type SecretPresence } from "../src/config/validate";
 import { RecordingMonitor } from "../src/plan/recorder";
 import { parseStackFile, placeholderFor, runPlan } from "../src/plan/run";
-import { ROOT } from "./harness";
+import { cli, ROOT } from "./harness";
 
 const FIXTURES = join(ROOT, "test", "fixtures");
 
@@ -138,7 +138,7 @@ describe("stack files", () => {
 });
 
 describe("plan CLI on a bad config", () => {
-  test("exits 1 with every error and no stack trace", () => {
+  test("the command exits 1 with every error and no stack trace", () => {
     const file = join(FIXTURES, "invalid", "duplicate-ip.yaml");
     const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--config", file], { cwd: ROOT, encoding: "utf8" });
     assert.equal(r.status, 1, r.stderr);
@@ -148,7 +148,7 @@ describe("plan CLI on a bad config", () => {
       `test/fixtures/invalid/duplicate-ip.yaml: invalid stack config (1 problem):\n  - nodes[3].ip (k3s-agent): address 10.1.10.12 is also used by nodes[1].ip (k3s-b); give each VM its own address\n`,
     );
   });
-  test("a file that is not YAML, or has no config map, is a config error (exit 1), not a crash", () => {
+  test("a file that is not YAML, or has no config map, is a config error (exit 1), not a crash", async () => {
     const dir = mkdtempSync(join(tmpdir(), "homelab-plan-"));
     const cases: [string, string, string][] = [
       ["broken.yaml", "config:\n  homelab:domain: [a\n  x: y\n", "  - (file): is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 3; fix the syntax there\n"],
@@ -157,13 +157,13 @@ describe("plan CLI on a bad config", () => {
     for (const [name, text, problem] of cases) {
       const file = join(dir, name);
       writeFileSync(file, text);
-      const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--config", file], { cwd: ROOT, encoding: "utf8" });
+      const r = await cli("--config", file);
       assert.equal(r.status, 1, r.stderr);
       assert.equal(r.stderr, `${file}: invalid stack config (1 problem):\n${problem}`);
     }
   });
-  test("usage errors name the flag", () => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--stack", "lab", "--format", "xml"], { cwd: ROOT, encoding: "utf8" });
+  test("usage errors name the flag", async () => {
+    const r = await cli("--stack", "lab", "--format", "xml");
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^--format must be tree, json or mermaid, not 'xml'/);
   });

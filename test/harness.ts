@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { runCli } from "../src/plan/cli";
 import { parseStackFile, runPlan, type PlanResult, type RunOptions } from "../src/plan/run";
 import type { RecordedResource } from "../src/plan/recorder";
 
@@ -69,4 +70,12 @@ export class Graph {
     const urn = this.get(name).urn;
     return this.resources.filter((r) => r.parent === urn);
   }
+}
+
+/** Runs the plan command in-process, as `npm run plan -- <args>` from the project root would. */
+export async function cli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const status = await runCli(args, { cwd: ROOT, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { status, stdout, stderr };
 }

@@ -1,13 +1,11 @@
 // The offline plan: the JSON contract, the tree and Mermaid renderings, the critical path, and the
 // guarantee that no secret value is printed in any format.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { describe, test } from "node:test";
 import { assertNoSecrets, secretValues, toCriticalPath, toMermaid, toPlanJson, toTree } from "../src/plan/format";
 import { criticalPath, effectiveDependencies } from "../src/plan/graph";
 import type { RecordedResource } from "../src/plan/recorder";
-import { planFile, ROOT, type Graph } from "./harness";
+import { cli, planFile, type Graph } from "./harness";
 
 let lab: Graph | undefined;
 async function labPlan(): Promise<Graph> {
@@ -40,9 +38,9 @@ describe("plan --format json", () => {
     assert.equal((provider.inputs as Record<string, unknown>).apiToken, "[secret]");
   });
 
-  test("the CLI prints it, and the lab plan prints nothing secret in any format", () => {
+  test("the CLI prints it, and the lab plan prints nothing secret in any format", async () => {
     for (const args of [["--format", "json"], ["--format", "tree"], ["--format", "mermaid"], ["--critical-path"]]) {
-      const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--stack", "lab", ...args], { cwd: ROOT, encoding: "utf8" });
+      const r = await cli("--stack", "lab", ...args);
       assert.equal(r.status, 0, r.stderr);
       assert.doesNotMatch(r.stdout, /plan-placeholder-|plan-random-|BEGIN OPENSSH PRIVATE KEY|BEGIN PRIVATE KEY/, args.join(" "));
       if (args[1] === "json") assert.equal((JSON.parse(r.stdout) as { stack: string }).stack, "lab");
@@ -51,18 +49,18 @@ describe("plan --format json", () => {
 });
 
 describe("plan CLI usage", () => {
-  const plan = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), ...args], { cwd: ROOT, encoding: "utf8" });
-  test("--critical-path does not silently drop a --format", () => {
-    const r = plan("--stack", "lab", "--critical-path", "--format", "json");
+  const plan = (...args: string[]) => cli(...args);
+  test("--critical-path does not silently drop a --format", async () => {
+    const r = await plan("--stack", "lab", "--critical-path", "--format", "json");
     assert.equal(r.status, 2);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^--critical-path prints its own text report; leave out --format\n/);
   });
-  test("exactly one of --stack and --config; an unknown stack names where stacks are looked for", () => {
-    const both = plan("--stack", "lab", "--config", "Pulumi.lab.yaml");
+  test("exactly one of --stack and --config; an unknown stack names where stacks are looked for", async () => {
+    const both = await plan("--stack", "lab", "--config", "Pulumi.lab.yaml");
     assert.equal(both.status, 2);
     assert.match(both.stderr, /^give exactly one of --stack and --config\n/);
-    const missing = plan("--stack", "nope");
+    const missing = await plan("--stack", "nope");
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^no stack file .*Pulumi\.nope\.yaml; stacks here: Pulumi\.<name>\.yaml in /);
   });

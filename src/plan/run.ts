@@ -93,6 +93,28 @@ export interface RunOptions extends RecorderOptions {
  * registered. One run per process: the Pulumi runtime is global state.
  */
 export async function runPlan(opts: RunOptions): Promise<PlanResult> {
+  // The Pulumi SDK tags every promise it makes with `new Error().stack` (runtime/debuggable.ts) for
+  // leak reports; formatting those traces (through source maps, which tsx turns on) was most of the
+  // time of a plan. A plan keeps no traces unless HOMELAB_PLAN_DEBUG=1; both settings are restored.
+  const traces = { limit: Error.stackTraceLimit, sourceMaps: process.sourceMapsEnabled };
+  if (!planDebug()) {
+    Error.stackTraceLimit = 0;
+    process.setSourceMapsEnabled(false);
+  }
+  try {
+    return await record(opts);
+  } finally {
+    Error.stackTraceLimit = traces.limit;
+    process.setSourceMapsEnabled(traces.sourceMaps);
+  }
+}
+
+/** True when plans should keep stack traces (HOMELAB_PLAN_DEBUG=1). */
+export function planDebug(): boolean {
+  return process.env.HOMELAB_PLAN_DEBUG === "1";
+}
+
+async function record(opts: RunOptions): Promise<PlanResult> {
   const monitor = opts.monitor ?? new RecordingMonitor(opts);
   pulumi.runtime.setAllConfig(opts.stackFile.config, opts.stackFile.secretKeys);
   await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, PROJECT, opts.stack, opts.preview ?? false);

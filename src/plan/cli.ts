@@ -1,0 +1,116 @@
+// The plan command: argument parsing, running the plan, rendering, exit codes. In-process and
+// pure of process state (argv, cwd and output are passed in), so tests drive it directly;
+// scripts/plan.ts is the thin entry point.
+import { existsSync } from "node:fs";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError } from "../config/loader";
+import { assertNoSecrets, toCriticalPath, toMermaid, toPlanJson, toTree } from "./format";
+import { planDebug, readStackFile, runPlan } from "./run";
+
+export const USAGE = `usage: npm run plan -- (--stack <name> | --config <file>) [--format tree|json|mermaid] [--critical-path]
+
+  --stack <name>     plan Pulumi.<name>.yaml from the project root
+  --config <file>    plan any stack file (e.g. stacks/seed-000.yaml)
+  --format <f>       tree (default), json, or mermaid
+  --critical-path    print the longest dependency chains (to a ready cluster, to everything)
+`;
+
+/** Exit codes: 0 printed, 1 invalid stack config, 2 usage, 3 a bug (not the config). */
+export interface CliIo {
+  /** Directory relative paths are resolved against. */
+  readonly cwd: string;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Extra environment switches (HOMELAB_PLAN_STATS for the benchmark). Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Where `--stack <name>` finds Pulumi.<name>.yaml: the project root. */
+export const PROJECT_ROOT = resolve(__dirname, "..", "..");
+
+class Exit extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+function usageError(message: string): never {
+  throw new Exit(2, `${message}\n\n${USAGE}`);
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    await plan(argv, io);
+    return 0;
+  } catch (e) {
+    if (e instanceof Exit) {
+      io.stderr(`${e.message}\n`);
+      return e.code;
+    }
+    // Anything else is a bug in the program, not in the config.
+    const detail = e instanceof Error ? (planDebug() ? (e.stack ?? e.message) : `${e.message}\n(run with HOMELAB_PLAN_DEBUG=1 for a stack trace)`) : String(e);
+    io.stderr(`plan failed: ${detail}\n`);
+    return 3;
+  }
+}
+
+async function plan(argv: readonly string[], io: CliIo): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        stack: { type: "string" },
+        config: { type: "string" },
+        format: { type: "string" },
+        "critical-path": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    usageError((e as Error).message);
+  }
+  if (values.help) {
+    io.stdout(USAGE);
+    return;
+  }
+  if ((values.stack === undefined) === (values.config === undefined)) usageError("give exactly one of --stack and --config");
+  const format = values.format ?? "tree";
+  if (!["tree", "json", "mermaid"].includes(format)) usageError(`--format must be tree, json or mermaid, not '${format}'`);
+  if (values["critical-path"] && values.format !== undefined) usageError("--critical-path prints its own text report; leave out --format");
+
+  const file = values.config !== undefined ? resolve(io.cwd, values.config) : join(PROJECT_ROOT, `Pulumi.${values.stack}.yaml`);
+  if (!existsSync(file)) usageError(`no stack file ${file}; stacks here: Pulumi.<name>.yaml in ${PROJECT_ROOT}, or pass --config <file>`);
+  const stack = values.stack ?? (file.match(/([^/]+?)\.ya?ml$/)?.[1] ?? "stack").replace(/^Pulumi\./, "");
+
+  let stackFile;
+  let result;
+  try {
+    stackFile = readStackFile(file);
+    result = await runPlan({ stack, stackFile });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      // Name the file as the user would type it: relative to where they stand, when it is below.
+      const shown = relative(io.cwd, file);
+      throw new Exit(1, `${shown.startsWith("..") || isAbsolute(shown) ? file : shown}: ${e.message}`);
+    }
+    throw e;
+  }
+  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+
+  let text: string;
+  if (values["critical-path"]) text = toCriticalPath(result);
+  else if (format === "json") text = `${JSON.stringify(toPlanJson(result), null, 2)}\n`;
+  else if (format === "mermaid") text = toMermaid(result);
+  else text = toTree(result);
+
+  const configSecrets = stackFile.secretKeys.map((k) => stackFile.config[k]);
+  assertNoSecrets(result, text, configSecrets);
+  io.stdout(text);
+  if ((io.env ?? process.env).HOMELAB_PLAN_STATS === "1") {
+    // For `npm run bench`: resource count and this process's peak memory.
+    io.stderr(`plan-stats ${JSON.stringify({ resources: result.resources.length, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  }
+}
