@@ -7,7 +7,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { buildApps } from "./apps";
 import type { LoadedStack } from "./config/loader";
-import { allVms } from "./config/model";
 import { buildCluster } from "./cluster";
 import { buildMetal } from "./metal";
 import { buildPlatform } from "./platform";
@@ -23,28 +22,28 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
   const cluster = buildCluster(config, metal);
 
   // System: MetalLB, cert-manager and the issuers, Traefik's configuration, storage, monitoring.
-  const system = buildSystem(config, secrets, cluster);
+  const system = buildSystem(config, cluster);
 
   // Platform, DNS: Cloudflare records for the wildcard and the apex at Traefik's address.
   if (config.dns.enabled) {
     new DnsRecords("dns", {
-      zoneId: config.dns.zoneId!,
+      zoneId: config.dns.zoneId,
       domain: config.domain,
-      address: system.traefikIp!,
-      apiToken: secrets.cloudflareApiToken!,
+      address: config.dns.address,
+      apiToken: config.dns.apiToken,
       proxied: config.dns.proxied,
       ttl: config.dns.ttl,
     });
   }
 
   // Platform, Flux: the flux-operator and one FluxInstance syncing the stack's Git path.
-  const platform = buildPlatform(config, stack.stack, secrets, cluster);
+  const platform = buildPlatform(config, stack.stack, cluster);
 
   // Apps: each enabled catalog app as Flux objects, after the system layer and Flux's CRDs.
   const apps = buildApps(config, cluster, system, platform);
 
   return {
-    vms: Object.fromEntries(allVms(config).map((v) => [v.name, v.ip])),
+    vms: Object.fromEntries(config.machines.map((v) => [v.name, v.ip])),
     kubeconfig: cluster.kubeconfig,
     apiServer: cluster.apiServer,
     // Only what the stack has (an undefined output is a warning on every run).

@@ -70,7 +70,7 @@ export async function planApps(config: Record<string, unknown>, stackName = "tes
   await pulumi.runtime.runInPulumiStack(async () => {
     const cluster = standInCluster(stack.config.nodes.some((n) => n.role === "gpu"));
     const system = standInSystem(stack.config);
-    const platform = buildPlatform(stack.config, stack.stack, stack.secrets, cluster);
+    const platform = buildPlatform(stack.config, stack.stack, cluster);
     const apps = buildApps(stack.config, cluster, system, platform);
     return { ...(platform.fluxDeployKey ? { fluxDeployKey: platform.fluxDeployKey } : {}), appUrls: apps.urls };
   });

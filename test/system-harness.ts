@@ -52,14 +52,14 @@ export async function planSystem(config: Record<string, unknown>): Promise<Syste
   const stack = loadStack(EXTRA_CHECKS);
   let system: System | undefined;
   await pulumi.runtime.runInPulumiStack(async () => {
-    system = buildSystem(stack.config, stack.secrets, standInCluster());
-    const { dns, traefik, domain } = stack.config;
+    system = buildSystem(stack.config, standInCluster());
+    const { dns, domain } = stack.config;
     if (dns.enabled) {
       new DnsRecords("dns", {
-        zoneId: dns.zoneId!,
+        zoneId: dns.zoneId,
         domain,
-        address: traefik.loadBalancerIp!,
-        apiToken: stack.secrets.cloudflareApiToken!,
+        address: dns.address,
+        apiToken: dns.apiToken,
         proxied: dns.proxied,
         ttl: dns.ttl,
       });

@@ -258,9 +258,3 @@ export const CATALOG: ReadonlyMap<string, AppDefinition> = new Map(
     actual,
   ].map((d) => [d.name, d]),
 );
-
-export function catalogApp(name: string): AppDefinition {
-  const def = CATALOG.get(name);
-  if (!def) throw new Error(`apps.${name}: unknown app`); // unreachable after validation
-  return def;
-}

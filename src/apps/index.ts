@@ -3,7 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
-import type { StackConfig } from "../config/schema";
+import type { HomelabConfig } from "../config/loader";
 import type { Platform } from "../platform/types";
 import type { System } from "../system/types";
 import { CatalogApp } from "./app";
@@ -13,7 +13,7 @@ import type { Apps } from "./types";
 export type { Apps } from "./types";
 export { CATALOG } from "./catalog";
 
-export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, platform: Platform): Apps {
+export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, platform: Platform): Apps {
   const apps = resolveApps(cfg, system.storageClasses);
   const releases = new Map<string, pulumi.Resource>();
   const urls: Record<string, string> = {};
@@ -23,9 +23,16 @@ export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, pl
   const systemReady = [...system.ingressReady, ...system.storageReady];
 
   const namespaces = new Map<string, k8s.core.v1.Namespace>();
-  for (const ns of appNamespaces(apps)) {
-    namespaces.set(ns, new k8s.core.v1.Namespace(`namespace-${ns}`, { metadata: { name: ns } }, { ...opts, dependsOn: cluster.ready }));
-  }
+  const namespaceFor = (ns: string): k8s.core.v1.Namespace => {
+    let namespace = namespaces.get(ns);
+    if (namespace === undefined) {
+      namespace = new k8s.core.v1.Namespace(`namespace-${ns}`, { metadata: { name: ns } }, { ...opts, dependsOn: cluster.ready });
+      namespaces.set(ns, namespace);
+    }
+    return namespace;
+  };
+  // All of them first, in name order (a stable registration order).
+  for (const ns of appNamespaces(apps)) namespaceFor(ns);
 
   // One media library per namespace that has an app mounting it (validation requires NFS for it).
   const mediaLibraries = new Map<string, k8s.core.v1.PersistentVolumeClaim>();
@@ -35,7 +42,7 @@ export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, pl
       app.namespace,
       new k8s.core.v1.PersistentVolumeClaim(`media-library-${app.namespace}`, renderMediaLibraryPvc(app.namespace, system.storageClasses.nfs), {
         ...opts,
-        dependsOn: [namespaces.get(app.namespace)!, ...system.storageReady],
+        dependsOn: [namespaceFor(app.namespace), ...system.storageReady],
         // Holds the media collection: never deleted by Pulumi (see CatalogApp's claims).
         retainOnDelete: true,
       }),
@@ -50,7 +57,7 @@ export function buildApps(cfg: StackConfig, cluster: Cluster, system: System, pl
         app,
         interval: cfg.flux.interval,
         clusterIssuer: system.clusterIssuer,
-        namespace: namespaces.get(app.namespace)!,
+        namespace: namespaceFor(app.namespace),
         mediaLibrary: mediaLibraries.get(app.namespace),
         systemReady,
         fluxReady: platform.fluxReady,

@@ -3,7 +3,7 @@
 import type { StackConfig } from "../config/schema";
 import type { IngressArgs } from "../system/ingress";
 import type { System } from "../system/types";
-import { catalogApp } from "./catalog";
+import { CATALOG } from "./catalog";
 import type { AppDefinition, StorageKind } from "./types";
 import { appValues, type Values } from "./values";
 
@@ -65,8 +65,10 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
   return Object.entries(cfg.apps)
     .filter(([, entry]) => entry.enabled)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, entry]) => {
-      const def = catalogApp(name);
+    // appChecks refuses an app the catalog does not have, so none is left out here.
+    .flatMap(([name, entry]) => {
+      const def = CATALOG.get(name);
+      if (def === undefined) return [];
       const namespace = entry.namespace ?? def.namespace;
       const volumes = def.volumes.map<ResolvedVolume>((v, i) => ({
         name: v.name,
@@ -95,7 +97,7 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
         },
         entry.values,
       );
-      return { name, def, namespace, version: entry.version, host, lanOnly: entry.lanOnly ?? true, gpu, volumes, secretName, mediaClaim, values };
+      return [{ name, def, namespace, version: entry.version, host, lanOnly: entry.lanOnly ?? true, gpu, volumes, secretName, mediaClaim, values }];
     });
 }
 

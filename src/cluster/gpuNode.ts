@@ -7,7 +7,7 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { VmSpec } from "../config/model";
+import type { GpuVmSpec } from "../config/model";
 import type { Metal } from "../metal";
 import { ProxmoxVm } from "../metal/proxmoxVm";
 import type { K3sCluster } from "./k3sCluster";
@@ -18,7 +18,7 @@ export const TYPE = "homelab:cluster:GpuNode";
 
 export interface GpuNodeArgs {
   /** The node's resolved config (role gpu, with its `gpu` block). */
-  readonly spec: VmSpec;
+  readonly spec: GpuVmSpec;
   /** The metal layer: VM args and options, and the Proxmox provider for the mapping. */
   readonly metal: Metal;
   /** The cluster the node joins as an agent. */
@@ -39,7 +39,6 @@ export class GpuNode extends pulumi.ComponentResource {
     super(TYPE, name, {}, opts);
     const { spec, metal, cluster } = args;
     const gpu = spec.gpu;
-    if (spec.role !== "gpu" || gpu === undefined) throw new Error(`GpuNode ${name}: [spec] must be a node with role gpu and a gpu block`);
     const child = { parent: this };
 
     this.mapping = new proxmox.hardware.mapping.Pci(

@@ -1,8 +1,8 @@
 // The cluster layer: k3s on the metal layer's VMs, the GPU nodes (which this layer builds, VM
 // included), the NVIDIA device plugin, and the `Cluster` contract handed to the layers above.
 import * as pulumi from "@pulumi/pulumi";
+import type { HomelabConfig } from "../config/loader";
 import { apiEndpoint, nodesByRole, type VmSpec } from "../config/model";
-import type { StackConfig } from "../config/schema";
 import type { Metal } from "../metal";
 import { GpuNode } from "./gpuNode";
 import { K3sCluster, type K3sMember } from "./k3sCluster";
@@ -13,7 +13,7 @@ import type { Cluster } from "./types";
 
 export type { Cluster } from "./types";
 
-export function buildCluster(cfg: StackConfig, metal: Metal): Cluster {
+export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
   const { servers, agents, gpus } = nodesByRole(cfg);
   const member = (spec: VmSpec): K3sMember => {
     const vm = metal.vms.get(spec.name);
@@ -30,25 +30,20 @@ export function buildCluster(cfg: StackConfig, metal: Metal): Cluster {
     contextName: `homelab-${pulumi.getStack()}`,
   });
 
-  const gpuNodes = new Map(gpus.map((spec) => [spec.name, new GpuNode(spec.name, { spec, metal, cluster: k3s })] as const));
+  const gpuNodes = gpus.map((spec) => ({ spec, node: new GpuNode(spec.name, { spec, metal, cluster: k3s }) }));
   let gpuReady: pulumi.Resource[] = [];
-  if (gpus.length > 0) {
-    const version = cfg.versions.nvidiaDevicePlugin;
-    if (version === undefined) throw new Error("versions.nvidiaDevicePlugin: is required because a node has role gpu"); // unreachable after validation
+  if (cfg.devicePlugin !== undefined && gpuNodes.length > 0) {
     const plugin = new NvidiaDevicePlugin(
       "nvidia-device-plugin",
       {
-        version,
+        version: cfg.devicePlugin.chartVersion,
         smokeTest: cfg.cluster.gpuSmokeTest,
-        nodes: gpus.map((spec) => {
-          const node = gpuNodes.get(spec.name)!;
-          return {
-            name: spec.name,
-            ready: node.ready,
-            timeSlicingReplicas: spec.gpu!.timeSlicingReplicas,
-            fingerprint: pulumi.interpolate`${node.vm.instanceKey}/${driverPackage(spec.gpu!)}`,
-          };
-        }),
+        nodes: gpuNodes.map(({ spec, node }) => ({
+          name: spec.name,
+          ready: node.ready,
+          timeSlicingReplicas: spec.gpu.timeSlicingReplicas,
+          fingerprint: pulumi.interpolate`${node.vm.instanceKey}/${driverPackage(spec.gpu)}`,
+        })),
       },
       { providers: { kubernetes: k3s.provider } },
     );
@@ -61,8 +56,8 @@ export function buildCluster(cfg: StackConfig, metal: Metal): Cluster {
     apiServer: k3s.apiServer,
     ready: k3s.ready,
     nodeReady(name: string): pulumi.Resource {
-      const ready = k3s.nodes.get(name)?.ready ?? gpuNodes.get(name)?.ready;
-      if (!ready) throw new Error(`unknown cluster node ${name}; the nodes are ${[...k3s.nodes.keys(), ...gpuNodes.keys()].join(", ")}`);
+      const ready = k3s.nodes.get(name)?.ready ?? gpuNodes.find((g) => g.spec.name === name)?.node.ready;
+      if (!ready) throw new Error(`unknown cluster node ${name}; the nodes are ${[...k3s.nodes.keys(), ...gpuNodes.map((g) => g.spec.name)].join(", ")}`);
       return ready;
     },
     gpuReady,

@@ -78,6 +78,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     this.agentToken = pulumi.secret(new random.RandomPassword(`${name}-agent-token`, { length: 48, special: false }, child).result);
 
     const nodes = new Map<string, K3sNode>();
+    const serverNodes: K3sNode[] = [];
     let previous: K3sNode | undefined;
     let control: ControlServer = { connection: first.host.connection, ready: [] };
     for (const [i, server] of args.servers.entries()) {
@@ -94,16 +95,18 @@ export class K3sCluster extends pulumi.ComponentResource {
       );
       if (i === 0) control = { connection: first.host.connection, ready: [node.ready] };
       nodes.set(server.name, node);
+      serverNodes.push(node);
       previous = node;
     }
     this.control = control;
-    this.lastServerUpgrade = previous!.upgrade;
+    // The upgrade chain's end: agents upgrade after the last server (servers is not empty, checked above).
+    this.lastServerUpgrade = serverNodes[serverNodes.length - 1].upgrade;
     for (const agent of args.agents ?? []) {
       nodes.set(agent.name, new K3sNode(`${agent.name}-k3s`, this.agentArgs(agent), child));
     }
     this.nodes = nodes;
 
-    const servers = args.servers.map((s) => nodes.get(s.name)!);
+    const servers = serverNodes;
     const read = new command.remote.Command(
       `${name}-kubeconfig`,
       {

@@ -1,7 +1,6 @@
 // k3s's /etc/rancher/k3s/config.yaml for each node, rendered as pure functions. The file holds the
 // join token, so it only ever travels as a Pulumi secret on a command's stdin (see k3sScripts.ts).
-import { apiAddresses } from "../config/model";
-import type { StackConfig } from "../config/schema";
+import { apiAddresses, type Homelab } from "../config/model";
 import { toYaml } from "../lib/serialize";
 
 /** Settings every server shares. */
@@ -33,7 +32,7 @@ export interface K3sTokens {
 }
 
 /** The shared server settings a stack config asks for. Pure. */
-export function clusterSettings(cfg: StackConfig): K3sClusterSettings {
+export function clusterSettings(cfg: Homelab<unknown>): K3sClusterSettings {
   return {
     tlsSans: apiAddresses(cfg),
     disable: [...(cfg.metallb.enabled ? ["servicelb"] : []), ...(cfg.cluster.traefik ? [] : ["traefik"])],

@@ -2,7 +2,8 @@
 // secret keys as Pulumi secrets. Nothing is registered here; a bad config stops the program before
 // the first resource with every problem listed.
 import * as pulumi from "@pulumi/pulumi";
-import { SECRET_KEYS, type SecretKey, type StackConfig } from "./schema";
+import type { Homelab } from "./model";
+import { SECRET_KEYS, type SecretKey } from "./schema";
 import { validateStackConfig, type SecretPresence, type ValidateOptions } from "./validate";
 
 export const NAMESPACE = "homelab";
@@ -13,17 +14,18 @@ export const NAMESPACE = "homelab";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
+/** The secrets every stack has; those of optional features are in the model (`Homelab`). */
 export interface Secrets {
   readonly proxmoxApiToken: pulumi.Output<string>;
   readonly sshPrivateKey: pulumi.Output<string>;
-  readonly cloudflareApiToken?: pulumi.Output<string>;
-  readonly fluxGitToken?: pulumi.Output<string>;
-  readonly sopsAgeKey?: pulumi.Output<string>;
 }
+
+/** The resolved config the program builds from: secrets as Pulumi secrets. */
+export type HomelabConfig = Homelab<pulumi.Output<string>>;
 
 export interface LoadedStack {
   readonly stack: string;
-  readonly config: StackConfig;
+  readonly config: HomelabConfig;
   readonly secrets: Secrets;
   readonly warnings: string[];
 }
@@ -73,10 +75,9 @@ export function readRawConfig(): { raw: Record<string, unknown>; secrets: Record
 /** Validates the running stack's config or throws a ConfigError naming every problem. */
 export function loadStack(extraChecks: ValidateOptions["extraChecks"] = []): LoadedStack {
   const { raw, secrets, secretValuedKeys } = readRawConfig();
-  const result = validateStackConfig(raw, { secrets, extraChecks, secretValuedKeys });
-  if (!result.ok) throw new ConfigError(result.errors);
   const config = new pulumi.Config(NAMESPACE);
-  const optional = (k: SecretKey) => (secrets[k] === "secret" ? config.requireSecret(k) : undefined);
+  const result = validateStackConfig(raw, { secrets, extraChecks, secretValuedKeys, secretValue: (k) => config.requireSecret(k) });
+  if (!result.ok) throw new ConfigError(result.errors);
   return {
     stack: pulumi.getStack(),
     config: result.config,
@@ -84,9 +85,6 @@ export function loadStack(extraChecks: ValidateOptions["extraChecks"] = []): Loa
     secrets: {
       proxmoxApiToken: config.requireSecret("proxmoxApiToken"),
       sshPrivateKey: config.requireSecret("sshPrivateKey"),
-      cloudflareApiToken: optional("cloudflareApiToken"),
-      fluxGitToken: optional("fluxGitToken"),
-      sopsAgeKey: optional("sopsAgeKey"),
     },
   };
 }

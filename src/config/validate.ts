@@ -3,13 +3,14 @@
 import { closest } from "fastest-levenshtein";
 import { z } from "zod";
 import { isHostIn, isInCidr, networkOf, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
-import { allVms, type VmSpec } from "./model";
+import { allVms, type Homelab, type VmDraft } from "./model";
+import { resolveStack, type SecretSource } from "./resolve";
 import { SECRET_KEYS, stackSchema, type SecretKey, type StackConfig } from "./schema";
 
 /** How a secret key was found in the stack: absent, set with --secret, or (wrongly) in plain text. */
 export type SecretPresence = "secret" | "plain" | "absent";
 
-export interface ValidateOptions {
+export interface ValidateOptions<S = SecretKey> {
   /** Presence of each secret key. */
   readonly secrets: Readonly<Record<SecretKey, SecretPresence>>;
   /** Extra checks from higher layers (e.g. the app catalog), run on a schema-valid config. */
@@ -19,10 +20,12 @@ export interface ValidateOptions {
    * them as plain config, so such a value would be deployed and stored unencrypted. Default none.
    */
   readonly secretValuedKeys?: readonly string[];
+  /** How the resolved model holds a secret that is set (the loader: a Pulumi secret). Default: its key name. */
+  readonly secretValue?: (key: SecretKey) => S;
 }
 
-export type ValidationResult =
-  | { readonly ok: true; readonly config: StackConfig; readonly warnings: string[] }
+export type ValidationResult<S = SecretKey> =
+  | { readonly ok: true; readonly config: Homelab<S>; readonly warnings: string[] }
   | { readonly ok: false; readonly errors: string[]; readonly warnings: string[] };
 
 /** Renders a zod path as `nodes[0].ip`. */
@@ -137,9 +140,8 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   const errors: string[] = [];
   const warnings: string[] = [];
   const vms = allVms(cfg);
-  const where = (v: VmSpec) => `${v.path} (${v.name})`;
+  const where = (v: VmDraft) => `${v.path} (${v.name})`;
   const subnet = cfg.network.subnet;
-  const pveNames = cfg.proxmox.nodes.map((n) => n.name);
 
   if (networkOf(subnet) !== subnet.split("/")[0]) {
     errors.push(`network.subnet: ${subnet} has host bits set; use the network address ${networkOf(subnet)}/${parseCidr(subnet).prefix}`);
@@ -169,12 +171,6 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
       "give each image its own file name (they share the import storage)",
     ),
   );
-  if (cfg.defaults.image !== undefined && !imageNames.includes(cfg.defaults.image)) {
-    errors.push(`defaults.image: '${cfg.defaults.image}' is not declared under images; use one of ${imageNames.join(", ")}`);
-  }
-  if (cfg.defaults.image === undefined && imageNames.length > 1) {
-    errors.push(`defaults.image: is required when more than one image is declared; set it to one of ${imageNames.join(", ")}`);
-  }
 
   for (const v of vms) {
     if (v.ip === cfg.network.gateway) {
@@ -183,40 +179,26 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
       const fix = isInCidr(v.ip, subnet) ? "use one of its host addresses" : "use an address inside it";
       errors.push(`${v.path}.ip (${v.name}): ${v.ip} ${notAHostOf(v.ip, subnet)}; ${fix}`);
     }
-    if (!pveNames.includes(v.host)) {
-      errors.push(`${v.path}.host (${v.name}): '${v.host}' is not a declared Proxmox node; declare it under proxmox.nodes or use one of ${pveNames.join(", ")}`);
-    }
-    if (v.imageRef !== undefined && !imageNames.includes(v.imageRef)) {
-      errors.push(`${v.path}.image (${v.name}): '${v.imageRef}' is not declared under images; use one of ${imageNames.join(", ")}`);
-    }
   }
 
   // Roles and quorum.
   const servers = cfg.nodes.filter((n) => n.role === "server");
-  if (servers.length === 0) {
-    errors.push(`nodes: no node has role server; give at least one node role: server`);
-  } else if (servers.length === 1) {
+  if (servers.length === 1) {
     warnings.push(`nodes: a single server has no control-plane redundancy; use 3 servers for HA embedded etcd`);
-  } else if (servers.length % 2 === 0) {
+  } else if (servers.length > 0 && servers.length % 2 === 0) {
     errors.push(`nodes: ${servers.length} servers cannot keep embedded etcd quorum through a failure (an even count tolerates no more failures than one fewer); use ${servers.length + 1} or ${servers.length - 1} servers`);
   }
   cfg.nodes.forEach((n, i) => {
-    if (n.role === "gpu" && n.gpu === undefined) {
-      errors.push(`nodes[${i}].gpu (${n.name}): a node with role gpu needs its PCI device; set gpu.pciPath, gpu.id and gpu.accelerator`);
-    }
-    if (n.role !== "gpu" && n.gpu !== undefined) {
-      errors.push(`nodes[${i}].gpu (${n.name}): only nodes with role gpu take a PCI device; set role: gpu or remove gpu`);
-    }
     if (n.dataDiskSize !== undefined && !cfg.storage.longhorn.enabled) {
       errors.push(`nodes[${i}].dataDiskSize (${n.name}): a data disk is only for Longhorn; set storage.longhorn.enabled: true or remove dataDiskSize`);
     }
   });
-  const gpuNodes = cfg.nodes.filter((n) => n.gpu);
+  const gpuNodes = vms.flatMap((v) => (v.gpu ? [{ ...v, gpu: v.gpu }] : []));
   errors.push(
     ...duplicates(
       gpuNodes,
-      (n) => `${n.host}/${n.gpu!.pciPath}`,
-      (n) => `nodes[${cfg.nodes.indexOf(n)}].gpu.pciPath (${n.name})`,
+      (n) => `${n.host}/${n.gpu.pciPath}`,
+      (n) => `${n.path}.gpu.pciPath (${n.name})`,
       "device",
       "pass each PCI device through to one VM only",
     ),
@@ -225,9 +207,7 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   // MetalLB and Traefik.
   let range: IpRange | undefined;
   if (cfg.metallb.enabled) {
-    if (cfg.metallb.range === undefined) {
-      errors.push(`metallb.range: is required when metallb.enabled is true; set a free range such as first-last inside ${subnet}`);
-    } else {
+    if (cfg.metallb.range !== undefined) {
       try {
         range = parseRange(cfg.metallb.range);
       } catch (e) {
@@ -280,26 +260,7 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
     }
   }
 
-  // Features that need a version, a secret or a setting.
-  const need = (cond: boolean, path: string, why: string, fix: string) => {
-    if (cond) errors.push(`${path}: is required because ${why}; ${fix}`);
-  };
   const v = cfg.versions;
-  const anyGpu = gpuNodes.length > 0;
-  need(cfg.metallb.enabled && !v.metallb, "versions.metallb", "metallb.enabled is true", "pin the MetalLB chart version, e.g. 0.15.2");
-  need(cfg.certManager.enabled && !v.certManager, "versions.certManager", "certManager.enabled is true", "pin the cert-manager chart version, e.g. 1.19.1");
-  need(cfg.certManager.enabled && !cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail");
-  need(cfg.storage.nfs.enabled && !v.csiDriverNfs, "versions.csiDriverNfs", "storage.nfs.enabled is true", "pin the csi-driver-nfs chart version as its repository spells it, e.g. v4.12.0");
-  need(cfg.storage.nfs.enabled && !cfg.storage.nfs.server, "storage.nfs.server", "storage.nfs.enabled is true", "set the NFS server's address");
-  need(cfg.storage.nfs.enabled && !cfg.storage.nfs.share, "storage.nfs.share", "storage.nfs.enabled is true", "set the exported path for app data");
-  need(cfg.storage.longhorn.enabled && !v.longhorn, "versions.longhorn", "storage.longhorn.enabled is true", "pin the Longhorn chart version, e.g. 1.10.1");
-  need(cfg.monitoring.enabled && !v.kubePrometheusStack, "versions.kubePrometheusStack", "monitoring.enabled is true", "pin the kube-prometheus-stack chart version, e.g. 79.5.0");
-  need(anyGpu && !v.nvidiaDevicePlugin, "versions.nvidiaDevicePlugin", "a node has role gpu", "pin the nvidia-device-plugin chart version, e.g. 0.18.0");
-  need(cfg.flux.enabled && !v.fluxOperator, "versions.fluxOperator", "flux.enabled is true", "pin the flux-operator chart version, e.g. 0.33.0");
-  need(cfg.flux.enabled && !v.flux, "versions.flux", "flux.enabled is true", "pin the Flux version the FluxInstance runs, e.g. 2.7.3");
-  need(cfg.flux.enabled && !cfg.flux.url, "flux.url", "flux.enabled is true", "set the Git URL Flux syncs");
-  need(cfg.dns.enabled && !cfg.dns.zoneId, "dns.zoneId", "dns.enabled is true", "set the Cloudflare zone ID of the domain");
-  need(cfg.dns.enabled && !traefikIp, "traefik.loadBalancerIp", "dns.enabled is true and the records point at Traefik", "pin Traefik's address inside metallb.range");
   if (cfg.dns.enabled) {
     // Cloudflare accepts 1 (automatic) or 60-86400 seconds.
     if (cfg.dns.ttl !== 1 && (cfg.dns.ttl < 60 || cfg.dns.ttl > 86_400)) {
@@ -348,7 +309,7 @@ function versionBefore(version: string, min: readonly [number, number, number]):
 }
 
 /** Secret-key checks: required ones present, and never stored in plain text. */
-function checkSecrets(cfg: StackConfig | undefined, secrets: ValidateOptions["secrets"], secretValuedKeys: readonly string[]): string[] {
+function checkSecrets(secrets: ValidateOptions["secrets"], secretValuedKeys: readonly string[]): string[] {
   const errors: string[] = [];
   for (const key of SECRET_KEYS) {
     if (secrets[key] === "plain") {
@@ -360,40 +321,43 @@ function checkSecrets(cfg: StackConfig | undefined, secrets: ValidateOptions["se
       `${key}: holds a secure: value, but only ${SECRET_KEYS.join(", ")} are read as secrets, so it would be deployed and stored in plain text; remove the secure: value`,
     );
   }
+  // Secrets an enabled feature needs are required by resolveStack.
   const required = (key: SecretKey, why: string) => {
     if (secrets[key] === "absent") errors.push(`${key}: is required because ${why}; run \`pulumi config set --secret homelab:${key} ...\``);
   };
   required("proxmoxApiToken", "the Proxmox provider needs an API token");
   required("sshPrivateKey", "VM readiness and k3s run over SSH");
-  if (cfg) {
-    if (cfg.certManager.enabled) required("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)");
-    else if (cfg.dns.enabled) required("cloudflareApiToken", "dns.enabled is true");
-    if (cfg.flux.enabled && cfg.flux.url?.startsWith("https://")) required("fluxGitToken", "flux.url is https:// (token auth)");
-  }
   return errors;
 }
 
 /**
- * Validates the raw `homelab:` config (keys without the namespace, values parsed from YAML).
- * Pure: registers nothing, reads nothing.
+ * Validates the raw `homelab:` config (keys without the namespace, values parsed from YAML) and
+ * resolves it into the model. `secretValue` says how the model holds a secret (default: its key
+ * name). Pure: registers nothing, reads nothing.
  */
-export function validateStackConfig(raw: Readonly<Record<string, unknown>>, opts: ValidateOptions): ValidationResult {
+export function validateStackConfig<S = SecretKey>(raw: Readonly<Record<string, unknown>>, opts: ValidateOptions<S>): ValidationResult<S> {
   const plain: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(raw)) {
     if (!(SECRET_KEYS as readonly string[]).includes(k)) plain[k] = val;
   }
+  const secretSource: SecretSource<S> = {
+    present: (k) => opts.secrets[k] === "secret",
+    value: opts.secretValue ?? ((k) => k as S),
+  };
   const parsed = stackSchema.safeParse(plain);
   if (!parsed.success) {
     const errors = parsed.error.issues.flatMap((i) => formatIssue(i, plain));
-    errors.push(...checkSecrets(undefined, opts.secrets, opts.secretValuedKeys ?? []));
+    errors.push(...checkSecrets(opts.secrets, opts.secretValuedKeys ?? []));
     return { ok: false, errors: unique(errors), warnings: [] };
   }
   const cfg = parsed.data;
   const { errors, warnings } = crossCheck(cfg);
-  errors.push(...checkSecrets(cfg, opts.secrets, opts.secretValuedKeys ?? []));
+  const resolved = resolveStack(cfg, secretSource);
+  errors.push(...resolved.errors);
+  errors.push(...checkSecrets(opts.secrets, opts.secretValuedKeys ?? []));
   for (const check of opts.extraChecks ?? []) errors.push(...check(cfg));
-  if (errors.length > 0) return { ok: false, errors: unique(errors), warnings };
-  return { ok: true, config: cfg, warnings };
+  if (errors.length > 0 || resolved.model === undefined) return { ok: false, errors: unique(errors), warnings };
+  return { ok: true, config: resolved.model, warnings };
 }
 
 /** Drops repeated errors, keeping the first of each in place (config order). */

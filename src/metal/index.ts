@@ -4,9 +4,8 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { withPrefix } from "../config/ip";
-import type { Secrets } from "../config/loader";
-import { allVms, imageNameOf, imageOf, proxmoxNode, type VmSpec } from "../config/model";
-import type { StackConfig } from "../config/schema";
+import type { HomelabConfig, Secrets } from "../config/loader";
+import type { VmSpec } from "../config/model";
 import { createAfter } from "./lanes";
 import { ProxmoxVm, type ProxmoxVmArgs } from "./proxmoxVm";
 
@@ -22,7 +21,7 @@ export interface Metal {
   vmOptions(spec: VmSpec): pulumi.ComponentResourceOptions;
 }
 
-export function buildMetal(cfg: StackConfig, secrets: Secrets): Metal {
+export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
   const provider = new proxmox.Provider("proxmox", {
     endpoint: cfg.proxmox.endpoint,
     apiToken: secrets.proxmoxApiToken,
@@ -33,21 +32,20 @@ export function buildMetal(cfg: StackConfig, secrets: Secrets): Metal {
       nodes: cfg.proxmox.nodes.map((n) => ({ name: n.name, address: n.address })),
     },
   });
-  const vmSpecs = allVms(cfg);
+  const vmSpecs = cfg.machines;
 
   // One download per (image, Proxmox node) that hosts a VM using it.
   const images = new Map<string, proxmox.download.File>();
   const imageFor = (spec: VmSpec): proxmox.download.File => {
-    const imageName = imageNameOf(cfg, spec);
-    const key = `${imageName}-${spec.host}`;
+    const key = `${spec.imageName}-${spec.host}`;
     let file = images.get(key);
     if (!file) {
-      const image = imageOf(cfg, spec);
+      const image = spec.image;
       file = new proxmox.download.File(
         `image-${key}`,
         {
           nodeName: spec.host,
-          datastoreId: proxmoxNode(cfg, spec.host).imageDatastore,
+          datastoreId: spec.pve.imageDatastore,
           contentType: "import",
           url: image.url,
           fileName: image.fileName,
@@ -68,7 +66,7 @@ export function buildMetal(cfg: StackConfig, secrets: Secrets): Metal {
   for (const spec of vmSpecs) imageFor(spec);
 
   const vmArgs = (spec: VmSpec): ProxmoxVmArgs => {
-    const pve = proxmoxNode(cfg, spec.host);
+    const pve = spec.pve;
     return {
       nodeName: spec.host,
       vmId: spec.vmid,
@@ -101,11 +99,15 @@ export function buildMetal(cfg: StackConfig, secrets: Secrets): Metal {
   const after = createAfter(laned, cfg.proxmox.createConcurrency);
   const vms = new Map<string, ProxmoxVm>();
   for (const spec of [...laned].sort((a, b) => order(after, a.name) - order(after, b.name))) {
-    const prev = after.get(spec.name);
-    vms.set(spec.name, new ProxmoxVm(spec.name, { ...vmArgs(spec), createAfter: prev ? [vms.get(prev)!.vm] : [] }, vmOptions(spec)));
+    // Sorted by depth, so the predecessor is already built.
+    const prev = vms.get(after.get(spec.name) ?? "");
+    vms.set(spec.name, new ProxmoxVm(spec.name, { ...vmArgs(spec), createAfter: prev ? [prev.vm] : [] }, vmOptions(spec)));
   }
   // Keep the map in config order for readers.
-  const ordered = new Map(laned.map((s) => [s.name, vms.get(s.name)!] as const));
+  const ordered = new Map(laned.flatMap((s) => {
+    const vm = vms.get(s.name);
+    return vm ? [[s.name, vm] as const] : [];
+  }));
   return { provider, vms: ordered, vmArgs, vmOptions };
 }
 

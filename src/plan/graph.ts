@@ -85,8 +85,9 @@ export function criticalPath(resources: readonly RecordedResource[], isTarget: (
       }
     }
     visiting.delete(urn);
-    const r = byUrn.get(urn)!;
-    const result = { seconds: pick.seconds + stepSeconds(r), count: pick.count + (r.custom ? 1 : 0), prev: pick.prev };
+    // A dependency outside the recorded graph counts as a zero-second step.
+    const r = byUrn.get(urn);
+    const result = { seconds: pick.seconds + (r ? stepSeconds(r) : 0), count: pick.count + (r?.custom ? 1 : 0), prev: pick.prev };
     best.set(urn, result);
     return result;
   };
@@ -102,7 +103,10 @@ export function criticalPath(resources: readonly RecordedResource[], isTarget: (
     }
   }
   const steps: RecordedResource[] = [];
-  for (let cur = end; cur !== undefined; cur = best.get(cur)!.prev) steps.unshift(byUrn.get(cur)!);
+  for (let cur = end; cur !== undefined; cur = best.get(cur)?.prev) {
+    const step = byUrn.get(cur);
+    if (step) steps.unshift(step);
+  }
   return { steps: steps.filter((s) => s.custom), seconds: Math.max(endScore.seconds, 0) };
 }
 

@@ -10,7 +10,6 @@ import {
   FLUX_NAMESPACE,
   FLUX_OPERATOR_CHART,
   GIT_AUTH_SECRET,
-  knownHostsFor,
   parseGitUrl,
   renderFluxInstance,
   SOPS_SECRET,
@@ -31,10 +30,11 @@ export interface FluxBootstrapArgs {
   readonly path: string;
   /** Sync interval, e.g. 10m. */
   readonly interval: string;
-  /** known_hosts lines for an ssh:// host other than github.com. */
-  readonly knownHosts?: readonly string[];
-  /** Token for an https:// URL (secret homelab:fluxGitToken); required for https. */
-  readonly gitToken?: pulumi.Input<string>;
+  /**
+   * How Flux authenticates: for an ssh:// URL a deploy key generated here, checked against these
+   * known_hosts (see `knownHostsFor`); for https:// a token (secret homelab:fluxGitToken).
+   */
+  readonly auth: { readonly kind: "deploy-key"; readonly knownHosts: string } | { readonly kind: "token"; readonly token: pulumi.Input<string> };
   /** age private key for SOPS decryption (secret homelab:sopsAgeKey). Optional. */
   readonly sopsAgeKey?: pulumi.Input<string>;
   /** Resources that must be ready before anything is installed (the cluster's readiness). */
@@ -73,9 +73,11 @@ export class FluxBootstrap extends pulumi.ComponentResource {
     );
 
     let credentials: k8s.core.v1.Secret;
-    if (git.scheme === "ssh") {
-      const knownHosts = knownHostsFor(args.url, args.knownHosts);
-      if (knownHosts === undefined) throw new Error(`flux.knownHosts: is required for ${git.host}`); // unreachable after validation
+    const auth = args.auth;
+    if ((git.scheme === "ssh") !== (auth.kind === "deploy-key")) {
+      throw new Error(`FluxBootstrap ${name}: [auth] ${auth.kind} does not go with the ${git.scheme}:// [url]; a deploy key is for ssh://, a token for https://`);
+    }
+    if (auth.kind === "deploy-key") {
       const key = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
       this.deployKey = key.publicKeyOpenssh;
       credentials = new k8s.core.v1.Secret(
@@ -86,13 +88,12 @@ export class FluxBootstrap extends pulumi.ComponentResource {
           stringData: {
             identity: pulumi.secret(key.privateKeyOpenssh),
             "identity.pub": key.publicKeyOpenssh,
-            known_hosts: knownHosts,
+            known_hosts: auth.knownHosts,
           },
         },
         { parent: this, dependsOn: [this.namespace] },
       );
     } else {
-      if (args.gitToken === undefined) throw new Error("fluxGitToken: is required for an https:// flux.url"); // unreachable after validation
       this.deployKey = undefined;
       credentials = new k8s.core.v1.Secret(
         `${name}-git-auth`,
@@ -100,7 +101,7 @@ export class FluxBootstrap extends pulumi.ComponentResource {
           metadata: { name: GIT_AUTH_SECRET, namespace: FLUX_NAMESPACE },
           type: "Opaque",
           // Any non-empty user works with a personal access token (GitHub, GitLab, Gitea).
-          stringData: { username: "git", password: pulumi.secret(args.gitToken) },
+          stringData: { username: "git", password: pulumi.secret(auth.token) },
         },
         { parent: this, dependsOn: [this.namespace] },
       );

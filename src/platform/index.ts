@@ -2,8 +2,7 @@
 // Git path) through the cluster's Kubernetes provider, once the cluster is ready.
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
-import type { Secrets } from "../config/loader";
-import type { StackConfig } from "../config/schema";
+import type { HomelabConfig } from "../config/loader";
 import { FluxBootstrap } from "./flux";
 import { syncPath } from "./fluxRender";
 import type { Platform } from "./types";
@@ -11,27 +10,20 @@ import type { Platform } from "./types";
 export type { Platform } from "./types";
 export { FluxBootstrap } from "./flux";
 
-/** A pinned version; validation guarantees it whenever flux.enabled is true. */
-function pinned(version: string | undefined, key: "fluxOperator" | "flux"): string {
-  if (version === undefined) throw new Error(`versions.${key}: is required because flux.enabled is true`); // unreachable after validation
-  return version;
-}
-
-export function buildPlatform(cfg: StackConfig, stack: string, secrets: Secrets, cluster: Cluster): Platform {
+export function buildPlatform(cfg: HomelabConfig, stack: string, cluster: Cluster): Platform {
   if (!cfg.flux.enabled) return { fluxReady: [], fluxDeployKey: undefined };
   const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
   const flux = new FluxBootstrap(
     "flux",
     {
-      operatorVersion: pinned(cfg.versions.fluxOperator, "fluxOperator"),
-      fluxVersion: pinned(cfg.versions.flux, "flux"),
-      url: cfg.flux.url!,
+      operatorVersion: cfg.flux.operatorVersion,
+      fluxVersion: cfg.flux.fluxVersion,
+      url: cfg.flux.url,
       branch: cfg.flux.branch,
       path: syncPath(cfg.flux.path, stack),
       interval: cfg.flux.interval,
-      knownHosts: cfg.flux.knownHosts,
-      gitToken: secrets.fluxGitToken,
-      sopsAgeKey: secrets.sopsAgeKey,
+      auth: cfg.flux.auth,
+      sopsAgeKey: cfg.flux.sopsAgeKey,
       createAfter: cluster.ready,
     },
     opts,

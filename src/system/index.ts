@@ -6,7 +6,7 @@
 //   ingress (Traefik, middlewares, issuers) -> kube-prometheus-stack with Grafana's ingress
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
-import type { Secrets } from "../config/loader";
+import type { HomelabConfig } from "../config/loader";
 import type { StackConfig } from "../config/schema";
 import { CertManagerIssuer } from "./certManager";
 import { STORAGE_LOCAL } from "./conventions";
@@ -20,12 +20,6 @@ import type { System } from "./types";
 
 export type { System } from "./types";
 
-/** A pinned chart version; validation guarantees it for every enabled feature (never a silent default). */
-function pinned(version: string | undefined, key: keyof StackConfig["versions"]): string {
-  if (version === undefined) throw new Error(`versions.${key}: is required; pin the chart version`); // unreachable after validation
-  return version;
-}
-
 /** Grafana's host under the stack's domain. */
 export function grafanaHost(cfg: StackConfig): string {
   return `${cfg.monitoring.grafanaHost}.${cfg.domain}`;
@@ -36,24 +30,22 @@ export function lanAllowlist(cfg: StackConfig): string[] {
   return [...(cfg.traefik.lanAllowlist ?? [cfg.network.subnet])];
 }
 
-export function buildSystem(cfg: StackConfig, secrets: Secrets, cluster: Cluster): System {
+export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
   const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
   const clusterReady = cluster.ready;
 
   const metallb = cfg.metallb.enabled
-    ? new MetalLbPool("metallb", { chartVersion: pinned(cfg.versions.metallb, "metallb"), range: cfg.metallb.range!, createAfter: clusterReady }, opts)
+    ? new MetalLbPool("metallb", { chartVersion: cfg.metallb.chartVersion, range: cfg.metallb.range, createAfter: clusterReady }, opts)
     : undefined;
 
   let certManager: CertManagerIssuer | undefined;
   if (cfg.certManager.enabled) {
-    const token = secrets.cloudflareApiToken;
-    if (token === undefined) throw new Error("cloudflareApiToken: is required because certManager.enabled is true"); // unreachable after validation
     certManager = new CertManagerIssuer(
       "cert-manager",
       {
-        chartVersion: pinned(cfg.versions.certManager, "certManager"),
-        email: cfg.certManager.email!,
-        cloudflareApiToken: token,
+        chartVersion: cfg.certManager.chartVersion,
+        email: cfg.certManager.email,
+        cloudflareApiToken: cfg.certManager.cloudflareApiToken,
         recursiveNameservers: cfg.certManager.recursiveNameservers,
         issuer: cfg.certManager.issuer,
         // Traefik's default TLS store reads its certificate from its own namespace.
@@ -83,9 +75,9 @@ export function buildSystem(cfg: StackConfig, secrets: Secrets, cluster: Cluster
     ? new NfsStorage(
         "nfs",
         {
-          chartVersion: pinned(cfg.versions.csiDriverNfs, "csiDriverNfs"),
-          server: cfg.storage.nfs.server!,
-          share: cfg.storage.nfs.share!,
+          chartVersion: cfg.storage.nfs.chartVersion,
+          server: cfg.storage.nfs.server,
+          share: cfg.storage.nfs.share,
           mountOptions: cfg.storage.nfs.mountOptions,
           createAfter: clusterReady,
         },
@@ -94,14 +86,14 @@ export function buildSystem(cfg: StackConfig, secrets: Secrets, cluster: Cluster
     : undefined;
 
   const longhorn = cfg.storage.longhorn.enabled
-    ? new Longhorn("longhorn", { chartVersion: pinned(cfg.versions.longhorn, "longhorn"), replicas: cfg.storage.longhorn.replicas, createAfter: clusterReady }, opts)
+    ? new Longhorn("longhorn", { chartVersion: cfg.storage.longhorn.chartVersion, replicas: cfg.storage.longhorn.replicas, createAfter: clusterReady }, opts)
     : undefined;
 
   if (cfg.monitoring.enabled) {
     new Monitoring(
       "monitoring",
       {
-        chartVersion: pinned(cfg.versions.kubePrometheusStack, "kubePrometheusStack"),
+        chartVersion: cfg.monitoring.chartVersion,
         retention: cfg.monitoring.retention,
         storageSize: cfg.monitoring.storageSize,
         storageClass: STORAGE_LOCAL,

@@ -1,0 +1,192 @@
+// Resolution of a validated config into the model components consume (model.ts): each enabled
+// feature gets every field it needs, and each VM its Proxmox node and image. What is missing is
+// reported here, as config errors, and nowhere else; components read the typed model and never
+// check again. Runs on whatever part of the config parsed (a key that failed its schema is absent),
+// so its errors come with the schema's. Pure.
+import { knownHostsFor, parseGitUrl } from "./git";
+import { allVms, imageNameOf, type FluxAuth, type Homelab, type VmSpec } from "./model";
+import { stackSchema, type SecretKey, type StackConfig } from "./schema";
+
+/** Whichever top-level keys parsed. */
+export type PartialStackConfig = Partial<StackConfig>;
+
+/** The secrets a feature needs: whether each is set (with --secret), and how to hold its value. */
+export interface SecretSource<S> {
+  present(key: SecretKey): boolean;
+  value(key: SecretKey): S;
+}
+
+export interface Resolution<S> {
+  readonly errors: string[];
+  /** The model; undefined when there are errors or part of the config did not parse. */
+  readonly model: Homelab<S> | undefined;
+}
+
+function isComplete(cfg: PartialStackConfig): cfg is StackConfig {
+  return Object.keys(stackSchema.shape).every((k) => cfg[k as keyof StackConfig] !== undefined);
+}
+
+export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S>): Resolution<S> {
+  const errors: string[] = [];
+  const need = <T>(value: T | undefined, path: string, why: string, fix: string): T | undefined => {
+    if (value === undefined) errors.push(`${path}: is required because ${why}; ${fix}`);
+    return value;
+  };
+  const secret = (key: SecretKey, why: string): S | undefined => {
+    if (secrets.present(key)) return secrets.value(key);
+    errors.push(`${key}: is required because ${why}; run \`pulumi config set --secret homelab:${key} ...\``);
+    return undefined;
+  };
+  const versions = cfg.versions;
+  /** A chart version an enabled feature needs; unknown (and not reported) when versions did not parse. */
+  const pin = (key: Exclude<keyof StackConfig["versions"], "k3s">, why: string, fix: string): string | undefined =>
+    versions === undefined ? undefined : need(versions[key], `versions.${key}`, why, fix);
+  /** Set when a VM could not be resolved (its error is reported with it). */
+  let incomplete = false;
+
+  // Images and VMs.
+  const imageNames = cfg.images ? Object.keys(cfg.images) : [];
+  if (cfg.images && cfg.defaults) {
+    if (cfg.defaults.image !== undefined && !imageNames.includes(cfg.defaults.image)) {
+      errors.push(`defaults.image: '${cfg.defaults.image}' is not declared under images; use one of ${imageNames.join(", ")}`);
+    }
+    if (cfg.defaults.image === undefined && imageNames.length > 1) {
+      errors.push(`defaults.image: is required when more than one image is declared; set it to one of ${imageNames.join(", ")}`);
+    }
+  }
+  const machines: VmSpec[] = [];
+  if (cfg.nodes && cfg.vms && cfg.defaults) {
+    const pveNames = cfg.proxmox?.nodes.map((n) => n.name) ?? [];
+    for (const d of allVms({ nodes: cfg.nodes, vms: cfg.vms, defaults: cfg.defaults })) {
+      const pve = cfg.proxmox?.nodes.find((n) => n.name === d.host);
+      if (cfg.proxmox && pve === undefined) {
+        errors.push(`${d.path}.host (${d.name}): '${d.host}' is not a declared Proxmox node; declare it under proxmox.nodes or use one of ${pveNames.join(", ")}`);
+      }
+      if (cfg.images && d.imageRef !== undefined && !imageNames.includes(d.imageRef)) {
+        errors.push(`${d.path}.image (${d.name}): '${d.imageRef}' is not declared under images; use one of ${imageNames.join(", ")}`);
+      }
+      const imageName = cfg.images ? imageNameOf({ images: cfg.images, defaults: cfg.defaults }, d) : undefined;
+      const image = imageName !== undefined && imageNames.includes(imageName) ? cfg.images?.[imageName] : undefined;
+      if (d.role === "gpu" && d.gpu === undefined) {
+        errors.push(`${d.path}.gpu (${d.name}): a node with role gpu needs its PCI device; set gpu.pciPath, gpu.id and gpu.accelerator`);
+      }
+      if (d.role !== "gpu" && d.gpu !== undefined) {
+        errors.push(`${d.path}.gpu (${d.name}): only nodes with role gpu take a PCI device; set role: gpu or remove gpu`);
+      }
+      if (pve === undefined || imageName === undefined || image === undefined) {
+        incomplete = true;
+        continue;
+      }
+      const { role, gpu, ...rest } = d;
+      if (role === "gpu") {
+        if (gpu !== undefined) machines.push({ ...rest, pve, imageName, image, role, gpu });
+      } else if (gpu === undefined) {
+        machines.push({ ...rest, pve, imageName, image, role });
+      }
+    }
+  }
+  const firstServer = machines.find((m) => m.role === "server");
+  if (cfg.nodes && !cfg.nodes.some((n) => n.role === "server")) {
+    errors.push(`nodes: no node has role server; give at least one node role: server`);
+  }
+
+  // Features: each enabled one with everything it needs.
+  const subnet = cfg.network?.subnet ?? "the VM subnet";
+  let metallb: Homelab<S>["metallb"] | undefined;
+  if (cfg.metallb && !cfg.metallb.enabled) metallb = { ...cfg.metallb, enabled: false };
+  else if (cfg.metallb) {
+    const range = cfg.metallb.range;
+    if (range === undefined) errors.push(`metallb.range: is required when metallb.enabled is true; set a free range such as first-last inside ${subnet}`);
+    const chartVersion = pin("metallb", "metallb.enabled is true", "pin the MetalLB chart version, e.g. 0.15.2");
+    if (range !== undefined && chartVersion !== undefined) metallb = { ...cfg.metallb, enabled: true, range, chartVersion };
+  }
+
+  let certManager: Homelab<S>["certManager"] | undefined;
+  if (cfg.certManager && !cfg.certManager.enabled) certManager = { ...cfg.certManager, enabled: false };
+  else if (cfg.certManager) {
+    const chartVersion = pin("certManager", "certManager.enabled is true", "pin the cert-manager chart version, e.g. 1.19.1");
+    const email = need(cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail");
+    const cloudflareApiToken = secret("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)");
+    if (chartVersion !== undefined && email !== undefined && cloudflareApiToken !== undefined) {
+      certManager = { ...cfg.certManager, enabled: true, chartVersion, email, cloudflareApiToken };
+    }
+  }
+
+  let storage: Homelab<S>["storage"] | undefined;
+  if (cfg.storage) {
+    const { nfs, longhorn } = cfg.storage;
+    let nfsOut: Homelab<S>["storage"]["nfs"] | undefined;
+    if (!nfs.enabled) nfsOut = { ...nfs, enabled: false };
+    else {
+      const chartVersion = pin("csiDriverNfs", "storage.nfs.enabled is true", "pin the csi-driver-nfs chart version as its repository spells it, e.g. v4.12.0");
+      const server = need(nfs.server, "storage.nfs.server", "storage.nfs.enabled is true", "set the NFS server's address");
+      const share = need(nfs.share, "storage.nfs.share", "storage.nfs.enabled is true", "set the exported path for app data");
+      if (chartVersion !== undefined && server !== undefined && share !== undefined) nfsOut = { ...nfs, enabled: true, chartVersion, server, share };
+    }
+    let longhornOut: Homelab<S>["storage"]["longhorn"] | undefined;
+    if (!longhorn.enabled) longhornOut = { ...longhorn, enabled: false };
+    else {
+      const chartVersion = pin("longhorn", "storage.longhorn.enabled is true", "pin the Longhorn chart version, e.g. 1.10.1");
+      if (chartVersion !== undefined) longhornOut = { ...longhorn, enabled: true, chartVersion };
+    }
+    if (nfsOut !== undefined && longhornOut !== undefined) storage = { ...cfg.storage, nfs: nfsOut, longhorn: longhornOut };
+  }
+
+  let monitoring: Homelab<S>["monitoring"] | undefined;
+  if (cfg.monitoring && !cfg.monitoring.enabled) monitoring = { ...cfg.monitoring, enabled: false };
+  else if (cfg.monitoring) {
+    const chartVersion = pin("kubePrometheusStack", "monitoring.enabled is true", "pin the kube-prometheus-stack chart version, e.g. 79.5.0");
+    if (chartVersion !== undefined) monitoring = { ...cfg.monitoring, enabled: true, chartVersion };
+  }
+
+  const anyGpu = cfg.nodes?.some((n) => n.role === "gpu") ?? false;
+  let devicePlugin: Homelab<S>["devicePlugin"] | undefined;
+  if (anyGpu) {
+    const chartVersion = pin("nvidiaDevicePlugin", "a node has role gpu", "pin the nvidia-device-plugin chart version, e.g. 0.18.0");
+    if (chartVersion === undefined) incomplete = true;
+    else devicePlugin = { chartVersion };
+  }
+
+  let flux: Homelab<S>["flux"] | undefined;
+  if (cfg.flux && !cfg.flux.enabled) flux = { ...cfg.flux, enabled: false };
+  else if (cfg.flux) {
+    const operatorVersion = pin("fluxOperator", "flux.enabled is true", "pin the flux-operator chart version, e.g. 0.33.0");
+    const fluxVersion = pin("flux", "flux.enabled is true", "pin the Flux version the FluxInstance runs, e.g. 2.7.3");
+    const url = need(cfg.flux.url, "flux.url", "flux.enabled is true", "set the Git URL Flux syncs");
+    let auth: FluxAuth<S> | undefined;
+    if (url !== undefined) {
+      const git = parseGitUrl(url);
+      if (git.scheme === "ssh") {
+        const knownHosts = knownHostsFor(url, cfg.flux.knownHosts);
+        if (knownHosts === undefined) {
+          errors.push(
+            `flux.knownHosts: is required because flux.url points at ${git.host}${git.port ? `:${git.port}` : ""}, whose SSH host keys are not built in; set it to the output of \`ssh-keyscan${git.port ? ` -p ${git.port}` : ""} ${git.host}\` after checking the fingerprints`,
+          );
+        } else auth = { kind: "deploy-key", knownHosts };
+      } else {
+        const token = secret("fluxGitToken", "flux.url is https:// (token auth)");
+        if (token !== undefined) auth = { kind: "token", token };
+      }
+    }
+    const sopsAgeKey = secrets.present("sopsAgeKey") ? secrets.value("sopsAgeKey") : undefined;
+    if (operatorVersion !== undefined && fluxVersion !== undefined && url !== undefined && auth !== undefined) {
+      flux = { ...cfg.flux, enabled: true, operatorVersion, fluxVersion, url, auth, sopsAgeKey };
+    }
+  }
+
+  let dns: Homelab<S>["dns"] | undefined;
+  if (cfg.dns && !cfg.dns.enabled) dns = { ...cfg.dns, enabled: false };
+  else if (cfg.dns) {
+    const zoneId = need(cfg.dns.zoneId, "dns.zoneId", "dns.enabled is true", "set the Cloudflare zone ID of the domain");
+    const address = cfg.traefik
+      ? need(cfg.traefik.loadBalancerIp, "traefik.loadBalancerIp", "dns.enabled is true and the records point at Traefik", "pin Traefik's address inside metallb.range")
+      : undefined;
+    // cert-manager already asked for the token when it is on; one message is enough.
+    const apiToken = cfg.certManager?.enabled ? (secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined) : secret("cloudflareApiToken", "dns.enabled is true");
+    if (zoneId !== undefined && address !== undefined && apiToken !== undefined) dns = { ...cfg.dns, enabled: true, zoneId, address, apiToken };
+  }
+
+  if (errors.length > 0 || incomplete || !isComplete(cfg)) return { errors, model: undefined };
+  if (!metallb || !certManager || !storage || !monitoring || !flux || !dns || !firstServer) return { errors, model: undefined };
+  return { errors, model: { ...cfg, metallb, certManager, storage, monitoring, flux, dns, machines, firstServer, devicePlugin } };
+}
