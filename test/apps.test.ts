@@ -328,7 +328,7 @@ describe("config checks of the catalog", () => {
   }
   test("unknown app, with a guess", async () => {
     const errors = await errorsOf((c) => (c["homelab:apps"] = { olama: { version: "1.0.0" } }));
-    assert.deepEqual(errors, [`apps.olama: unknown app; use one of ${[...CATALOG.keys()].sort().join(", ")} (did you mean 'ollama'?)`]);
+    assert.deepEqual(errors, [`apps.olama: unknown app; use one of ${[...CATALOG.keys()].sort().join(", ")} (did you mean 'ollama'?), or describe your own under apps.olama.custom`]);
   });
   test("GPU apps need a GPU node; gpu only for optional apps; no host for apps without a web UI", async () => {
     const errors = await errorsOf((c) => {

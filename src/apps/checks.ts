@@ -5,6 +5,8 @@ import type { StackConfig } from "../config/schema";
 import { FLUX_NAMESPACE } from "../platform/fluxRender";
 import { SYSTEM_NAMESPACES } from "../system/conventions";
 import { CATALOG } from "./catalog";
+import { customApp } from "./custom";
+import { customAppChecks } from "./customChecks";
 import { hostOf } from "./render";
 
 /**
@@ -28,17 +30,23 @@ export function appChecks(cfg: StackConfig): string[] {
   const hosts = new Map<string, string>();
 
   for (const [name, entry] of Object.entries(cfg.apps)) {
-    const def = CATALOG.get(name);
+    const customErrors = customAppChecks(name, entry);
+    errors.push(...customErrors);
+    if (customErrors.length > 0) continue;
+    const def = entry.custom !== undefined ? customApp(name, entry.custom) : CATALOG.get(name);
     if (def === undefined) {
-      errors.push(`apps.${name}: unknown app; use one of ${names.join(", ")} (did you mean '${closest(name, names)}'?)`);
+      errors.push(`apps.${name}: unknown app; use one of ${names.join(", ")} (did you mean '${closest(name, names)}'?), or describe your own under apps.${name}.custom`);
       continue;
     }
     if (entry.gpu !== undefined && def.gpu !== "optional") {
       errors.push(`apps.${name}.gpu: ${name} ${def.gpu === "required" ? "always runs on the GPU node" : "never uses a GPU"}; remove gpu`);
     }
-    const owner = entry.namespace === undefined ? undefined : RESERVED_NAMESPACES.get(entry.namespace);
-    if (owner !== undefined) {
+    const owner = RESERVED_NAMESPACES.get(entry.namespace ?? def.namespace);
+    if (owner !== undefined && entry.namespace !== undefined) {
       errors.push(`apps.${name}.namespace: ${entry.namespace} belongs to ${owner}; choose another, such as the default ${def.namespace}`);
+    } else if (owner !== undefined) {
+      // A custom app's namespace defaults to its name.
+      errors.push(`apps.${name}.namespace: the default namespace ${def.namespace} (the app's name) belongs to ${owner}; set another namespace`);
     }
     if (entry.host !== undefined && entry.host !== "" && def.ingress === undefined) {
       errors.push(`apps.${name}.host: ${name} has no web interface to publish; remove host`);

@@ -3,7 +3,7 @@
 import type { StackConfig } from "../config/schema";
 import type { IngressArgs } from "../system/ingress";
 import type { System } from "../system/types";
-import { CATALOG } from "./catalog";
+import { appDefinition } from "./custom";
 import type { AppDefinition, StorageKind } from "./types";
 import { appValues, type Values } from "./values";
 
@@ -65,9 +65,9 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
   return Object.entries(cfg.apps)
     .filter(([, entry]) => entry.enabled)
     .sort(([a], [b]) => a.localeCompare(b))
-    // appChecks refuses an app the catalog does not have, so none is left out here.
+    // appChecks refuses an app that is neither in the catalog nor custom, so none is left out here.
     .flatMap(([name, entry]) => {
-      const def = CATALOG.get(name);
+      const def = appDefinition(name, entry);
       if (def === undefined) return [];
       const namespace = entry.namespace ?? def.namespace;
       const volumes = def.volumes.map<ResolvedVolume>((v, i) => ({

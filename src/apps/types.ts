@@ -80,6 +80,8 @@ export interface AppDefinition {
   readonly timeout: string;
   /** Values computed from the stack, merged over `apps/<name>/values.yaml`. */
   values(ctx: ValuesContext): Record<string, unknown>;
+  /** The static values in place of `apps/<name>/values.yaml`: a custom app has no file. */
+  readonly staticValues?: Readonly<Record<string, unknown>>;
 }
 
 /** What buildApps hands back. */

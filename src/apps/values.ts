@@ -32,7 +32,7 @@ export function staticValues(app: string, dir = APPS_DIR): Values {
 
 /** The final values of an app: static file, then computed, then the stack's `values`. */
 export function appValues(def: AppDefinition, ctx: ValuesContext, stackValues: Values, dir = APPS_DIR): Values {
-  return mergeValues(mergeValues(staticValues(def.name, dir), def.values(ctx)), stackValues);
+  return mergeValues(mergeValues(def.staticValues ?? staticValues(def.name, dir), def.values(ctx)), stackValues);
 }
 
 /** A container env entry read from the app's Secret. */

@@ -4,6 +4,7 @@
 // annotated sample (docs/config-reference.yaml) documents each key with the same defaults.
 // Cross-field checks (overlaps, quorum, references) live in validate.ts.
 import { z } from "zod";
+import { customAppSchema } from "./customAppSchema";
 
 /** RFC 1123 label: what k3s, Proxmox and DNS all accept as a hostname. */
 export const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -276,6 +277,8 @@ export const appSchema = z.strictObject({
   gpu: z.boolean().optional(),
   /** Helm values merged over the catalog's (escape hatch). */
   values: z.record(z.string(), z.unknown()).default({}),
+  /** An app that is not in the catalog: a Helm chart or a container image (src/config/customAppSchema.ts). */
+  custom: customAppSchema.optional(),
 });
 
 export const versionsSchema = z.strictObject({
