@@ -6,7 +6,7 @@ import fc from "fast-check";
 import type { VmSpec } from "../src/config/model";
 import { BASE_PACKAGES, renderUserData, SYNC_AUTHORIZED_KEYS, WAIT_FOR_CLOUD_INIT } from "../src/metal/cloudInit";
 import { createAfter } from "../src/metal/lanes";
-import { SSH_DIAL } from "../src/metal/proxmoxVm";
+import { fingerprint, rebootInputs, SSH_DIAL, SSH_DIAL_UP, type ProxmoxVmArgs } from "../src/metal/proxmoxVm";
 import { DEFAULT_SYNTH } from "../src/plan/recorder";
 import { planConfig, stackDoc, type Graph } from "./harness";
 import { cloudInitSchema, requireTool, shellcheck } from "./validators";
@@ -56,7 +56,12 @@ describe("ProxmoxVm", () => {
     assert.equal(vm.hostpcis, undefined);
     assert.deepEqual(vm.cpu, { cores: 2, sockets: 1, type: "x86-64-v2-AES" });
     assert.deepEqual(vm.memory, { dedicated: 4096, floating: 4096 });
-    assert.deepEqual(vm.agent, { enabled: true, timeout: "15m", trim: true });
+    // Nothing reads the agent's addresses: no wait for them, a short timeout for the rest.
+    assert.deepEqual(vm.agent, { enabled: true, timeout: "5m", trim: true, waitForIp: { disabled: true } });
+    // Proxmox never power-cycles the VM on an update: the rolling reboot chain does (finding 6).
+    assert.equal(vm.rebootAfterUpdate, false);
+    // The snippet path is fixed at creation: userDataFileId is force-new.
+    assert.deepEqual(g.get("k3s-agent-vm", VM).ignoreChanges, ["initialization.userDataFileId"]);
     assert.deepEqual(vm.disks, [
       { interface: "scsi0", datastoreId: "local-lvm", importFrom: "local:import/noble-20251213.qcow2", size: 32, iothread: true, discard: "on", ssd: true },
     ]);
@@ -65,20 +70,23 @@ describe("ProxmoxVm", () => {
       datastoreId: "local-lvm",
       ipConfigs: [{ ipv4: { address: "10.1.10.21/24", gateway: "10.1.10.1" } }],
       dns: { servers: ["10.1.10.1"] },
-      userDataFileId: "local:snippets/k3s-agent-user-data.yaml",
+      userDataFileId: "local:snippets/test-k3s-agent-user-data.yaml",
     });
     assert.equal(vm.clone, undefined, "no template clone: the image is imported");
   });
 
-  test("the user-data snippet is replaced delete-first (same path) and holds the rendered cloud-config", async () => {
+  test("the user-data snippet is replaced delete-first (same path), named after the stack, and holds the rendered cloud-config", async () => {
     const g = await fixture();
     const s = g.get("k3s-agent-user-data");
     assert.equal(s.deleteBeforeReplace, true);
+    // Its path is kept from creation, like the VM's userDataFileId (a snippet made before names
+    // carried the stack keeps its name, and its VM is not replaced).
+    assert.deepEqual(s.ignoreChanges, ["datastoreId", "sourceRaw.fileName"]);
     assert.equal(s.inputs.contentType, "snippets");
     assert.equal(s.inputs.datastoreId, "local");
     assert.equal(s.inputs.nodeName, "pve-b");
     assert.deepEqual(s.inputs.sourceRaw, {
-      fileName: "k3s-agent-user-data.yaml",
+      fileName: "test-k3s-agent-user-data.yaml",
       data: renderUserData({ hostname: "k3s-agent", user: "ubuntu", authorizedKeys: [KEY], packages: [] }),
     });
     assert.deepEqual(g.depNames("k3s-agent-vm").filter((n) => n.endsWith("user-data")), ["k3s-agent-user-data"]);
@@ -101,7 +109,7 @@ describe("ProxmoxVm", () => {
     assert.equal((vm.rawInputs.initialization as { userDataFileId: string }).userDataFileId, `local:snippets/${sourceRaw.fileName}`);
   });
 
-  test("the readiness gate waits for the VM over SSH with a long dial budget; the key sync runs after it", async () => {
+  test("the readiness gate waits for the VM over SSH with a long dial budget; the key sync runs after it, with a short one", async () => {
     const g = await fixture();
     const ready = g.get("k3s-agent-ready");
     assert.deepEqual(g.depNames("k3s-agent-ready"), ["k3s-agent-vm"]);
@@ -123,6 +131,9 @@ describe("ProxmoxVm", () => {
     assert.deepEqual(g.depNames("k3s-agent-authorized-keys"), ["k3s-agent-ready", "k3s-agent-vm"]);
     assert.equal(keys.inputs.stdin, `${KEY}\n`);
     assert.equal(keys.inputs.create, SYNC_AUTHORIZED_KEYS);
+    // Once the VM is up, a dead VM fails a step in minutes, not after the boot budget.
+    assert.equal((keys.rawInputs.connection as Record<string, unknown>).dialErrorLimit, SSH_DIAL_UP.dialErrorLimit);
+    assert.ok(SSH_DIAL_UP.dialErrorLimit < SSH_DIAL.dialErrorLimit);
   });
 
   test("the instance key is the NIC's MAC from the VM's config, whatever the guest agent reports", async () => {
@@ -141,9 +152,11 @@ describe("ProxmoxVm", () => {
     }
   });
 
-  test("one cloud image download per Proxmox node in use, never overwritten", async () => {
+  test("one cloud image download per Proxmox node in use, never overwritten, replaced delete-first", async () => {
     const g = await fixture();
     const images = g.ofType(IMAGE);
+    // A bump that keeps the file name (or fixes only the checksum) must not meet the old file.
+    for (const i of images) assert.equal(i.deleteBeforeReplace, true, i.name);
     assert.deepEqual(images.map((i) => i.name).sort(), ["image-noble-pve-a", "image-noble-pve-b"]);
     assert.deepEqual(g.get("image-noble-pve-a").inputs, {
       nodeName: "pve-a",
@@ -245,6 +258,64 @@ describe("lanes: bounded parallel creates per Proxmox node", () => {
     assert.ok(g.depNames("k3s-agent-vm").includes("k3s-b-vm"));
     assert.ok(!g.depNames("k3s-a-vm").some((n) => n.endsWith("-vm")));
     assert.ok(!g.depNames("k3s-b-vm").some((n) => n.endsWith("-vm")));
+  });
+
+  test("GPU VMs are in the lanes too: with concurrency 1 the lab's GPU VM waits for the server on its node", async () => {
+    const doc = stackDoc();
+    doc["homelab:proxmox"].createConcurrency = 1;
+    const g = await planConfig(doc);
+    // pve-01 holds k3s-server-01 and k3s-gpu-01: servers first, then the GPU node.
+    assert.deepEqual(g.depNames("k3s-gpu-01-vm").filter((n) => n.endsWith("-vm")), ["k3s-server-01-vm"]);
+    assert.ok(g.depNames("k3s-gpu-01-vm").includes("k3s-gpu-01-pci"), "and for its PCI mapping");
+  });
+});
+
+describe("rebootFingerprint: exactly the inputs Proxmox applies at a power cycle", () => {
+  const args: ProxmoxVmArgs = {
+    nodeName: "pve-a", vmId: 201, hostname: "k3s-a", address: "10.1.10.11/24", gateway: "10.1.10.1", dnsServers: ["10.1.10.1"],
+    bridge: "vmbr0", cores: 2, cpuType: "x86-64-v2-AES", memory: 4096, diskSize: 32, datastoreId: "local-lvm",
+    snippetDatastoreId: "local", stack: "lab", imageFileId: "local:import/a.qcow2", tags: ["k3s"], sshUser: "ubuntu",
+    authorizedKeys: [KEY], sshPrivateKey: "k",
+  };
+  const fp = (edit: Partial<ProxmoxVmArgs>) => fingerprint(rebootInputs({ ...args, ...edit }));
+
+  test("deterministic, and independent of key order", () => {
+    assert.equal(fp({}), fp({}));
+    assert.match(fp({}), /^[0-9a-f]{16}$/);
+    assert.equal(fingerprint({ a: 1, b: [1, { c: 2, d: undefined }] }), fingerprint({ b: [1, { c: 2 }], a: 1 }));
+  });
+
+  test("changes with cores, memory, CPU type, DNS, search domain, address, gateway and passthrough", () => {
+    const base = fp({});
+    const edits: Partial<ProxmoxVmArgs>[] = [
+      { cores: 4 }, { memory: 8192 }, { cpuType: "host" }, { dnsServers: ["1.1.1.1"] }, { searchDomain: "lab.example.com" },
+      { address: "10.1.10.12/24" }, { gateway: "10.1.10.254" }, { passthrough: { mapping: "gpu-k3s-a", mappingName: "gpu-k3s-a" } },
+    ];
+    const seen = new Set([base]);
+    for (const e of edits) {
+      const f = fp(e);
+      assert.ok(!seen.has(f), JSON.stringify(e));
+      seen.add(f);
+    }
+  });
+
+  test("does not change with what needs no reboot: disk size, tags, keys, packages, image, NIC, stack, protect", () => {
+    const base = fp({});
+    for (const e of [
+      { diskSize: 64 }, { tags: ["k3s", "x"] }, { authorizedKeys: [KEY, KEY] }, { packages: ["jq"] }, { imageFileId: "local:import/b.qcow2" },
+      { bridge: "vmbr1" }, { vlanId: 30 }, { stack: "home" }, { protect: true }, { sshPrivateKey: "other" },
+    ] as Partial<ProxmoxVmArgs>[]) {
+      assert.equal(fp(e), base, JSON.stringify(e));
+    }
+  });
+
+  test("the VM's reboot-needing inputs are the ones fingerprinted", async () => {
+    const g = await fixture();
+    const vm = g.get("k3s-agent-vm").rawInputs;
+    const r = rebootInputs({ ...args, cores: 2, memory: 4096, address: "10.1.10.21/24", dnsServers: ["10.1.10.1"], gateway: "10.1.10.1" });
+    for (const k of ["bios", "operatingSystem", "cpu", "memory", "scsiHardware", "serialDevices"] as const) assert.deepEqual(vm[k], r[k], k);
+    const init = vm.initialization as Record<string, unknown>;
+    assert.deepEqual({ ipConfigs: init.ipConfigs, dns: init.dns }, JSON.parse(JSON.stringify(r.initialization)));
   });
 });
 

@@ -1,15 +1,13 @@
-// GpuNode: a k3s agent VM with a GPU passed through (seed 000: an RTX 4000 Ada on k3s-gpu-01).
-//   <name>-pci           cluster-wide PCI resource mapping (raw ids do not work with API tokens)
-//   <name>               the ProxmoxVm with the mapping (q35, OVMF + EFI disk, no ballooning)
+// GpuNode: the cluster side of a k3s agent with a GPU passed through (seed 000: an RTX 4000 Ada on
+// k3s-gpu-01). The metal layer builds its VM (q35, OVMF + EFI disk, no ballooning) and PCI mapping
+// like every other VM; this component puts the driver and k3s on it.
 //   <name>-nvidia        driver + nvidia-container-toolkit, and the reboot the driver needs
 //   <name>-nvidia-check  GPU visible and the runtime present, before k3s ever starts
 //   <name>-k3s           the k3s agent (K3sNode), labelled and tainted for GPU work
-import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { GpuVmSpec } from "../config/model";
-import type { Metal } from "../metal";
-import { ProxmoxVm } from "../metal/proxmoxVm";
+import type { ProxmoxVm } from "../metal/proxmoxVm";
 import type { K3sCluster } from "./k3sCluster";
 import { K3sNode } from "./k3sNode";
 import { GPU_TAINT_STRING, gpuNodeLabels, nvidiaCheckScript, nvidiaInstallScript } from "./nvidia";
@@ -19,14 +17,13 @@ export const TYPE = "homelab:cluster:GpuNode";
 export interface GpuNodeArgs {
   /** The node's resolved config (role gpu, with its `gpu` block). */
   readonly spec: GpuVmSpec;
-  /** The metal layer: VM args and options, and the Proxmox provider for the mapping. */
-  readonly metal: Metal;
+  /** The node's VM, built by the metal layer with the GPU passed through. */
+  readonly vm: ProxmoxVm;
   /** The cluster the node joins as an agent. */
   readonly cluster: K3sCluster;
 }
 
 export class GpuNode extends pulumi.ComponentResource {
-  public readonly mapping: proxmox.hardware.mapping.Pci;
   public readonly vm: ProxmoxVm;
   /** Driver and toolkit checked on the running VM. */
   public readonly driverReady: command.remote.Command;
@@ -37,23 +34,11 @@ export class GpuNode extends pulumi.ComponentResource {
 
   constructor(name: string, args: GpuNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE, name, {}, opts);
-    const { spec, metal, cluster } = args;
+    const { spec, cluster } = args;
     const gpu = spec.gpu;
     const child = { parent: this };
 
-    this.mapping = new proxmox.hardware.mapping.Pci(
-      `${name}-pci`,
-      {
-        // Set explicitly (a bridged provider would add a random suffix); Proxmox mapping IDs must
-        // start with a letter, which a hostname need not.
-        name: `gpu-${spec.name}`,
-        comment: `${gpu.accelerator} for ${spec.name} (managed by Pulumi)`,
-        maps: [{ node: spec.host, path: gpu.pciPath, id: gpu.id, subsystemId: gpu.subsystemId, iommuGroup: gpu.iommuGroup }],
-      },
-      { ...child, provider: metal.provider },
-    );
-
-    this.vm = new ProxmoxVm(spec.name, { ...metal.vmArgs(spec), passthrough: { mapping: this.mapping.name } }, pulumi.mergeOptions(metal.vmOptions(spec), child));
+    this.vm = args.vm;
 
     const triggers = [this.vm.instanceKey];
     const install = new command.remote.Command(
@@ -72,7 +57,7 @@ export class GpuNode extends pulumi.ComponentResource {
     this.driverReady = new command.remote.Command(
       `${name}-nvidia-check`,
       {
-        connection: this.vm.connection,
+        connection: this.vm.bootConnection,
         create: nvidiaCheckScript(spec.name, gpu),
         update: nvidiaCheckScript(spec.name, gpu),
         triggers,
@@ -95,6 +80,6 @@ export class GpuNode extends pulumi.ComponentResource {
     );
     this.ready = this.k3s.ready;
 
-    this.registerOutputs({ ipAddress: this.vm.ipAddress, mapping: this.mapping.name, ready: this.k3s.ready.id });
+    this.registerOutputs({ ipAddress: this.vm.ipAddress, ready: this.k3s.ready.id });
   }
 }

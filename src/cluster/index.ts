@@ -1,5 +1,5 @@
-// The cluster layer: k3s on the metal layer's VMs, the GPU nodes (which this layer builds, VM
-// included), the NVIDIA device plugin, and the `Cluster` contract handed to the layers above.
+// The cluster layer: k3s on the metal layer's VMs, the GPU nodes' driver steps, the NVIDIA device
+// plugin, and the `Cluster` contract handed to the layers above.
 import * as pulumi from "@pulumi/pulumi";
 import type { HomelabConfig } from "../config/loader";
 import { apiEndpoint, nodesByRole, type VmSpec } from "../config/model";
@@ -15,9 +15,13 @@ export type { Cluster } from "./types";
 
 export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
   const { servers, agents, gpus } = nodesByRole(cfg);
-  const member = (spec: VmSpec): K3sMember => {
+  const vmOf = (spec: VmSpec) => {
     const vm = metal.vms.get(spec.name);
     if (!vm) throw new Error(`${spec.path} (${spec.name}): the metal layer built no VM for this node`);
+    return vm;
+  };
+  const member = (spec: VmSpec): K3sMember => {
+    const vm = vmOf(spec);
     return { name: spec.name, ip: vm.ipAddress, labels: spec.labels, taints: spec.taints, host: vm };
   };
 
@@ -30,7 +34,7 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
     contextName: `homelab-${pulumi.getStack()}`,
   });
 
-  const gpuNodes = gpus.map((spec) => ({ spec, node: new GpuNode(spec.name, { spec, metal, cluster: k3s }) }));
+  const gpuNodes = gpus.map((spec) => ({ spec, node: new GpuNode(spec.name, { spec, vm: vmOf(spec), cluster: k3s }) }));
   let gpuReady: pulumi.Resource[] = [];
   if (cfg.devicePlugin !== undefined && gpuNodes.length > 0) {
     const plugin = new NvidiaDevicePlugin(

@@ -22,6 +22,11 @@ const version = z
   .regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/, "must be an exact version such as 1.2.3 (no ranges, no 'latest')");
 const vmid = z.number().int().min(100).max(999_999_999);
 const sizeGiB = z.number().int().min(1).max(65_536);
+/**
+ * A boot disk: Proxmox cannot import a cloud image into a disk smaller than the image's virtual
+ * size (about 3.5 GiB for Ubuntu 24.04), and the node needs room for k3s, images and logs.
+ */
+const bootDiskGiB = z.number().int().min(8).max(65_536);
 /** Kubernetes label syntax: [prefix/]name, name and value up to 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
 const labelKey = z
   .string()
@@ -102,8 +107,8 @@ export const defaultsSchema = z.strictObject({
   cores: z.number().int().min(1).max(512).default(2),
   /** MiB. */
   memory: z.number().int().min(512).default(4096),
-  /** GiB. */
-  diskSize: sizeGiB.default(32),
+  /** GiB, at least 8. */
+  diskSize: bootDiskGiB.default(32),
   cpuType: z.string().min(1).default("x86-64-v2-AES"),
   /** Protect VMs from `pulumi destroy` and replacement. Default false. */
   protect: z.boolean().default(false),
@@ -114,7 +119,7 @@ export const defaultsSchema = z.strictObject({
 const vmSizing = {
   cores: z.number().int().min(1).max(512).optional(),
   memory: z.number().int().min(512).optional(),
-  diskSize: sizeGiB.optional(),
+  diskSize: bootDiskGiB.optional(),
   protect: z.boolean().optional(),
   image: z.string().optional(),
   /** Extra Proxmox tags; they are sorted (Proxmox sorts them). */

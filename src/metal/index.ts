@@ -1,6 +1,6 @@
-// The metal layer: the Proxmox provider, one cloud image per (image, Proxmox node) in use, and a
-// ProxmoxVm for every VM except GPU nodes (GpuNode in the cluster layer builds those with their
-// PCI mapping, through `vmArgs`).
+// The metal layer: the Proxmox provider, one cloud image per (image, Proxmox node) in use, the PCI
+// mapping of each GPU node, and a ProxmoxVm for every VM, GPU nodes included, all inside the
+// per-host creation lanes. The cluster layer puts k3s (and a GPU node's driver) on them.
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as pulumi from "@pulumi/pulumi";
 import { withPrefix } from "../config/ip";
@@ -13,12 +13,20 @@ export { ProxmoxVm } from "./proxmoxVm";
 
 export interface Metal {
   readonly provider: proxmox.Provider;
-  /** ProxmoxVm per VM name (every VM but role gpu). */
+  /** ProxmoxVm per VM name, every VM of the stack, in config order. */
   readonly vms: ReadonlyMap<string, ProxmoxVm>;
-  /** The ProxmoxVm args for a spec: network, sizes, image, keys; the caller adds passthrough. */
-  vmArgs(spec: VmSpec): ProxmoxVmArgs;
-  /** Resource options for a ProxmoxVm (the Proxmox provider). */
-  vmOptions(spec: VmSpec): pulumi.ComponentResourceOptions;
+}
+
+/**
+ * Until December 2026 a GPU node's VM and PCI mapping were children of the cluster layer's GpuNode
+ * component (of this type, named after the node). Their aliases keep those URNs, so the move into
+ * this layer replaces nothing.
+ */
+export const LEGACY_GPU_PARENT_TYPE = "homelab:cluster:GpuNode";
+
+/** Name of the Proxmox PCI resource mapping of a GPU node (mapping IDs must start with a letter). */
+export function gpuMappingName(node: string): string {
+  return `gpu-${node}`;
 }
 
 export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
@@ -53,11 +61,20 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
           checksumAlgorithm: image.checksumAlgorithm,
           // A dated URL never changes: never re-download or replace the file in place.
           overwrite: false,
+          // A file of this name the program did not download (a manual upload, another stack on
+          // this node, lost state) fails the create with "File already exists" instead of being
+          // taken over: rename it, delete it, or give images.<name>.fileName another name (README).
           overwriteUnmanaged: false,
           // A cloud image is ~600 MB: on a slow uplink the provider's 10-minute default is too short.
           uploadTimeout: 1800,
         },
-        { provider },
+        // url, checksum and file_name are RequiresReplace (bpg fwprovider/nodes/
+        // resource_download_file.go): a bump that keeps the file name, or fixes only the checksum,
+        // would create the new file while the old one is still there and fail with "File already
+        // exists". Delete-first is safe: VMs read the image only when they are created (import_from
+        // is not force-new and never re-imports), so no VM is touched, and the VMs created in the
+        // same run wait for the new download.
+        { provider, deleteBeforeReplace: true },
       );
       images.set(key, file);
     }
@@ -83,6 +100,7 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
       diskSize: spec.diskSize,
       datastoreId: pve.vmDatastore,
       snippetDatastoreId: pve.snippetDatastore,
+      stack: pulumi.getStack(),
       imageFileId: imageFor(spec).id,
       tags: spec.tags,
       sshUser: cfg.ssh.user,
@@ -93,22 +111,42 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
       protect: spec.protect,
     };
   };
-  const vmOptions = (_spec: VmSpec): pulumi.ComponentResourceOptions => ({ providers: { proxmoxve: provider } });
 
-  const laned = vmSpecs.filter((s) => s.role !== "gpu");
-  const after = createAfter(laned, cfg.proxmox.createConcurrency);
+  // A GPU node's PCI mapping: cluster-wide (raw ids do not work with API tokens).
+  const legacyGpuParent = (spec: VmSpec) => pulumi.createUrn(spec.name, LEGACY_GPU_PARENT_TYPE);
+  const passthrough = (spec: VmSpec): ProxmoxVmArgs["passthrough"] => {
+    const gpu = spec.gpu;
+    if (spec.role !== "gpu" || gpu === undefined) return undefined;
+    const mapping = new proxmox.hardware.mapping.Pci(
+      `${spec.name}-pci`,
+      {
+        // Set explicitly (a bridged provider would add a random suffix).
+        name: gpuMappingName(spec.name),
+        comment: `${gpu.accelerator} for ${spec.name} (managed by Pulumi)`,
+        maps: [{ node: spec.host, path: gpu.pciPath, id: gpu.id, subsystemId: gpu.subsystemId, iommuGroup: gpu.iommuGroup }],
+      },
+      { provider, aliases: [{ parent: legacyGpuParent(spec) }] },
+    );
+    return { mapping: mapping.name, mappingName: gpuMappingName(spec.name) };
+  };
+
+  const after = createAfter(vmSpecs, cfg.proxmox.createConcurrency);
   const vms = new Map<string, ProxmoxVm>();
-  for (const spec of [...laned].sort((a, b) => order(after, a.name) - order(after, b.name))) {
+  for (const spec of [...vmSpecs].sort((a, b) => order(after, a.name) - order(after, b.name))) {
     // Sorted by depth, so the predecessor is already built.
     const prev = vms.get(after.get(spec.name) ?? "");
-    vms.set(spec.name, new ProxmoxVm(spec.name, { ...vmArgs(spec), createAfter: prev ? [prev.vm] : [] }, vmOptions(spec)));
+    const opts: pulumi.ComponentResourceOptions = {
+      providers: { proxmoxve: provider },
+      ...(spec.role === "gpu" ? { aliases: [{ parent: legacyGpuParent(spec) }] } : {}),
+    };
+    vms.set(spec.name, new ProxmoxVm(spec.name, { ...vmArgs(spec), passthrough: passthrough(spec), createAfter: prev ? [prev.vm] : [] }, opts));
   }
   // Keep the map in config order for readers.
-  const ordered = new Map(laned.flatMap((s) => {
+  const ordered = new Map(vmSpecs.flatMap((s) => {
     const vm = vms.get(s.name);
     return vm ? [[s.name, vm] as const] : [];
   }));
-  return { provider, vms: ordered, vmArgs, vmOptions };
+  return { provider, vms: ordered };
 }
 
 /** Depth of a VM in its lane, so predecessors are constructed first. */

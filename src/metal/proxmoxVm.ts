@@ -3,21 +3,33 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import { renderUserData, SYNC_AUTHORIZED_KEYS, WAIT_FOR_CLOUD_INIT } from "./cloudInit";
 
 export const TYPE = "homelab:metal:ProxmoxVm";
 
 /**
- * How long SSH dialing keeps trying a booting VM. A refused connection fails fast (~2 s a try with
- * the provider's backoff) and an unreachable host takes perDialTimeout: 150 tries last about 5 to
- * 12 minutes, enough for a first boot, then the step fails naming the host it could not reach.
+ * How long SSH dialing keeps trying a booting VM. pulumi-command retries with pulumi's
+ * `retry.Until` (100 ms first delay, x1.5, at most 5 s between tries: provider/pkg/provider/remote/
+ * connection.go, sdk/go/common/util/retry/until.go). A refused connection fails at once, so 150
+ * tries last about 12 minutes; an unreachable host also spends perDialTimeout on each try, about
+ * 25 minutes. Enough for a first boot or a reboot; only steps that wait for one use it.
  */
 export const SSH_DIAL = { dialErrorLimit: 150, perDialTimeout: 5 } as const;
 
+/**
+ * The dial budget of every step that runs on a VM already up (after its readiness gate): 30 tries,
+ * about 2 minutes refused or 4 minutes unreachable. Those steps include the delete paths (k3s
+ * uninstall, node removal): against a dead VM they fail in minutes, not after 25 (finding 14).
+ */
+export const SSH_DIAL_UP = { dialErrorLimit: 30, perDialTimeout: 5 } as const;
+
 /** PCI passthrough through a cluster-wide resource mapping (raw ids do not work with API tokens). */
 export interface PassthroughArgs {
-  /** Name of the `hardware.mapping.Pci` resource mapping. */
+  /** Name of the `hardware.mapping.Pci` resource mapping (its output, so the VM waits for it). */
   readonly mapping: pulumi.Input<string>;
+  /** The same name as plain text, for rebootFingerprint. */
+  readonly mappingName: string;
 }
 
 export interface ProxmoxVmArgs {
@@ -44,6 +56,11 @@ export interface ProxmoxVmArgs {
   readonly datastoreId: string;
   /** Storage with `snippets` content for the user-data. */
   readonly snippetDatastoreId: string;
+  /**
+   * The Pulumi stack: it prefixes the snippet file (`<stack>-<hostname>-user-data.yaml`), so two
+   * stacks with the same hostname on one Proxmox node never overwrite each other's user-data.
+   */
+  readonly stack: string;
   /** `download.File` id of the cloud image on this node (import content). */
   readonly imageFileId: pulumi.Input<string>;
   /** Sorted Proxmox tags. */
@@ -80,15 +97,22 @@ export class ProxmoxVm extends pulumi.ComponentResource {
    * trigger for steps that must run again on a new VM.
    */
   public readonly instanceKey: pulumi.Output<string>;
-  /** SSH connection to the VM for later steps (secret: holds the private key). */
+  /** SSH connection for steps that run on the VM once it is up (secret: holds the private key). */
   public readonly connection: command.types.input.remote.ConnectionArgs;
+  /** The same connection with the long dial budget, for steps that wait out a boot or a reboot. */
+  public readonly bootConnection: command.types.input.remote.ConnectionArgs;
+  /**
+   * Digest of the VM inputs that take effect only when the VM is power-cycled (see rebootInputs):
+   * the trigger of the rolling reboot chain. Plain and deterministic.
+   */
+  public readonly rebootFingerprint: string;
 
   constructor(name: string, args: ProxmoxVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE, name, {}, opts);
     const child = { parent: this };
     this.ipAddress = args.address.split("/")[0];
 
-    const snippetFile = `${args.hostname}-user-data.yaml`;
+    const snippetFile = `${args.stack}-${args.hostname}-user-data.yaml`;
     const userData = new proxmox.FileLegacy(
       `${name}-user-data`,
       {
@@ -111,13 +135,19 @@ export class ProxmoxVm extends pulumi.ComponentResource {
       // The VM keeps running: Proxmox reads the snippet into the cloud-init drive when the VM
       // starts and derives the instance-id from it, so cloud-init re-runs its per-instance
       // modules once at the next boot (all idempotent; SSH host keys are regenerated).
-      { ...child, deleteBeforeReplace: true },
+      // The path (datastore and file name) is fixed when the snippet is first created, like the
+      // VM's userDataFileId below: a snippet made before file names carried the stack keeps its
+      // old name, so the VM that boots from it is never replaced and never loses its file.
+      { ...child, deleteBeforeReplace: true, ignoreChanges: SNIPPET_PATH_INPUTS },
     );
     // The VM names the snippet by its path (`<storage>:snippets/<file>`, the id the provider
     // gives it), not by `userData.id`: userDataFileId is force-new, and the id of a snippet being
     // replaced is unknown during preview, which would plan a replacement of the VM (refused on a
     // protected one) for a first-boot file. dependsOn keeps the snippet first.
     const userDataFileId = `${args.snippetDatastoreId}:snippets/${snippetFile}`;
+
+    const reboot = rebootInputs(args);
+    this.rebootFingerprint = fingerprint(reboot);
 
     const pt = args.passthrough;
     const disks: proxmox.types.input.VmLegacyDisk[] = [
@@ -137,32 +167,40 @@ export class ProxmoxVm extends pulumi.ComponentResource {
         onBoot: args.onBoot ?? true,
         started: true,
         stopOnDestroy: true,
-        machine: pt ? "q35" : undefined,
-        bios: pt ? "ovmf" : "seabios",
-        efiDisk: pt ? { datastoreId: args.datastoreId, type: "4m", preEnrolledKeys: false } : undefined,
+        machine: reboot.machine,
+        bios: reboot.bios,
+        efiDisk: reboot.efiDisk,
         hostpcis: pt ? [{ device: "hostpci0", mapping: pt.mapping, pcie: true, rombar: true }] : undefined,
-        operatingSystem: { type: "l26" },
-        cpu: { cores: args.cores, sockets: 1, type: args.cpuType },
-        // Passthrough pins guest memory, so ballooning must be off (floating 0).
-        memory: { dedicated: args.memory, floating: pt ? 0 : args.memory },
-        // The agent arrives with cloud-init's first package install (after an apt update); the
-        // create waits up to 15 minutes for it to report the VM's addresses.
-        agent: { enabled: true, timeout: "15m", trim: true },
-        scsiHardware: "virtio-scsi-single",
+        operatingSystem: reboot.operatingSystem,
+        cpu: reboot.cpu,
+        memory: reboot.memory,
+        // Nothing reads the addresses the guest agent reports (the address is static and every
+        // step dials it): no wait for them on create, refresh or after an update, and a short
+        // timeout for the agent reads that remain, so a VM whose agent is down costs minutes on a
+        // refresh, not 15 (bpg network.go ReadNetworkValues waits agent.timeout per VM).
+        agent: { enabled: true, timeout: "5m", trim: true, waitForIp: { disabled: true } },
+        scsiHardware: reboot.scsiHardware,
         disks,
         networkDevices: [{ bridge: args.bridge, model: "virtio", vlanId: args.vlanId }],
-        serialDevices: [{ device: "socket" }],
-        initialization: {
-          datastoreId: args.datastoreId,
-          ipConfigs: [{ ipv4: { address: args.address, gateway: args.gateway } }],
-          dns: { servers: [...args.dnsServers], domain: args.searchDomain },
-          userDataFileId,
-        },
+        serialDevices: reboot.serialDevices,
+        initialization: { datastoreId: args.datastoreId, ...reboot.initialization, userDataFileId },
+        // Never power-cycle the VM behind the program's back: a change that needs a reboot stays
+        // pending in Proxmox, and the cluster layer's rolling reboot (drain, reboot, wait healthy,
+        // uncordon; one server at a time) applies it, keyed on rebootFingerprint. The provider's
+        // default (true) stops and starts every changed VM at once (bpg vm.go vmUpdate).
+        rebootAfterUpdate: false,
       },
       // A replacement keeps the VMID and the static address, which two VMs cannot share: the old VM
       // must be gone before the new one is created (and the k3s steps on it, which depend on it,
-      // are removed first: drain, then uninstall).
-      { ...child, protect: args.protect ?? false, deleteBeforeReplace: true, dependsOn: [userData, ...(args.createAfter ?? [])] },
+      // are removed first: drain, then uninstall). The snippet path is kept from creation (see the
+      // snippet above): userDataFileId is force-new, and a new path would replace the VM.
+      {
+        ...child,
+        protect: args.protect ?? false,
+        deleteBeforeReplace: true,
+        ignoreChanges: ["initialization.userDataFileId"],
+        dependsOn: [userData, ...(args.createAfter ?? [])],
+      },
     );
 
     // Not `macAddresses`: with the guest agent on, that lists every interface the guest reports
@@ -170,17 +208,14 @@ export class ProxmoxVm extends pulumi.ComponentResource {
     // to answer, so it changes on reads and would re-run (and re-install) everything keyed on it.
     // The NIC's MAC lives in the VM's config: random at creation, fixed for the VM's life.
     this.instanceKey = this.vm.networkDevices.apply((devices) => devices[0].macAddress);
-    this.connection = {
-      host: this.ipAddress,
-      user: args.sshUser,
-      privateKey: pulumi.secret(args.sshPrivateKey),
-      ...SSH_DIAL,
-    };
+    const ssh = { host: this.ipAddress, user: args.sshUser, privateKey: pulumi.secret(args.sshPrivateKey) };
+    this.connection = { ...ssh, ...SSH_DIAL_UP };
+    this.bootConnection = { ...ssh, ...SSH_DIAL };
 
     this.ready = new command.remote.Command(
       `${name}-ready`,
       {
-        connection: this.connection,
+        connection: this.bootConnection,
         create: WAIT_FOR_CLOUD_INIT,
         // A recreated VM has new MACs: wait for its first boot again.
         triggers: [this.instanceKey],
@@ -203,6 +238,50 @@ export class ProxmoxVm extends pulumi.ComponentResource {
       { ...child, dependsOn: [this.ready] },
     );
 
-    this.registerOutputs({ ipAddress: this.ipAddress, vmId: this.vm.vmId, ready: this.ready.stdout });
+    this.registerOutputs({ ipAddress: this.ipAddress, vmId: this.vm.vmId, ready: this.ready.stdout, rebootFingerprint: this.rebootFingerprint });
   }
+}
+
+/** The snippet's inputs that make its path; kept from creation (see ProxmoxVm). */
+export const SNIPPET_PATH_INPUTS = ["datastoreId", "sourceRaw.fileName"];
+
+/**
+ * The VM inputs this program sets that Proxmox applies only when the VM is power-cycled: CPU,
+ * memory (no hotplug), the cloud-init settings (addresses, DNS, search domain), firmware, machine,
+ * EFI disk, PCI passthrough, OS type, SCSI controller, serial port (bpg vm.go vmUpdate marks each
+ * `rebootRequired`). Not the disks (a resize is live: disk hotplug is on by default), not the NIC
+ * (hotplugged), not the agent's timeouts (provider-side only), not the snippet path (force-new).
+ */
+export function rebootInputs(args: ProxmoxVmArgs) {
+  const pt = args.passthrough;
+  return {
+    machine: pt ? "q35" : undefined,
+    bios: pt ? "ovmf" : "seabios",
+    efiDisk: pt ? { datastoreId: args.datastoreId, type: "4m", preEnrolledKeys: false } : undefined,
+    hostpci: pt ? { mapping: pt.mappingName, pcie: true, rombar: true } : undefined,
+    operatingSystem: { type: "l26" },
+    cpu: { cores: args.cores, sockets: 1, type: args.cpuType },
+    // Passthrough pins guest memory, so ballooning must be off (floating 0).
+    memory: { dedicated: args.memory, floating: pt ? 0 : args.memory },
+    scsiHardware: "virtio-scsi-single",
+    serialDevices: [{ device: "socket" }],
+    initialization: {
+      ipConfigs: [{ ipv4: { address: args.address, gateway: args.gateway } }],
+      dns: { servers: [...args.dnsServers], domain: args.searchDomain },
+    },
+  };
+}
+
+/** sha256 (16 hex) of a plain value as canonical JSON: keys sorted, undefined dropped. */
+export function fingerprint(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 16);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
