@@ -89,8 +89,8 @@ describe("tree and mermaid", () => {
     for (const r of plan.resources.filter((x) => x.parent !== null)) {
       assert.equal(lines.filter((l) => new RegExp(`[└├]─ ${r.name}  ${r.type.replace(/[$/.]/g, "\\$&")}`).test(l)).length, 1, r.name);
     }
-    assert.ok(lines.some((l) => /k3s-server-01-user-data  \S+  \[delete-before-replace\]$/.test(l)));
-    assert.ok(lines.some((l) => /k3s-server-01-vm  \S+  \(after \d+\)  \[protect; delete-before-replace\]$/.test(l)));
+    assert.ok(lines.some((l) => /k3s-server-01-user-data  \S+  \[delete-before-replace; ignore-changes: datastoreId, sourceRaw\.fileName\]$/.test(l)));
+    assert.ok(lines.some((l) => /k3s-server-01-vm  \S+  \(after \d+\)  \[protect; delete-before-replace; ignore-changes: initialization\.userDataFileId\]$/.test(l)));
   });
   test("mermaid: one node per custom resource, one edge per dependency between them", async () => {
     const plan = (await labPlan()).result;
