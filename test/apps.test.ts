@@ -42,6 +42,20 @@ const EXPECTED: Record<string, {
   "paperless-ngx": { ns: "applications", source: "oci", ingress: ["paperless-ngx", 8000], volumes: { data: ["local-path", 5], media: ["nfs-client", 50] }, secrets: ["admin-password", "secret-key"], gpu: false },
   mealie: { ns: "applications", source: "oci", ingress: ["mealie", 9000], volumes: { data: ["local-path", 5] }, secrets: [], gpu: false },
   actual: { ns: "applications", source: "oci", ingress: ["actual", 5006], volumes: { data: ["local-path", 2] }, secrets: [], gpu: false },
+  lidarr: { ns: "media", source: "oci", ingress: ["lidarr", 8686], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false, media: true },
+  prowlarr: { ns: "media", source: "oci", ingress: ["prowlarr", 9696], volumes: { config: ["local-path", 2] }, secrets: [], gpu: false },
+  qbittorrent: { ns: "media", source: "oci", ingress: ["qbittorrent", 8080], volumes: { config: ["local-path", 2] }, secrets: [], gpu: false, media: true },
+  pihole: { ns: "network", source: "oci", ingress: ["pihole", 80], volumes: { etc: ["local-path", 2] }, secrets: ["web-password"], gpu: false },
+  copyparty: { ns: "applications", source: "oci", ingress: ["copyparty", 3923], volumes: { files: ["nfs-client", 100], state: ["local-path", 2] }, secrets: ["admin-password", "copyparty.conf"], gpu: false },
+  "text-generation-webui": { ns: "ai", source: "oci", ingress: ["text-generation-webui", 7860], volumes: { models: ["nfs-client", 100] }, secrets: [], gpu: true },
+  authentik: {
+    ns: "authentik",
+    source: "https://charts.goauthentik.io authentik",
+    ingress: ["authentik-server", 80],
+    volumes: { postgresql: ["local-path", 8] },
+    secrets: ["postgres-password", "postgresql-password", "secret-key"],
+    gpu: false,
+  },
 };
 
 const GPU_VALUES = {
@@ -51,7 +65,7 @@ const GPU_VALUES = {
 };
 
 function version(app: string): string {
-  return app === "ollama" ? "1.24.0" : app === "home-assistant" ? "0.3.22" : "4.6.2";
+  return app === "ollama" ? "1.24.0" : app === "home-assistant" ? "0.3.22" : app === "authentik" ? "2026.8.0" : "4.6.2";
 }
 
 /** The lab stack with every catalog app (jupyter with its optional GPU), optionally edited. */
@@ -119,6 +133,8 @@ for (const [app, want] of Object.entries(EXPECTED)) {
         const claimRefs =
           app === "ollama"
             ? { models: v.persistentVolume.existingClaim }
+            : app === "authentik"
+            ? { postgresql: v.postgresql.primary.persistence.existingClaim }
             : Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, v.persistence[vol].existingClaim]));
         assert.deepEqual(claimRefs, Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, `${app}-${vol}`])));
       }
@@ -186,10 +202,11 @@ for (const [app, want] of Object.entries(EXPECTED)) {
         lanOnly: true,
       });
       assert.deepEqual(ing.inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
-      assert.deepEqual(g.depNames(`${app}-ingress`), [`${app}-release`, STORAGE_READY, SYSTEM_READY]);
+      assert.deepEqual(g.depNames(`${app}-ingress`), [`${app}-release`, STORAGE_READY, SYSTEM_READY].sort());
       const v = values(g, app);
       if (app === "home-assistant") assert.equal(v.service.port, port);
       else if (app === "ollama") assert.equal(v.fullnameOverride, service, "service port is the chart's default 11434");
+      else if (app === "authentik") assert.deepEqual(v.server.ingress, { enabled: false }, "the chart's Service <release>-server:80; its own ingress off");
       else {
         assert.equal(v.global.fullnameOverride, service);
         const ports = Object.values(v.service.main.ports as Record<string, { port: number }>).map((p) => p.port);
@@ -219,14 +236,16 @@ describe("the apps layer as a whole", () => {
     assert.deepEqual(g.ofType("kubernetes:core/v1:Namespace").map((r) => r.name).filter((n) => n.startsWith("namespace-")).sort(), [
       "namespace-ai",
       "namespace-applications",
+      "namespace-authentik",
       "namespace-infrastructure",
       "namespace-media",
+      "namespace-network",
     ]);
     const libs = g.resources.filter((r) => r.name.startsWith("media-library"));
     assert.deepEqual(libs.map((r) => r.name), ["media-library-media"]);
     assert.deepEqual((libs[0].inputs as any).spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-client", resources: { requests: { storage: "1000Gi" } } });
     assert.deepEqual(g.depNames("media-library-media"), ["namespace-media", STORAGE_READY], "the library waits for its StorageClass only");
-    for (const a of ["plex", "radarr", "sonarr"]) assert.ok(g.depNames(`${a}-release`).includes("media-library-media"), a);
+    for (const a of ["plex", "radarr", "sonarr", "lidarr", "qbittorrent"]) assert.ok(g.depNames(`${a}-release`).includes("media-library-media"), a);
   });
 
   test("every release waits for Flux's CRDs, the system layer and for Ready; the app URLs are stack outputs", async () => {

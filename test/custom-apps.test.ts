@@ -36,16 +36,16 @@ export const CUSTOM_APPS = {
       mediaLibrary: true,
     },
   },
-  pihole: {
+  adblock: {
     version: "2.31.0",
     custom: {
       chart: { repository: "https://mojo2600.github.io/pihole-kubernetes/", name: "pihole" },
-      service: { name: "pihole-web", port: 80 },
+      service: { name: "adblock-web", port: 80 },
       volumes: [{ name: "etc", kind: "database", size: 2 }],
       secrets: [{ key: "password" }],
       timeout: "15m",
     },
-    values: { persistentVolumeClaim: { enabled: true, existingClaim: "pihole-etc" }, admin: { existingSecret: "pihole-secrets", passwordKey: "password" } },
+    values: { persistentVolumeClaim: { enabled: true, existingClaim: "adblock-etc" }, admin: { existingSecret: "adblock-secrets", passwordKey: "password" } },
   },
   podinfo: {
     version: "6.15.0",
@@ -144,18 +144,18 @@ describe("a custom image app runs on app-template with the catalog's conventions
 describe("custom Helm charts", () => {
   test("an https:// repository: HelmRepository, pinned chart, claims and Secret the values reference, LAN-only ingress to the chart's Service", async () => {
     const g = await graph();
-    assert.equal(g.get("pihole-source").type, "kubernetes:source.toolkit.fluxcd.io/v1:HelmRepository");
-    assert.deepEqual((g.get("pihole-source").inputs as any).metadata, { name: "pihole", namespace: "pihole" });
-    assert.deepEqual(spec(g, "pihole-source"), { url: "https://mojo2600.github.io/pihole-kubernetes/", interval: "1h" });
-    const rel = spec(g, "pihole-release");
-    assert.deepEqual(rel.chart, { spec: { chart: "pihole", version: "2.31.0", sourceRef: { kind: "HelmRepository", name: "pihole" }, interval: "1h" } });
+    assert.equal(g.get("adblock-source").type, "kubernetes:source.toolkit.fluxcd.io/v1:HelmRepository");
+    assert.deepEqual((g.get("adblock-source").inputs as any).metadata, { name: "adblock", namespace: "adblock" });
+    assert.deepEqual(spec(g, "adblock-source"), { url: "https://mojo2600.github.io/pihole-kubernetes/", interval: "1h" });
+    const rel = spec(g, "adblock-release");
+    assert.deepEqual(rel.chart, { spec: { chart: "pihole", version: "2.31.0", sourceRef: { kind: "HelmRepository", name: "adblock" }, interval: "1h" } });
     assert.equal(rel.timeout, "15m");
-    assert.deepEqual(rel.values, CUSTOM_APPS.pihole.values, "only the stack's values: no GPU, nothing invented for the chart");
-    assert.deepEqual(spec(g, "pihole-etc"), { accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "2Gi" } } });
-    assert.deepEqual(g.depNames("pihole-release"), ["pihole-etc", "pihole-secrets", "pihole-source", STORAGE_READY, SYSTEM_READY]);
-    assert.ok(g.has("namespace-pihole"), "the namespace defaults to the app's name");
-    const expected = renderIngress({ name: "pihole", namespace: "pihole", host: "pihole.lab.example.com", serviceName: "pihole-web", servicePort: 80, clusterIssuer: "letsencrypt-staging", lanOnly: true });
-    assert.deepEqual(g.get("pihole-ingress").inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
+    assert.deepEqual(rel.values, CUSTOM_APPS.adblock.values, "only the stack's values: no GPU, nothing invented for the chart");
+    assert.deepEqual(spec(g, "adblock-etc"), { accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "2Gi" } } });
+    assert.deepEqual(g.depNames("adblock-release"), ["adblock-etc", "adblock-secrets", "adblock-source", STORAGE_READY, SYSTEM_READY]);
+    assert.ok(g.has("namespace-adblock"), "the namespace defaults to the app's name");
+    const expected = renderIngress({ name: "adblock", namespace: "adblock", host: "adblock.lab.example.com", serviceName: "adblock-web", servicePort: 80, clusterIssuer: "letsencrypt-staging", lanOnly: true });
+    assert.deepEqual(g.get("adblock-ingress").inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
   });
 
   test("an OCI chart: OCIRepository at the version, GPU scheduling at the top level, no service so no ingress", async () => {

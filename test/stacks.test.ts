@@ -75,14 +75,21 @@ describe("each stack carries its seed's choices", () => {
     assert.equal(g.ofType("homelab:metal:ProxmoxVm").length, 16, "6 node VMs and 10 standalone VMs");
     assert.deepEqual(releases(g), [
       "applications/actual",
+      "applications/copyparty",
       "applications/mealie",
       "applications/paperless-ngx",
       "home-automation/home-assistant",
+      "home-automation/pihole",
       "llm/ollama",
+      "llm/text-generation-webui",
+      "media/lidarr",
       "media/plex",
+      "media/prowlarr",
+      "media/qbittorrent",
       "media/radarr",
       "media/sonarr",
     ]);
+    assert.ok(g.dependsOn("text-generation-webui-release", "nvidia-device-plugin-release"), "after the GPU node");
     assert.ok(g.has("media-library-media"));
     assert.match(JSON.stringify(g.resources.filter((r) => r.name.startsWith("kube06")).map((r) => r.rawInputs)), /accelerator=nvidia-tesla-gpu/);
     assert.equal(syncOf(g).path, "k8s/clusters/homelab");
@@ -107,11 +114,12 @@ describe("each stack carries its seed's choices", () => {
     assert.equal((g.get("n8n-ingress").inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
   });
 
-  test("004: three servers with Longhorn data disks, Cloudflare records, no apps", async () => {
+  test("004: three servers with Longhorn data disks, Cloudflare records, Authentik", async () => {
     const g = await plan("seed-004-overkill.yaml");
     assert.equal(nodes(g), 3);
     assert.ok(g.ofType("homelab:platform:DnsRecords").length === 1);
-    assert.deepEqual(releases(g), []);
+    assert.deepEqual(releases(g), ["authentik/authentik"]);
+    assert.equal((g.get("authentik-postgresql").inputs as any).spec.storageClassName, "local-path");
     assert.equal(syncOf(g).path, "kubernetes/clusters/homelab");
   });
 });

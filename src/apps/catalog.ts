@@ -5,11 +5,12 @@
 // (apps.<name>.version). Enabling an app is one entry under homelab:apps.
 import { gpuScheduling } from "../cluster/conventions";
 import { mergeValues } from "../system/values";
+import { SEED_APPS } from "./seedApps";
+import { templateApp } from "./template";
 import type { AppDefinition, ValuesContext } from "./types";
-import { appTemplateValues, urlOf } from "./values";
+import { urlOf } from "./values";
 
-/** bjw-s app-template, published as an OCI artifact. */
-export const APP_TEMPLATE = { kind: "oci", url: "oci://ghcr.io/bjw-s-labs/helm/app-template" } as const;
+export { APP_TEMPLATE } from "./template";
 
 /** Home Assistant's configuration.yaml on first start: trust the ingress controller's pods. */
 export function homeAssistantConfig(trustedProxy: string): string {
@@ -72,11 +73,6 @@ const homeAssistant: AppDefinition = {
   }),
 };
 
-/** An app-template app: the shared computed values plus app-specific env. */
-function templateApp(def: Omit<AppDefinition, "source" | "values">, env: (ctx: ValuesContext) => Record<string, unknown> = () => ({})): AppDefinition {
-  const full: AppDefinition = { ...def, source: APP_TEMPLATE, values: (ctx) => appTemplateValues(full, ctx, env(ctx)) };
-  return full;
-}
 
 const postgresql = templateApp({
   name: "postgresql",
@@ -256,5 +252,6 @@ export const CATALOG: ReadonlyMap<string, AppDefinition> = new Map(
     paperless,
     mealie,
     actual,
+    ...SEED_APPS,
   ].map((d) => [d.name, d]),
 );

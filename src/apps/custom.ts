@@ -4,7 +4,8 @@
 import { gpuScheduling } from "../cluster/conventions";
 import type { AppConfig } from "../config/schema";
 import type { CustomAppConfig } from "../config/customAppSchema";
-import { APP_TEMPLATE, CATALOG } from "./catalog";
+import { CATALOG } from "./catalog";
+import { APP_TEMPLATE } from "./template";
 import type { AppDefinition, ChartSource } from "./types";
 import { appTemplateValues, type Values } from "./values";
 
