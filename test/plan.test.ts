@@ -13,13 +13,20 @@ async function labPlan(): Promise<Graph> {
   return lab;
 }
 
-const RESOURCE_KEYS = ["urn", "type", "name", "parent", "dependencies", "protect", "deleteBeforeReplace", "ignoreChanges", "inputs"];
+const RESOURCE_KEYS = [
+  "urn", "type", "name", "parent", "dependencies", "protect", "deleteBeforeReplace", "ignoreChanges", "inputs",
+  "custom", "provider", "propertyDependencies", "aliases", "replaceOnChanges", "retainOnDelete", "deletedWith", "replaceWith", "hideDiffs",
+  "additionalSecretOutputs", "secretPaths", "secretDigests", "secretConfig",
+];
 
 describe("plan --format json", () => {
   test("has exactly the documented shape", async () => {
     const plan = (await labPlan()).result;
-    const doc = JSON.parse(JSON.stringify(toPlanJson(plan))) as { stack: string; resources: Record<string, unknown>[]; outputs: Record<string, unknown> };
-    assert.deepEqual(Object.keys(doc), ["stack", "resources", "outputs"]);
+    const doc = JSON.parse(JSON.stringify(toPlanJson(plan))) as { stack: string; resources: Record<string, unknown>[]; outputs: Record<string, unknown>; secureConfig: Record<string, string> };
+    assert.deepEqual(Object.keys(doc), ["stack", "resources", "outputs", "secureConfig"]);
+    // A digest of each `secure:` ciphertext, never the ciphertext or its placeholder.
+    assert.deepEqual(Object.keys(doc.secureConfig).sort(), ["homelab:cloudflareApiToken", "homelab:proxmoxApiToken", "homelab:sshPrivateKey"]);
+    for (const v of Object.values(doc.secureConfig)) assert.match(v, /^[0-9a-f]{16}$/);
     assert.equal(doc.stack, "lab");
     const urns = new Set(doc.resources.map((r) => r.urn));
     assert.equal(urns.size, doc.resources.length, "URNs are unique");
@@ -34,6 +41,22 @@ describe("plan --format json", () => {
       assert.equal(typeof r.inputs, "object");
     }
     assert.equal(doc.resources.filter((r) => r.parent === null).length, 1, "one root: the stack");
+    // Engine URNs: the whole ancestor chain of types, the stack left out.
+    assert.ok(urns.has("urn:pulumi:lab::homelab::homelab:cluster:GpuNode$homelab:metal:ProxmoxVm$proxmoxve:index/vmLegacy:VmLegacy::k3s-gpu-01-vm"));
+    assert.ok(urns.has("urn:pulumi:lab::homelab::pulumi:providers:proxmoxve::proxmox"));
+    assert.ok(![...urns].some((u) => (u as string).includes("pulumi:pulumi:Stack$")), "no stack prefix");
+    for (const r of doc.resources) {
+      if (r.parent === null) continue;
+      const parentType = (r.parent as string).split("::")[2];
+      const type = (r.urn as string).split("::")[2];
+      assert.equal(type, parentType === "pulumi:pulumi:Stack" ? r.type : `${parentType}$${r.type}`, `${r.urn} extends its parent's qualified type`);
+    }
+    // The options that change what a diff means are recorded.
+    const ready = doc.resources.find((r) => r.name === "k3s-server-01-ready")!;
+    assert.deepEqual(ready.replaceOnChanges, ["triggers[*]"], "remote.Command's own replaceOnChanges");
+    assert.equal(doc.resources.find((r) => r.name === "postgresql-data")!.retainOnDelete, true);
+    assert.deepEqual(doc.resources.find((r) => r.name === "k3s-server-01-k3s-join")!.secretConfig, ["homelab:sshPrivateKey"]);
+    assert.deepEqual(Object.keys(doc.resources.find((r) => r.name === "k3s-server-01-k3s-join")!.secretDigests as object), ["connection", "stdin"]);
     const provider = doc.resources.find((r) => r.type === "pulumi:providers:proxmoxve")!;
     assert.equal((provider.inputs as Record<string, unknown>).apiToken, "[secret]");
   });
@@ -116,11 +139,19 @@ const rec = (name: string, deps: string[] = [], extra: Partial<RecordedResource>
   protect: false,
   deleteBeforeReplace: false,
   ignoreChanges: [],
+  aliases: [],
+  replaceOnChanges: [],
+  retainOnDelete: false,
+  deletedWith: "",
+  replaceWith: [],
+  hideDiffs: [],
   additionalSecretOutputs: [],
   provider: "",
   inputs: {},
   rawInputs: {},
   secretPaths: [],
+  secretDigests: {},
+  secretConfig: [],
   secretOutputValues: [],
   ...extra,
 });

@@ -2,17 +2,12 @@
 // secret keys as Pulumi secrets. Nothing is registered here; a bad config stops the program before
 // the first resource with every problem listed.
 import * as pulumi from "@pulumi/pulumi";
+import { isConfigSecret } from "../lib/pulumiInternals";
 import type { Homelab } from "./model";
 import { SECRET_KEYS, type SecretKey } from "./schema";
 import { validateStackConfig, type SecretPresence, type ValidateOptions } from "./validate";
 
 export const NAMESPACE = "homelab";
-
-// `isConfigSecret` is exported by the SDK's runtime/config module but missing from its .d.ts.
-// It reads the same secret-key list the engine passes to `pulumi up` and that mocks set through
-// `setAllConfig(config, secretKeys)`.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 /** The secrets every stack has; those of optional features are in the model (`Homelab`). */
 export interface Secrets {
@@ -64,11 +59,11 @@ export function readRawConfig(): { raw: Record<string, unknown>; secrets: Record
   const secrets = Object.fromEntries(
     SECRET_KEYS.map((k) => {
       const full = `${prefix}${k}`;
-      const presence: SecretPresence = all[full] === undefined ? "absent" : runtimeConfig.isConfigSecret(full) ? "secret" : "plain";
+      const presence: SecretPresence = all[full] === undefined ? "absent" : isConfigSecret(full) ? "secret" : "plain";
       return [k, presence];
     }),
   ) as Record<SecretKey, SecretPresence>;
-  const secretValuedKeys = Object.keys(raw).filter((k) => !(SECRET_KEYS as readonly string[]).includes(k) && runtimeConfig.isConfigSecret(`${prefix}${k}`));
+  const secretValuedKeys = Object.keys(raw).filter((k) => !(SECRET_KEYS as readonly string[]).includes(k) && isConfigSecret(`${prefix}${k}`));
   return { raw, secrets, secretValuedKeys };
 }
 

@@ -5,8 +5,49 @@ import type { PlanResult } from "./run";
 import { criticalPath, isClusterReady, stepSeconds, type CriticalPath } from "./graph";
 import { SECRET_MASK, type RecordedResource } from "./recorder";
 
+/** One resource of `plan --format json`. */
+export interface PlanJsonResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string | null;
+  readonly dependencies: string[];
+  readonly protect: boolean;
+  readonly deleteBeforeReplace: boolean;
+  readonly ignoreChanges: string[];
+  /** Inputs with secret values as "[secret]". */
+  readonly inputs: Record<string, unknown>;
+  /** A custom resource has a provider; a component only groups children. */
+  readonly custom: boolean;
+  /** Provider reference, `urn::id` ("" for the default provider or a component). */
+  readonly provider: string;
+  /** Per top-level input, the resources whose outputs feed it. */
+  readonly propertyDependencies: Record<string, string[]>;
+  readonly aliases: RecordedResource["aliases"];
+  readonly replaceOnChanges: string[];
+  readonly retainOnDelete: boolean;
+  readonly deletedWith: string;
+  readonly replaceWith: string[];
+  readonly hideDiffs: string[];
+  readonly additionalSecretOutputs: string[];
+  /** Paths of the secret inputs. */
+  readonly secretPaths: string[];
+  /** Per secret path, a digest of its value with every secret cut out (src/plan/secrets.ts). */
+  readonly secretDigests: Record<string, string>;
+  /** The `secure:` config keys whose value reaches the inputs. */
+  readonly secretConfig: string[];
+}
+
 /** The JSON document of `plan --format json`; its shape is a contract with other tools. */
-export function toPlanJson(plan: PlanResult): unknown {
+export interface PlanJson {
+  readonly stack: string;
+  readonly resources: PlanJsonResource[];
+  readonly outputs: Record<string, unknown>;
+  /** Per `secure:` config key, a digest of its ciphertext (never of a value or placeholder). */
+  readonly secureConfig: Record<string, string>;
+}
+
+export function toPlanJson(plan: PlanResult): PlanJson {
   return {
     stack: plan.stack,
     resources: plan.resources.map((r) => ({
@@ -19,8 +60,22 @@ export function toPlanJson(plan: PlanResult): unknown {
       deleteBeforeReplace: r.deleteBeforeReplace,
       ignoreChanges: r.ignoreChanges,
       inputs: r.inputs,
+      custom: r.custom,
+      provider: r.provider,
+      propertyDependencies: r.propertyDependencies,
+      aliases: r.aliases,
+      replaceOnChanges: r.replaceOnChanges,
+      retainOnDelete: r.retainOnDelete,
+      deletedWith: r.deletedWith,
+      replaceWith: r.replaceWith,
+      hideDiffs: r.hideDiffs,
+      additionalSecretOutputs: r.additionalSecretOutputs,
+      secretPaths: r.secretPaths,
+      secretDigests: r.secretDigests,
+      secretConfig: r.secretConfig,
     })),
     outputs: plan.outputs,
+    secureConfig: plan.secureConfig ?? {},
   };
 }
 

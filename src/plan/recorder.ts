@@ -2,14 +2,8 @@
 // parent, dependencies, options and inputs (secrets masked), and answers with deterministic
 // outputs. Used by `npm run plan` and by the tests.
 import * as pulumi from "@pulumi/pulumi";
-import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { createHash } from "node:crypto";
-
-/** Signature keys of the SDK's wire format (runtime/rpc.ts). */
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+import { EngineUrnMockMonitor, requestOptions, RESOURCE_SIG, ROOT_STACK_TYPE, SECRET_SIG, SIG_KEY, Struct, UNKNOWN, type AliasRecord } from "../lib/pulumiInternals";
 
 export const SECRET_MASK = "[secret]";
 export const UNKNOWN_MASK = "[unknown]";
@@ -30,6 +24,16 @@ export interface RecordedResource {
   readonly protect: boolean;
   readonly deleteBeforeReplace: boolean;
   readonly ignoreChanges: string[];
+  /** Aliases as sent: whole URNs, or specs the engine completes against the resource's own identity. */
+  readonly aliases: AliasRecord[];
+  readonly replaceOnChanges: string[];
+  /** A delete leaves the object where it is and only drops it from the state. */
+  readonly retainOnDelete: boolean;
+  /** URN of the resource whose delete takes this one with it ("" for none). */
+  readonly deletedWith: string;
+  /** URNs whose replacement replaces this one. */
+  readonly replaceWith: string[];
+  readonly hideDiffs: string[];
   readonly additionalSecretOutputs: string[];
   /** Provider reference (`urn::id`), if any. */
   readonly provider: string;
@@ -39,6 +43,10 @@ export interface RecordedResource {
   readonly rawInputs: Record<string, unknown>;
   /** Paths of inputs that are secret. */
   readonly secretPaths: string[];
+  /** Per secret path, a digest of the value with every secret cut out (src/plan/secrets.ts); filled after the run. */
+  readonly secretDigests: Record<string, string>;
+  /** The `secure:` config keys whose value reaches the inputs; filled after the run. */
+  readonly secretConfig: string[];
   /** Values of the outputs the engine returns as secrets (additionalSecretOutputs), as the mock computed them. */
   readonly secretOutputValues: unknown[];
 }
@@ -172,7 +180,7 @@ function wrapSecret(value: unknown): unknown {
   return { [SIG_KEY]: SECRET_SIG, value };
 }
 
-export class RecordingMonitor extends MockMonitor {
+export class RecordingMonitor extends EngineUrnMockMonitor {
   public readonly records: RecordedResource[] = [];
   public stackOutputs: Record<string, unknown> = {};
   public rawStackOutputs: Record<string, unknown> = {};
@@ -186,8 +194,8 @@ export class RecordingMonitor extends MockMonitor {
     const rawInputs = req.getObject().toJavaScript() as Record<string, unknown>;
     const secretPaths: string[] = [];
     const inputs = maskSecrets(rawInputs, "", secretPaths) as Record<string, unknown>;
-    const urn = (this as unknown as { newUrn(p: string, t: string, n: string): string }).newUrn(req.getParent(), req.getType(), req.getName());
-    if (req.getType() === "pulumi:pulumi:Stack") this.rootUrn = urn;
+    const urn = this.urnFor(req.getParent(), req.getType(), req.getName());
+    if (req.getType() === ROOT_STACK_TYPE) this.rootUrn = urn;
     const secretOutputValues: unknown[] = [];
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, key: string) => {
@@ -204,11 +212,14 @@ export class RecordingMonitor extends MockMonitor {
       protect: req.getProtect() === true,
       deleteBeforeReplace: req.getDeletebeforereplace() === true,
       ignoreChanges: req.getIgnorechangesList(),
+      ...requestOptions(req),
       additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
       provider: req.getProvider(),
       inputs,
       rawInputs: unwrapSecrets(rawInputs) as Record<string, unknown>,
       secretPaths,
+      secretDigests: {},
+      secretConfig: [],
       secretOutputValues,
     });
     // Emulate the engine: outputs listed in additionalSecretOutputs come back as secrets.
@@ -221,7 +232,7 @@ export class RecordingMonitor extends MockMonitor {
           secretOutputValues.push(unwrapSecrets(obj[k]));
           if (!isSecretWire(obj[k])) obj[k] = wrapSecret(obj[k]);
         }
-        resp.setObject(require("google-protobuf/google/protobuf/struct_pb").Struct.fromJavaScript(obj));
+        resp.setObject(Struct.fromJavaScript(obj));
       }
       callback(err, resp);
     });

@@ -6,7 +6,8 @@ import { parse } from "yaml";
 import { EXTRA_CHECKS } from "../checks";
 import { ConfigError, loadStack, NAMESPACE } from "../config/loader";
 import { buildHomelab } from "../homelab";
-import { RecordingMonitor, type RecordedResource, type RecorderOptions } from "./recorder";
+import { digest, RecordingMonitor, type RecordedResource, type RecorderOptions } from "./recorder";
+import { describeSecrets } from "./secrets";
 
 export const PROJECT = "homelab";
 
@@ -15,11 +16,29 @@ export interface StackFile {
   readonly config: Record<string, string>;
   /** Keys whose value was `secure:` (or held a `secure:` value inside). */
   readonly secretKeys: string[];
+  /**
+   * Per secret key, a digest of its ciphertext(s) as the file holds them: a diff tells a changed
+   * ciphertext ("possibly rotated") from an unchanged one. Nothing of a secret value or of its
+   * placeholder goes into it (the plan never decrypts anything).
+   */
+  readonly secureDigests?: Record<string, string>;
 }
 
 /** A value that stands in for a `secure:` value: recognisable, and never a real secret. */
 export function placeholderFor(key: string): string {
   return `plan-placeholder-${key.replace(/[^A-Za-z0-9]+/g, "-")}`;
+}
+
+/** The `secure:` ciphertexts inside a config value, in document order. */
+function ciphertexts(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(ciphertexts);
+  if (value !== null && typeof value === "object") {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (keys.length === 1 && keys[0] === "secure") return [String(obj.secure)];
+    return keys.flatMap((k) => ciphertexts(obj[k]));
+  }
+  return [];
 }
 
 function replaceSecure(value: unknown, key: string): { value: unknown; secret: boolean } {
@@ -62,13 +81,17 @@ export function parseStackFile(text: string): StackFile {
   }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
+  const secureDigests: Record<string, string> = {};
   for (const [rawKey, rawValue] of Object.entries(doc.config ?? {})) {
     const key = rawKey.includes(":") ? rawKey : `${NAMESPACE}:${rawKey}`;
     const { value, secret } = replaceSecure(rawValue, key);
     config[key] = typeof value === "string" ? value : value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
-    if (secret) secretKeys.push(key);
+    if (secret) {
+      secretKeys.push(key);
+      secureDigests[key] = digest(JSON.stringify(ciphertexts(rawValue)), 16);
+    }
   }
-  return { config, secretKeys };
+  return { config, secretKeys, secureDigests };
 }
 
 export interface PlanResult {
@@ -77,6 +100,8 @@ export interface PlanResult {
   readonly outputs: Record<string, unknown>;
   readonly rawOutputs: Record<string, unknown>;
   readonly warnings: string[];
+  /** Per `secure:` key, the digest of its ciphertext (StackFile.secureDigests). */
+  readonly secureConfig?: Record<string, string>;
 }
 
 export interface RunOptions extends RecorderOptions {
@@ -124,9 +149,12 @@ async function record(opts: RunOptions): Promise<PlanResult> {
   const loaded = loadStack(EXTRA_CHECKS);
   await pulumi.runtime.runInPulumiStack(async () => buildHomelab(loaded));
   await pulumi.runtime.disconnect();
+  const placeholders = Object.fromEntries(opts.stackFile.secretKeys.map((k) => [k, placeholderFor(k)]));
+  const secretOutputs = monitor.records.flatMap((r) => r.secretOutputValues.filter((v): v is string => typeof v === "string"));
   return {
     stack: opts.stack,
-    resources: monitor.records,
+    resources: monitor.records.map((r) => ({ ...r, ...describeSecrets(r, placeholders, secretOutputs) })),
+    secureConfig: { ...(opts.stackFile.secureDigests ?? {}) },
     outputs: monitor.stackOutputs,
     rawOutputs: monitor.rawStackOutputs,
     warnings: loaded.warnings,

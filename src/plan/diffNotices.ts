@@ -1,0 +1,143 @@
+// Blockers (what makes `pulumi up` fail) and warnings (what loses data or identity) of a diff. Each
+// says in one line what will happen and how to avoid it.
+import { ROOT_STACK_TYPE } from "../lib/pulumiInternals";
+import type { Notice, ResourceChange } from "./diff";
+import type { PlanJson, PlanJsonResource } from "./format";
+import { pathSegments } from "./replaceRules";
+
+interface Input {
+  readonly base: PlanJson;
+  readonly head: PlanJson;
+  readonly changes: readonly ResourceChange[];
+  readonly matched: ReadonlyMap<string, PlanJsonResource>;
+  readonly rotated: ReadonlySet<string>;
+}
+
+const VM = "proxmoxve:index/vmLegacy:VmLegacy";
+type Obj = Record<string, any>;
+
+/** Something only one object may hold at a time, and what happens when a second one takes it. */
+export interface Identity {
+  /** "VMID 211", "IP 10.0.20.11", ... */
+  readonly id: string;
+  /** What to change: "VMID", "address", "file name", "name". */
+  readonly what: string;
+  /** What a second holder causes. */
+  readonly effect: string;
+}
+
+/**
+ * What a resource holds that no other object may hold at the same time: a VMID and addresses
+ * (cluster-wide in Proxmox), a file on a node's datastore, a PCI mapping name, a named Kubernetes
+ * object or Helm release.
+ */
+export function identities(r: PlanJsonResource): Identity[] {
+  const i = r.inputs as Obj;
+  const fails = "the create fails";
+  switch (r.type) {
+    case VM: {
+      const ids: Identity[] = i.vmId !== undefined ? [{ id: `VMID ${i.vmId}`, what: "VMID", effect: fails }] : [];
+      for (const c of i.initialization?.ipConfigs ?? []) {
+        if (typeof c?.ipv4?.address === "string") ids.push({ id: `IP ${c.ipv4.address.split("/")[0]}`, what: "address", effect: "two VMs answer on one address until the old one is gone" });
+      }
+      return ids;
+    }
+    case "proxmoxve:index/fileLegacy:FileLegacy":
+      return i.sourceRaw?.fileName ? [{ id: `file ${i.datastoreId}:${i.contentType}/${i.sourceRaw.fileName} on ${i.nodeName}`, what: "file name", effect: "the upload overwrites the file the old resource then deletes" }] : [];
+    case "proxmoxve:download/file:File":
+      return [{ id: `file ${i.datastoreId}:${i.contentType}/${i.fileName} on ${i.nodeName}`, what: "file name", effect: `${fails} ("File already exists")` }];
+    case "proxmoxve:hardware/mapping/pci:Pci":
+      return [{ id: `PCI mapping ${i.name}`, what: "mapping name", effect: fails }];
+  }
+  if (r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/") && typeof i.metadata?.name === "string") {
+    const kind = r.type.split(":").slice(1).join(":");
+    return [{ id: `${kind} ${i.metadata.namespace ? `${i.metadata.namespace}/` : ""}${i.metadata.name}`, what: "name", effect: `${fails} (AlreadyExists)` }];
+  }
+  if (r.type === "kubernetes:helm.sh/v3:Release" && typeof i.name === "string") {
+    return [{ id: `Helm release ${i.namespace ?? "default"}/${i.name}`, what: "release name", effect: `${fails} (Helm: cannot re-use a name that is still in use)` }];
+  }
+  return [];
+}
+
+const changedUnder = (c: ResourceChange, prefixes: string[]): string[] =>
+  [...new Set(c.properties.map((p) => pathSegments(p.path)[0]).filter((k) => prefixes.includes(k)))];
+
+export function blockersAndWarnings({ base, head, changes, matched, rotated }: Input): { blockers: Notice[]; warnings: Notice[] } {
+  const blockers: Notice[] = [];
+  const warnings: Notice[] = [];
+  const headBy = new Map(head.resources.map((r) => [r.urn, r] as const));
+  const baseBy = new Map(base.resources.map((r) => [r.urn, r] as const));
+  const why = (c: ResourceChange) => (c.reasons[0] ? ` (${c.reasons[0]})` : "");
+
+  // Protect: the engine refuses to replace (protected before and after) or delete (protected in state).
+  for (const c of changes) {
+    if (c.op === "replace" && matched.get(c.urn)?.protect && headBy.get(c.urn)?.protect) {
+      blockers.push({ urn: c.urn, message: `${c.name} is protected and would be replaced${why(c)}: pulumi up will refuse; undo the change, or set protect: false in one run and replace it in the next` });
+    }
+    if (c.op === "delete" && baseBy.get(c.urn)?.protect) {
+      blockers.push({ urn: c.urn, message: `${c.name} is protected and would be deleted: pulumi up will refuse; keep it in the stack, or set protect: false in one run and remove it in the next` });
+    }
+  }
+
+  // Create-before-delete collisions: Pulumi creates first and deletes at the end of the run.
+  const held = new Map<string, string>();
+  for (const c of changes) {
+    if (c.op === "delete") for (const x of identities(baseBy.get(c.urn)!)) held.set(x.id, c.name);
+    if (c.op === "replace" && !c.deleteBeforeReplace) for (const x of identities(matched.get(c.urn)!)) held.set(x.id, `the old ${c.name}`);
+  }
+  for (const c of changes) {
+    if (c.op !== "create" && !(c.op === "replace" && !c.deleteBeforeReplace)) continue;
+    for (const x of identities(headBy.get(c.urn)!)) {
+      const holder = held.get(x.id);
+      if (!holder) continue;
+      blockers.push({
+        urn: c.urn,
+        message:
+          c.op === "create"
+            ? `creating ${c.name} takes ${x.id}, which ${holder} holds until it is deleted at the end of the same run: ${x.effect}; give it another ${x.what}, or remove ${holder} in an earlier run`
+            : `replacing ${c.name} creates the new one first while ${holder} still holds ${x.id}: ${x.effect}; change the ${x.what} too, or set deleteBeforeReplace`,
+      });
+    }
+  }
+
+  for (const c of changes) {
+    const r = c.op === "delete" ? baseBy.get(c.urn)! : headBy.get(c.urn)!;
+    const i = r.inputs as Obj;
+    const gone = c.op === "delete" ? "is deleted" : "is deleted and re-created";
+    if (c.op === "delete" || c.op === "replace") {
+      const kept = c.op === "delete" && r.retainOnDelete;
+      const w = (message: string) => warnings.push({ urn: c.urn, message });
+      if (r.type === VM) w(`VM ${i.name ?? c.name} (VMID ${i.vmId}) ${gone}${why(c)}: its disks and everything on them are lost; back it up first, or undo the change`);
+      else if (r.type === "kubernetes:core/v1:PersistentVolumeClaim") {
+        if (kept) w(`claim ${i.metadata?.namespace}/${i.metadata?.name} leaves the Pulumi state but stays in the cluster with its data (retainOnDelete); delete it by hand when it is no longer needed`);
+        else w(`claim ${i.metadata?.namespace}/${i.metadata?.name} ${gone}${why(c)}: a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change`);
+      } else if (r.type === "kubernetes:core/v1:Namespace" && !kept)
+        w(`namespace ${i.metadata?.name} ${gone}${why(c)}: Kubernetes deletes everything in it, claims and secrets included; move what must stay first, or keep the namespace`);
+      else if (r.type === "kubernetes:storage.k8s.io/v1:StorageClass" && !kept)
+        w(`StorageClass ${i.metadata?.name} ${gone}${why(c)}: claims made while it is gone fail, and volumes it provisions later follow the new settings; existing volumes stay`);
+      else if (/longhorn/i.test(`${c.name} ${r.type}`) && !kept) w(`Longhorn (${c.name}) ${gone}${why(c)}: removing Longhorn deletes every Longhorn volume and its replicas; migrate the volumes first`);
+      else if (r.type === "random:index/randomPassword:RandomPassword" && /k3s.*token/.test(c.name))
+        w(`the k3s token ${c.name} ${c.op === "delete" ? "is deleted" : "gets a new value"}${why(c)}: nodes that joined with the old one cannot rejoin and new nodes cannot join the existing cluster; keep the token's arguments unchanged`);
+      else if (/^(random:|tls:index\/privateKey)/.test(r.type))
+        w(`${c.name} ${c.op === "delete" ? "is deleted" : "gets a new value"}${why(c)}: whatever was encrypted or secured with the old value (an app's data, a database login, a deploy key) no longer opens with it; keep its arguments unchanged`);
+      else if (r.type === "pulumi:providers:kubernetes" && c.op === "replace") {
+        const under = changes.filter((x) => headBy.get(x.urn)?.provider.startsWith(`${c.urn}::`)).length;
+        w(`the Kubernetes provider ${c.name} is replaced${why(c)}: all ${under} objects it manages are replaced with it (namespaces, claims and their data included); keep its clusterIdentifier stable`);
+      }
+    }
+    if (c.op === "update" && r.type === VM) {
+      if (c.properties.some((p) => /^disks\[\d+\]\.importFrom$/.test(p.path)))
+        warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image` });
+      const reboot = changedUnder(c, ["cpu", "memory", "initialization", "hostpcis", "efiDisk"]);
+      if (reboot.length > 0 && i.rebootAfterUpdate !== false)
+        warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} reboots to apply ${reboot.join(", ")}: the provider stops and starts it (rebootAfterUpdate); plan for the downtime, or apply it in a maintenance window` });
+    }
+  }
+
+  const root = head.resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "";
+  for (const key of [...rotated].sort()) {
+    const users = changes.filter((c) => headBy.get(c.urn)?.secretConfig.includes(key)).length;
+    warnings.push({ urn: root, message: `${key}: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): ${users} resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used` });
+  }
+  return { blockers, warnings };
+}

@@ -1,0 +1,183 @@
+// The replace tables of the providers this program uses: which input changes make the provider (or
+// the engine) replace a resource instead of updating it. Each row names its source; re-check a row
+// when its provider's pin moves (../shared/reference/replace-rules.md has the sources).
+//
+// Paths are Pulumi property paths (`disks[0].importFrom`, `metadata.annotations["a/b"]`); a rule
+// path matches a changed path when one is a prefix of the other, with `[*]` for any index.
+
+/** How sure a verdict is: identity and options (exact), a provider rule (table), a conditional rule (advisory). */
+export type Confidence = "exact" | "table" | "advisory";
+
+export interface PropertyRule {
+  readonly forcesReplacement: boolean;
+  readonly confidence: Confidence;
+  /** Why, when it is not plain: the source rule or its condition. */
+  readonly note?: string;
+}
+
+interface TypeTable {
+  /** Force-new paths from the provider's schema or static table. */
+  readonly forceNew: readonly string[];
+  /** Force-new paths from conditional provider code, with the condition. */
+  readonly conditional?: readonly { path: string; note: string; applies?: (inputs: Record<string, unknown>) => boolean }[];
+  /** Every input is force-new (resources with no update). */
+  readonly allForceNew?: boolean;
+}
+
+const PROXMOX: Record<string, TypeTable> = {
+  // Schema willReplaceOnChanges (muhlba91/pulumi-proxmoxve schema.json) and CustomizeDiff in
+  // bpg/terraform-provider-proxmox proxmoxtf/resource/vm/vm.go (vm_id, node_name without migrate,
+  // tpm_state.version, efi_disk.type). `disks[*].importFrom` is used only at creation: an update.
+  "proxmoxve:index/vmLegacy:VmLegacy": {
+    forceNew: [
+      "amdSev",
+      "clone.datastoreId",
+      "clone.full",
+      "clone.nodeName",
+      "clone.retries",
+      "clone.vmId",
+      "disks[*].fileId",
+      "initialization.userDataFileId",
+      "initialization.vendorDataFileId",
+      "initialization.networkDataFileId",
+      "initialization.metaDataFileId",
+      "initialization.type",
+    ],
+    conditional: [
+      { path: "vmId", note: "the provider's CustomizeDiff replaces a VM whose vm_id changes" },
+      { path: "nodeName", note: "the provider's CustomizeDiff replaces a VM moved to another node while `migrate` is off", applies: (i) => i.migrate !== true },
+      { path: "tpmState.version", note: "the provider's CustomizeDiff replaces a VM whose TPM version changes" },
+      { path: "efiDisk.type", note: "the provider's CustomizeDiff replaces a VM whose EFI disk type changes" },
+    ],
+  },
+  // Schema willReplaceOnChanges.
+  "proxmoxve:index/fileLegacy:FileLegacy": {
+    forceNew: ["contentType", "datastoreId", "fileMode", "nodeName", "sourceFile", "sourceRaw.data", "sourceRaw.fileName", "sourceRaw.resize"],
+  },
+  // RequiresReplace plan modifiers in fwprovider/nodes/resource_download_file.go (a Plugin
+  // Framework resource: the schema cannot show them).
+  "proxmoxve:download/file:File": {
+    forceNew: ["contentType", "fileName", "datastoreId", "nodeName", "url", "checksum", "decompressionAlgorithm", "checksumAlgorithm"],
+  },
+  "proxmoxve:hardware/mapping/pci:Pci": { forceNew: [] },
+  "pulumi:providers:proxmoxve": { forceNew: [] },
+};
+
+const OTHERS: Record<string, TypeTable> = {
+  // `triggers` is force-new through the replaceOnChanges option the SDK sets itself
+  // (remote/command.js), which the plan records; any other input is an update.
+  "command:remote:Command": { forceNew: [] },
+  "command:local:Command": { forceNew: [] },
+  // hashicorp/terraform-provider-random: every argument is RequiresReplace (no update).
+  "random:index/randomPassword:RandomPassword": { forceNew: [], allForceNew: true },
+  "random:index/randomString:RandomString": { forceNew: [], allForceNew: true },
+  "random:index/randomBytes:RandomBytes": { forceNew: [], allForceNew: true },
+  "random:index/randomId:RandomId": { forceNew: [], allForceNew: true },
+  "random:index/randomUuid:RandomUuid": { forceNew: [], allForceNew: true },
+  // hashicorp/terraform-provider-tls: a new algorithm, size or curve is a new key.
+  "tls:index/privateKey:PrivateKey": { forceNew: ["algorithm", "rsaBits", "ecdsaCurve"] },
+  // pulumi-kubernetes provider/pkg/provider/helm_release.go: forceNewFields `.name`, `.namespace`.
+  "kubernetes:helm.sh/v3:Release": { forceNew: ["name", "namespace"] },
+};
+
+// pulumi/pulumi-kubernetes provider/pkg/provider/diff.go: `.metadata.name` and `.metadata.namespace`
+// for every kind, then per group/version/kind. Custom resources have only the metadata rows.
+const SELECTOR = ["spec.selector"];
+const K8S_KINDS: Record<string, readonly string[]> = {
+  "apps/v1:Deployment": SELECTOR,
+  // Spelled so upstream: a DaemonSet never matches this row, so only its metadata rows apply.
+  "apps/v1:Daemonset": SELECTOR,
+  "apps/v1:StatefulSet": ["spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"],
+  "core/v1:ConfigMap": ["binaryData", "data"],
+  // The volume sources this program can use (upstream lists every in-tree source).
+  "core/v1:PersistentVolume": ["spec.awsElasticBlockStore", "spec.csi", "spec.hostPath", "spec.iscsi", "spec.local", "spec.nfs"],
+  // `.spec` is in the table: any change of a claim's spec replaces it.
+  "core/v1:PersistentVolumeClaim": ["spec"],
+  "core/v1:ResourceQuota": ["spec.scopes"],
+  "core/v1:Secret": ["type", "stringData", "data"],
+  "core/v1:Service": ["spec.clusterIP"],
+  "policy/v1beta1:PodDisruptionBudget": ["spec"],
+  "rbac.authorization.k8s.io/v1:ClusterRoleBinding": ["roleRef"],
+  "rbac.authorization.k8s.io/v1:RoleBinding": ["roleRef"],
+  "storage.k8s.io/v1:StorageClass": ["parameters", "provisioner"],
+  "batch/v1:Job": ["spec.completions", "spec.parallelism", "spec.selector", "spec.template"],
+};
+
+function kubernetesTable(type: string): TypeTable | undefined {
+  const m = /^kubernetes:([^:]+):([^:]+)$/.exec(type);
+  if (!m || type.startsWith("kubernetes:helm.sh/")) return undefined;
+  return { forceNew: ["metadata.name", "metadata.namespace", ...(K8S_KINDS[`${m[1]}:${m[2]}`] ?? [])] };
+}
+
+export function tableFor(type: string): TypeTable | undefined {
+  return PROXMOX[type] ?? OTHERS[type] ?? kubernetesTable(type);
+}
+
+/** `a[3].b["x.y"]` -> ["a", "*", "b", "x.y"]. */
+export function pathSegments(path: string): string[] {
+  const out: string[] = [];
+  const re = /\[(\d+|\*)\]|\["((?:[^"\\]|\\.)*)"\]|\.?([^.[\]]+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(path)) !== null) {
+    if (m[1] !== undefined) out.push("*");
+    else if (m[2] !== undefined) out.push(m[2].replace(/\\"/g, '"'));
+    else out.push(m[3]);
+  }
+  return out;
+}
+
+/** True when one path is a prefix of the other (indices match any index). */
+export function pathsOverlap(a: string, b: string): boolean {
+  const x = pathSegments(a);
+  const y = pathSegments(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i] && x[i] !== "*" && y[i] !== "*") return false;
+  return true;
+}
+
+/**
+ * Whether a change at `path` forces a replacement, and how sure that is. `replaceOnChanges` is the
+ * resource's option (exact); then the provider's table; a type without a table is advisory.
+ */
+export function propertyRule(type: string, path: string, inputs: Record<string, unknown>, replaceOnChanges: readonly string[]): PropertyRule {
+  if (replaceOnChanges.some((p) => p === "*" || pathsOverlap(p, path))) return { forcesReplacement: true, confidence: "exact", note: "the replaceOnChanges option" };
+  if (type === "pulumi:providers:kubernetes") return kubernetesProviderRule(path, inputs);
+  const table = tableFor(type);
+  if (!table) return { forcesReplacement: false, confidence: "advisory", note: "no replace table for this type" };
+  if (table.allForceNew) return { forcesReplacement: true, confidence: "table" };
+  if (table.forceNew.some((p) => pathsOverlap(p, path))) return { forcesReplacement: true, confidence: "table" };
+  for (const c of table.conditional ?? []) {
+    if (pathsOverlap(c.path, path) && (c.applies?.(inputs) ?? true)) return { forcesReplacement: true, confidence: "advisory", note: c.note };
+  }
+  return { forcesReplacement: false, confidence: "table" };
+}
+
+// pulumi-kubernetes: a changed clusterIdentifier replaces the provider (and so every object it
+// manages); without one, a kubeconfig the provider judges to point at another cluster does too.
+function kubernetesProviderRule(path: string, inputs: Record<string, unknown>): PropertyRule {
+  if (pathsOverlap("clusterIdentifier", path)) return { forcesReplacement: true, confidence: "table", note: "a new clusterIdentifier means another cluster" };
+  if (pathsOverlap("kubeconfig", path) && inputs.clusterIdentifier === undefined) {
+    return { forcesReplacement: true, confidence: "advisory", note: "without a clusterIdentifier the provider replaces itself when the kubeconfig points at another cluster" };
+  }
+  return { forcesReplacement: false, confidence: "table" };
+}
+
+/** Whether any force-new rule lies at or under a top-level input (the engine's cascade re-diffs whole inputs). */
+export function inputCanForceReplacement(type: string, key: string, inputs: Record<string, unknown>, replaceOnChanges: readonly string[]): boolean {
+  if (replaceOnChanges.some((p) => p === "*" || pathSegments(p)[0] === key)) return true;
+  if (type === "pulumi:providers:kubernetes") return key === "clusterIdentifier" || (key === "kubeconfig" && inputs.clusterIdentifier === undefined);
+  const table = tableFor(type);
+  if (!table) return false;
+  if (table.allForceNew) return true;
+  return [...table.forceNew, ...(table.conditional ?? []).map((c) => c.path)].some((p) => pathSegments(p)[0] === key);
+}
+
+/**
+ * Whether the provider deletes the old object before creating the new one. pulumi-kubernetes does
+ * for an object with a fixed `metadata.name` (two objects cannot hold one name).
+ */
+export function providerDeletesFirst(type: string, inputs: Record<string, unknown>): boolean {
+  if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:helm.sh/")) return false;
+  const md = inputs.metadata as Record<string, unknown> | undefined;
+  return typeof md?.name === "string" && md.name !== "";
+}
