@@ -42,7 +42,7 @@ describe("plan --format json", () => {
     }
     assert.equal(doc.resources.filter((r) => r.parent === null).length, 1, "one root: the stack");
     // Engine URNs: the whole ancestor chain of types, the stack left out.
-    assert.ok(urns.has("urn:pulumi:lab::homelab::homelab:cluster:GpuNode$homelab:metal:ProxmoxVm$proxmoxve:index/vmLegacy:VmLegacy::k3s-gpu-01-vm"));
+    assert.ok(urns.has("urn:pulumi:lab::homelab::homelab:cluster:K3sCluster$homelab:cluster:K3sNode$command:remote:Command::k3s-server-01-k3s-join"));
     assert.ok(urns.has("urn:pulumi:lab::homelab::pulumi:providers:proxmoxve::proxmox"));
     assert.ok(![...urns].some((u) => (u as string).includes("pulumi:pulumi:Stack$")), "no stack prefix");
     for (const r of doc.resources) {

@@ -17,7 +17,7 @@ describe("scenarios on the lab stack", () => {
     assert.equal(d.summary.same, d.changes.length);
     assert.deepEqual([d.blockers, d.warnings], [[], []]);
   });
-  test("more memory for a server: one VM update that reboots it", async () => {
+  test("more memory for a server: one VM update, applied at its next reboot", async () => {
     const d = await scenario(LAB, (doc) => {
       node(doc, "k3s-server-01").memory = 16384;
     });
@@ -25,6 +25,6 @@ describe("scenarios on the lab stack", () => {
     const vm = d.changes.find((c) => c.name === "k3s-server-01-vm")!;
     assert.deepEqual(vm.properties.map((p) => [p.path, p.old, p.new]), [["memory.dedicated", 8192, 16384], ["memory.floating", 8192, 16384]]);
     assert.equal(vm.confidence, "table");
-    assert.deepEqual(d.warnings.map((w) => w.message), ["VM k3s-server-01 reboots to apply memory: the provider stops and starts it (rebootAfterUpdate); plan for the downtime, or apply it in a maintenance window"]);
+    assert.deepEqual(d.warnings.map((w) => w.message), ["VM k3s-server-01 keeps running with its old memory until its next reboot (rebootAfterUpdate is off): reboot it when convenient (drain it first if it runs k3s)"]);
   });
 });

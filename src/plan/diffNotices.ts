@@ -131,6 +131,8 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
       const reboot = changedUnder(c, ["cpu", "memory", "initialization", "hostpcis", "efiDisk"]);
       if (reboot.length > 0 && i.rebootAfterUpdate !== false)
         warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} reboots to apply ${reboot.join(", ")}: the provider stops and starts it (rebootAfterUpdate); plan for the downtime, or apply it in a maintenance window` });
+      else if (reboot.length > 0)
+        warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} keeps running with its old ${reboot.join(", ")} until its next reboot (rebootAfterUpdate is off): reboot it when convenient (drain it first if it runs k3s)` });
     }
   }
 
