@@ -154,6 +154,7 @@ describe("k3s config.yaml", () => {
       disable: ["servicelb"],
       clusterCidr: "10.42.0.0/16",
       serviceCidr: "10.43.0.0/16",
+      extra: { server: {}, agent: {} },
     });
     const noTraefik = labConfig((d) => {
       d["homelab:cluster"] = { apiHostname: "k3s.lab.example.com", apiVip: "10.0.20.5", traefik: false, tlsSans: ["k3s.example.net"] };

@@ -11,7 +11,12 @@ export interface K3sClusterSettings {
   readonly disable: readonly string[];
   readonly clusterCidr: string;
   readonly serviceCidr: string;
+  /** The stack's extra config.yaml keys per role (cluster.k3s; validated against k3s's flags, owned keys refused). */
+  readonly extra?: { readonly server: Readonly<Record<string, K3sValue>>; readonly agent: Readonly<Record<string, K3sValue>> };
 }
+
+/** A config.yaml value. */
+export type K3sValue = string | number | boolean | readonly string[];
 
 export interface K3sNodeSettings {
   readonly name: string;
@@ -38,6 +43,7 @@ export function clusterSettings(cfg: Homelab<unknown>): K3sClusterSettings {
     disable: [...(cfg.metallb.enabled ? ["servicelb"] : []), ...(cfg.cluster.traefik ? [] : ["traefik"])],
     clusterCidr: cfg.cluster.clusterCidr,
     serviceCidr: cfg.cluster.serviceCidr,
+    extra: { server: cfg.cluster.k3s.server, agent: cfg.cluster.k3s.agent },
   };
 }
 
@@ -82,6 +88,8 @@ export function renderK3sConfig(node: K3sNodeSettings, cluster: K3sClusterSettin
   if (node.role === "agent" && node.serverUrl === undefined) throw new Error(`k3s agent ${node.name} needs a server URL to join`);
   const labels = labelPairs(kubeletLabels(node.labels));
   const doc: Record<string, unknown> = {
+    // Extra keys first: validation refuses every key set below, so none is overridden.
+    ...(node.role === "server" ? cluster.extra?.server : cluster.extra?.agent),
     "node-name": node.name,
     "node-ip": node.ip,
     "node-label": labels.length > 0 ? labels : undefined,

@@ -5,6 +5,7 @@
 // Cross-field checks (overlaps, quorum, references) live in validate.ts.
 import { z } from "zod";
 import { customAppSchema } from "./customAppSchema";
+import { k3sArgsSchema } from "./k3sArgs";
 
 /** RFC 1123 label: what k3s, Proxmox and DNS all accept as a hostname. */
 export const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -188,6 +189,8 @@ export const clusterSchema = z.strictObject({
   tlsSans: z.array(z.string().min(1)).default([]),
   /** Run the nvidia-smi smoke Job as the GPU node's readiness gate. Default true. */
   gpuSmokeTest: z.boolean().default(true),
+  /** Extra k3s config.yaml keys per role (src/config/k3sArgs.ts). Default none. */
+  k3s: k3sArgsSchema.default({ server: {}, agent: {} }),
 });
 
 export const metallbSchema = z.strictObject({
@@ -309,7 +312,7 @@ export const stackSchema = z.strictObject({
   domain: dnsName,
   versions: versionsSchema,
   defaults: defaultsSchema.default({ cores: 2, memory: 4096, diskSize: 32, cpuType: "x86-64-v2-AES", protect: false }),
-  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true }),
+  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true, k3s: { server: {}, agent: {} } }),
   nodes: z.array(clusterNodeSchema).min(1, "declare at least one cluster node"),
   vms: z.array(standaloneVmSchema).default([]),
   metallb: metallbSchema.default({ enabled: false }),

@@ -3,6 +3,8 @@
 import { closest } from "fastest-levenshtein";
 import { z } from "zod";
 import { isHostIn, isInCidr, networkOf, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
+import { k3sArgsChecks } from "./k3sArgs";
+import { lanAllowlistWarnings } from "./lanWarnings";
 import { allVms, type Homelab, type VmDraft } from "./model";
 import { resolveStack, type SecretSource } from "./resolve";
 import { SECRET_KEYS, stackSchema, type SecretKey, type StackConfig } from "./schema";
@@ -284,6 +286,8 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
       errors.push(`traefik.lanAllowlist: ${lan} has host bits set; use ${networkOf(lan)}/${parseCidr(lan).prefix}`);
     }
   }
+  errors.push(...k3sArgsChecks(cfg));
+  warnings.push(...lanAllowlistWarnings(cfg));
   return { errors, warnings };
 }
 
