@@ -101,6 +101,7 @@ describe("each stack carries its seed's choices", () => {
     assert.equal(g.ofType("kubernetes:networking.k8s.io/v1:Ingress").length, 0);
     assert.equal(g.result.outputs.traefikIp, undefined);
     assert.equal(syncOf(g).path, "clusters/homelab");
+    assert.equal(g.ofType("proxmoxve:firewall/rulesLegacy:RulesLegacy").length, 3, "the Proxmox firewall on each VM's NIC");
   });
 
   test("003: three servers (the added k3s-server-03) and a GPU agent; the pg_dump job to the Synology share", async () => {

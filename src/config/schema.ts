@@ -5,6 +5,7 @@
 // Cross-field checks (overlaps, quorum, references) live in validate.ts.
 import { z } from "zod";
 import { customAppSchema } from "./customAppSchema";
+import { vmFirewallSchema } from "./firewallSchema";
 import { k3sArgsSchema } from "./k3sArgs";
 
 /** RFC 1123 label: what k3s, Proxmox and DNS all accept as a hostname. */
@@ -89,6 +90,8 @@ export const networkSchema = z.strictObject({
   bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "must be a bridge name such as vmbr0").default("vmbr0"),
   /** 802.1Q VLAN tag on the VM NIC. Optional (untagged). */
   vlan: z.number().int().min(1).max(4094).optional(),
+  /** The Proxmox firewall on every VM's NIC (src/config/firewallSchema.ts). Default off. */
+  firewall: vmFirewallSchema.default({ enabled: false, inputPolicy: "DROP", adminSources: [], rules: [] }),
 });
 
 export const sshSchema = z.strictObject({

@@ -3,6 +3,7 @@
 import { closest } from "fastest-levenshtein";
 import { z } from "zod";
 import { isHostIn, isInCidr, networkOf, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
+import { firewallChecks } from "./firewallSchema";
 import { k3sArgsChecks } from "./k3sArgs";
 import { lanAllowlistWarnings } from "./lanWarnings";
 import { allVms, type Homelab, type VmDraft } from "./model";
@@ -287,6 +288,7 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
     }
   }
   errors.push(...k3sArgsChecks(cfg));
+  errors.push(...firewallChecks(cfg));
   warnings.push(...lanAllowlistWarnings(cfg));
   return { errors, warnings };
 }

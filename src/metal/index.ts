@@ -6,8 +6,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { withPrefix } from "../config/ip";
 import type { HomelabConfig, Secrets } from "../config/loader";
 import type { VmSpec } from "../config/model";
+import { vmFirewallRules } from "./firewallRules";
 import { createAfter } from "./lanes";
 import { ProxmoxVm, type ProxmoxVmArgs } from "./proxmoxVm";
+import { VmFirewall } from "./vmFirewall";
 
 export { ProxmoxVm } from "./proxmoxVm";
 
@@ -94,6 +96,7 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
       searchDomain: cfg.network.searchDomain,
       bridge: cfg.network.bridge,
       vlanId: cfg.network.vlan,
+      firewall: cfg.network.firewall.enabled,
       cores: spec.cores,
       cpuType: cfg.defaults.cpuType,
       memory: spec.memory,
@@ -139,7 +142,12 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
       providers: { proxmoxve: provider },
       ...(spec.role === "gpu" ? { aliases: [{ parent: legacyGpuParent(spec) }] } : {}),
     };
-    vms.set(spec.name, new ProxmoxVm(spec.name, { ...vmArgs(spec), passthrough: passthrough(spec), createAfter: prev ? [prev.vm] : [] }, opts));
+    const vm = new ProxmoxVm(spec.name, { ...vmArgs(spec), passthrough: passthrough(spec), createAfter: prev ? [prev.vm] : [] }, opts);
+    vms.set(spec.name, vm);
+    if (cfg.network.firewall.enabled) {
+      const rules = vmFirewallRules(cfg, spec.role);
+      new VmFirewall(`${spec.name}-firewall`, { nodeName: spec.host, vmId: spec.vmid, inputPolicy: cfg.network.firewall.inputPolicy, rules, vm: vm.vm }, { providers: { proxmoxve: provider } });
+    }
   }
   // Keep the map in config order for readers.
   const ordered = new Map(vmSpecs.flatMap((s) => {

@@ -46,6 +46,8 @@ export interface ProxmoxVmArgs {
   readonly bridge: string;
   /** VLAN tag; untagged when unset. */
   readonly vlanId?: number;
+  /** Use the Proxmox firewall on the NIC (network.firewall.enabled; rules by VmFirewall). Default false. */
+  readonly firewall?: boolean;
   readonly cores: number;
   readonly cpuType: string;
   /** MiB. */
@@ -181,7 +183,8 @@ export class ProxmoxVm extends pulumi.ComponentResource {
         agent: { enabled: true, timeout: "5m", trim: true, waitForIp: { disabled: true } },
         scsiHardware: reboot.scsiHardware,
         disks,
-        networkDevices: [{ bridge: args.bridge, model: "virtio", vlanId: args.vlanId }],
+        // `firewall` only when on: the VMs of a stack without it keep the inputs they had.
+        networkDevices: [{ bridge: args.bridge, model: "virtio", vlanId: args.vlanId, ...(args.firewall ? { firewall: true } : {}) }],
         serialDevices: reboot.serialDevices,
         initialization: { datastoreId: args.datastoreId, ...reboot.initialization, userDataFileId },
         // Never power-cycle the VM behind the program's back: a change that needs a reboot stays
