@@ -33,18 +33,17 @@ describe("extra k3s settings (cluster.k3s)", () => {
     const cfg = r.config;
     const settings = clusterSettings(cfg);
     assert.deepEqual(settings.extra, extra);
-    const server = parse(renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", serverUrl: "https://10.0.20.11:6443", labels: {}, taints: [] }, settings, TOKENS));
+    const server = parse(renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", labels: {}, taints: [] }, settings, TOKENS));
     assert.deepEqual(
       { api: server["kube-apiserver-arg"], retention: server["etcd-snapshot-retention"], np: server["disable-network-policy"], name: server["node-name"], kubelet: server["kubelet-arg"] },
       { api: ["oidc-issuer-url=https://auth.lab.example.com"], retention: 10, np: true, name: "k3s-server-02", kubelet: undefined },
     );
-    const agent = parse(renderK3sConfig({ name: "k3s-agent-01", ip: "10.0.20.21", role: "agent", serverUrl: "https://10.0.20.11:6443", labels: {}, taints: [] }, settings, TOKENS));
+    const agent = parse(renderK3sConfig({ name: "k3s-agent-01", ip: "10.0.20.21", role: "agent", labels: {}, taints: [] }, settings, TOKENS));
     assert.deepEqual(agent, {
       "kubelet-arg": ["max-pods=200"],
       "node-ip": "10.0.20.21",
       "node-name": "k3s-agent-01",
       "protect-kernel-defaults": false,
-      server: "https://10.0.20.11:6443",
       token: "agent-token-value",
     });
   });
@@ -54,8 +53,8 @@ describe("extra k3s settings (cluster.k3s)", () => {
     assert.ok(r.ok);
     const settings = clusterSettings(r.config);
     assert.deepEqual(settings.extra, { server: {}, agent: {} });
-    const agent = parse(renderK3sConfig({ name: "a", ip: "10.0.20.21", role: "agent", serverUrl: "https://10.0.20.11:6443", labels: {}, taints: [] }, settings, TOKENS));
-    assert.deepEqual(Object.keys(agent).sort(), ["node-ip", "node-name", "server", "token"]);
+    const agent = parse(renderK3sConfig({ name: "a", ip: "10.0.20.21", role: "agent", labels: {}, taints: [] }, settings, TOKENS));
+    assert.deepEqual(Object.keys(agent).sort(), ["node-ip", "node-name", "token"]);
   });
 
   test("unknown flags (with a guess), server flags on agents, owned flags, credentials, wrong value kinds", () => {

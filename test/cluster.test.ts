@@ -52,18 +52,25 @@ describe("K3sCluster: structure", () => {
   test("the cluster component holds the tokens, a K3sNode per server and agent, the kubeconfig read and the provider", async () => {
     const g = await labGraph();
     assert.deepEqual(
-      g.children("k3s").map((r) => [r.type, r.name]),
+      g.children("k3s").map((r) => [r.type, r.name]).sort(),
       [
         ...[...SERVERS, ...AGENTS].map((n) => ["homelab:cluster:K3sNode", `${n}-k3s`]),
+        ["random:index/randomId:RandomId", "k3s-cluster-id"],
         ["random:index/randomPassword:RandomPassword", "k3s-token"],
         ["random:index/randomPassword:RandomPassword", "k3s-agent-token"],
+        [CMD, "k3s-bootstrap"],
+        ["time:index/rotating:Rotating", "k3s-kubeconfig-reread"],
         [CMD, "k3s-kubeconfig"],
         ["pulumi:providers:kubernetes", "k3s-k8s"],
-      ],
+      ].sort(),
     );
     assert.deepEqual(
       g.children("k3s-agent-01-k3s").map((r) => r.name),
-      ["k3s-agent-01-k3s-join", "k3s-agent-01-k3s-member", "k3s-agent-01-k3s-upgrade"],
+      ["k3s-agent-01-k3s-join", "k3s-agent-01-k3s-member", "k3s-agent-01-k3s-drain", "k3s-agent-01-k3s-upgrade", "k3s-agent-01-k3s-uncordon"],
+    );
+    assert.deepEqual(
+      g.children("k3s-server-01-k3s").map((r) => r.name),
+      ["k3s-server-01-k3s-join", "k3s-server-01-k3s-member", "k3s-server-01-k3s-upgrade"],
     );
     for (const r of g.resources.filter((x) => x.type.startsWith("homelab:cluster:"))) {
       assert.deepEqual(r.inputs, {}, `${r.name}: component inputs are never stored`);
@@ -71,19 +78,24 @@ describe("K3sCluster: structure", () => {
     assert.deepEqual(g.get("k3s-token").inputs, { length: 48, special: false });
   });
 
-  test("join order: server 1, then 2, then 3, one at a time; agents right after server 1, in parallel", async () => {
+  test("join order: the bootstrap, then server 1, 2, 3, one at a time; agents right after server 1, in parallel", async () => {
     const g = await labGraph();
-    assert.deepEqual(stepDeps(g, "k3s-server-01-k3s-join"), ["k3s-server-01-ready"]);
-    assert.deepEqual(stepDeps(g, "k3s-server-02-k3s-join"), ["k3s-server-01-k3s-member", "k3s-server-02-ready"]);
-    assert.deepEqual(stepDeps(g, "k3s-server-03-k3s-join"), ["k3s-server-02-k3s-member", "k3s-server-03-ready"]);
-    assert.deepEqual(g.depNames("k3s-server-01-k3s-join"), ["k3s-agent-token", "k3s-server-01-ready", "k3s-server-01-vm", "k3s-token"]);
-    assert.ok(g.dependsOn("k3s-server-03-k3s-join", "k3s-server-01-k3s-member"));
+    assert.deepEqual(stepDeps(g, "k3s-bootstrap"), ["k3s-server-01-ready"]);
+    assert.deepEqual(stepDeps(g, "k3s-server-01-k3s-join"), ["k3s-bootstrap", "k3s-server-01-ready"]);
+    assert.deepEqual(stepDeps(g, "k3s-server-02-k3s-join"), ["k3s-bootstrap", "k3s-server-01-k3s-join", "k3s-server-02-ready"]);
+    assert.deepEqual(stepDeps(g, "k3s-server-03-k3s-join"), ["k3s-bootstrap", "k3s-server-02-k3s-join", "k3s-server-03-ready"]);
+    assert.deepEqual(g.depNames("k3s-server-01-k3s-join"), ["k3s-agent-token", "k3s-bootstrap", "k3s-server-01-ready", "k3s-server-01-vm", "k3s-token"]);
+    assert.ok(g.dependsOn("k3s-server-03-k3s-join", "k3s-server-01-k3s-join"));
+    // A server's membership runs on another server, once that one has joined too (no cycle: the
+    // join chain never waits for a membership step).
+    assert.deepEqual(stepDeps(g, "k3s-server-01-k3s-member"), ["k3s-server-01-k3s-join", "k3s-server-02-k3s-join"]);
+    assert.deepEqual(stepDeps(g, "k3s-server-02-k3s-member"), ["k3s-server-01-k3s-join", "k3s-server-02-k3s-join"]);
     for (const agent of [...AGENTS, GPU]) {
       const join = `${agent}-k3s-join`;
       assert.deepEqual(
         stepDeps(g, join),
-        [`${agent}-ready`, "k3s-server-01-k3s-member", ...(agent === GPU ? [`${GPU}-nvidia-check`] : [])].sort(),
-        `${agent} joins once server 1 is Ready`,
+        [`${agent}-ready`, "k3s-server-01-k3s-join", ...(agent === GPU ? [`${GPU}-nvidia-check`] : [])].sort(),
+        `${agent} joins once server 1 is up`,
       );
       for (const other of [...SERVERS.slice(1), ...AGENTS, GPU].filter((n) => n !== agent)) {
         for (const step of [`${other}-ready`, `${other}-k3s-join`, `${other}-k3s-member`]) {
@@ -98,7 +110,7 @@ describe("K3sCluster: structure", () => {
     const doc = stackDoc();
     const vmByIp = new Map((doc["homelab:nodes"] as { name: string; ip: string }[]).map((n) => [n.ip, n.name]));
     const commands = clusterCommands(g);
-    assert.equal(commands.length, 6 * 3 + 1 + 2, "3 steps per node, the kubeconfig read, the GPU driver steps");
+    assert.equal(commands.length, 6 * 3 + 3 * 2 + 2 + 2, "3 steps per node, drain and uncordon per agent, the bootstrap and the kubeconfig read, the GPU driver steps");
     for (const c of commands) {
       const conn = c.rawInputs.connection as Record<string, unknown>;
       const vm = vmByIp.get(String(conn.host));
@@ -113,9 +125,16 @@ describe("K3sCluster: structure", () => {
       assert.equal(c.inputs.addPreviousOutputInEnv, false, c.name);
       assert.ok(["stderr", "none"].includes(String(c.inputs.logging)), `${c.name}: stdout is never logged`);
     }
-    // Membership steps run on the first server; the node's own steps on the node.
-    assert.equal((g.get("k3s-agent-02-k3s-member").rawInputs.connection as any).host, "10.0.20.11");
-    assert.equal((g.get("k3s-agent-02-k3s-join").rawInputs.connection as any).host, "10.0.20.22");
+    // Membership steps run on the first server by name, except its own (on the next one); the
+    // node's own steps on the node.
+    const host = (name: string) => (g.get(name).rawInputs.connection as any).host;
+    assert.equal(host("k3s-agent-02-k3s-member"), "10.0.20.11");
+    assert.equal(host("k3s-agent-02-k3s-drain"), "10.0.20.11");
+    assert.equal(host("k3s-agent-02-k3s-uncordon"), "10.0.20.11");
+    assert.equal(host("k3s-server-03-k3s-member"), "10.0.20.11");
+    assert.equal(host("k3s-server-01-k3s-member"), "10.0.20.12");
+    assert.equal(host("k3s-agent-02-k3s-join"), "10.0.20.22");
+    assert.equal(host("k3s-kubeconfig"), "10.0.20.11");
   });
 });
 
@@ -166,7 +185,8 @@ describe("K3sCluster: secrets", () => {
     assert.ok(read.additionalSecretOutputs.includes("stdout"));
     assert.equal(read.inputs.logging, "none");
     // Traefik's Middleware CRD comes from k3s's traefik-crd chart after "Ready": the kubeconfig waits for it.
-    assert.match(String(read.inputs.create), /kubectl wait --for=condition=Established crd\/'middlewares\.traefik\.io'/);
+    assert.match(String(read.inputs.create), /\ncrds='helmchartconfigs\.helm\.cattle\.io middlewares\.traefik\.io'\n/);
+    assert.match(String(read.inputs.create), /kubectl wait --for=condition=Established "crd\/\$c"/);
     assert.deepEqual(stepDeps(g, "k3s-kubeconfig"), [...SERVERS.flatMap((s) => [`${s}-k3s-member`, `${s}-k3s-upgrade`])].sort());
     assert.equal(g.result.outputs.kubeconfig, "[secret]");
     const kubeconfig = parse(String(g.result.rawOutputs.kubeconfig));
@@ -180,27 +200,29 @@ describe("K3sCluster: secrets", () => {
     const providerKubeconfig = parse(String(provider.rawInputs.kubeconfig));
     assert.equal(providerKubeconfig.clusters[0].cluster.server, "https://10.0.20.11:6443");
     assert.deepEqual(providerKubeconfig.users, kubeconfig.users);
-    assert.deepEqual(g.depNames("k3s-k8s"), ["k3s-kubeconfig", "k3s-server-01-vm"]);
+    assert.deepEqual(g.depNames("k3s-k8s"), ["k3s-cluster-id", "k3s-kubeconfig"], "no VM names the cluster");
   });
 });
 
 describe("K3sCluster: config.yaml, labels and taints", () => {
-  test("servers: the first initialises etcd, the others join it; every API address in tls-san; servicelb off", async () => {
+  test("servers: config.yaml names no join target (the join step picks one); every API address in tls-san; servicelb off", async () => {
     const g = await labGraph();
-    const first = configOf(g, "k3s-server-01");
-    assert.equal(first["cluster-init"], true);
-    assert.equal(first.server, undefined);
-    for (const s of SERVERS.slice(1)) {
-      assert.equal(configOf(g, s)["cluster-init"], undefined);
-      assert.equal(configOf(g, s).server, "https://10.0.20.11:6443");
+    for (const s of SERVERS) {
+      assert.equal(configOf(g, s)["cluster-init"], undefined, s);
+      assert.equal(configOf(g, s).server, undefined, s);
     }
+    // The join targets each node may use: every other server, by name.
+    const peers = (n: string) => /\npeers='([^']*)'\n/.exec(String(g.get(`${n}-k3s-join`).rawInputs.create))![1];
+    assert.equal(peers("k3s-server-01"), "https://10.0.20.12:6443 https://10.0.20.13:6443");
+    assert.equal(peers("k3s-server-02"), "https://10.0.20.11:6443 https://10.0.20.13:6443");
+    assert.equal(peers("k3s-agent-01"), "https://10.0.20.11:6443 https://10.0.20.12:6443 https://10.0.20.13:6443");
     for (const s of SERVERS) {
       const c = configOf(g, s);
       assert.deepEqual(c["tls-san"], ["k3s.lab.example.com", "10.0.20.11", "10.0.20.12", "10.0.20.13"]);
       assert.deepEqual(c.disable, ["servicelb"]);
       assert.equal(c["node-name"], s);
     }
-    assert.deepEqual(Object.keys(configOf(g, "k3s-agent-01")).sort(), ["node-ip", "node-name", "server", "token"]);
+    assert.deepEqual(Object.keys(configOf(g, "k3s-agent-01")).sort(), ["node-ip", "node-name", "token"]);
   });
 
   test("configured labels and taints: registered where the kubelet may, all reconciled from a server", async () => {
@@ -257,17 +279,28 @@ describe("K3sCluster: lifecycle", () => {
     }
   });
 
-  test("upgrade chain: servers one at a time, then every agent; none of it is on the agents' join path", async () => {
+  test("upgrade chain: servers one at a time, then agents one batch at a time, each drained first; none of it is on the join path", async () => {
     const g = await labGraph();
     assert.deepEqual(stepDeps(g, "k3s-server-01-k3s-upgrade"), ["k3s-server-01-k3s-member"]);
-    assert.ok(g.depNames("k3s-server-02-k3s-upgrade").includes("k3s-server-01-k3s-upgrade"));
-    assert.ok(g.depNames("k3s-server-03-k3s-upgrade").includes("k3s-server-02-k3s-upgrade"));
-    for (const a of [...AGENTS, GPU]) {
-      const up = `${a}-k3s-upgrade`;
-      assert.ok(g.depNames(up).includes("k3s-server-03-k3s-upgrade"), `${a} upgrades after the last server`);
-      for (const other of [...AGENTS, GPU].filter((x) => x !== a)) assert.ok(!g.dependsOn(up, `${other}-k3s-upgrade`), `${a} does not wait for ${other}`);
+    assert.deepEqual(stepDeps(g, "k3s-server-02-k3s-upgrade"), ["k3s-server-01-k3s-upgrade", "k3s-server-02-k3s-member"]);
+    assert.deepEqual(stepDeps(g, "k3s-server-03-k3s-upgrade"), ["k3s-server-02-k3s-upgrade", "k3s-server-03-k3s-member"]);
+    // Default batch of 1: agent-01, then agent-02, then the GPU agent; each drain, upgrade, uncordon.
+    const agents = [...AGENTS, GPU];
+    for (const [i, a] of agents.entries()) {
+      const after = i === 0 ? "k3s-server-03-k3s-upgrade" : `${agents[i - 1]}-k3s-uncordon`;
+      assert.deepEqual(stepDeps(g, `${a}-k3s-drain`), [...new Set([`${a}-k3s-member`, "k3s-server-03-k3s-upgrade", after])].sort(), a);
+      assert.deepEqual(stepDeps(g, `${a}-k3s-upgrade`), [`${a}-k3s-drain`]);
+      assert.deepEqual(stepDeps(g, `${a}-k3s-uncordon`), [`${a}-k3s-upgrade`]);
       assert.ok(!g.dependsOn(`${a}-k3s-member`, "k3s-server-01-k3s-upgrade"), `${a} joins without waiting for upgrades`);
+      assert.match(String(g.get(`${a}-k3s-drain`).rawInputs.create), new RegExp(`kubectl drain '${a}' --ignore-daemonsets --delete-emptydir-data --timeout=300s`));
     }
+    // A batch of 2: the first two agents together, the third after the first.
+    const doc = stackDoc();
+    doc["homelab:cluster"] = { ...doc["homelab:cluster"], agentUpgradeBatch: 2 };
+    const two = await planConfig(doc);
+    assert.deepEqual(stepDeps(two, "k3s-agent-02-k3s-drain"), ["k3s-agent-02-k3s-member", "k3s-server-03-k3s-upgrade"]);
+    assert.deepEqual(stepDeps(two, `${GPU}-k3s-drain`), ["k3s-agent-01-k3s-uncordon", `${GPU}-k3s-member`, "k3s-server-03-k3s-upgrade"]);
+    assert.ok(!two.dependsOn("k3s-agent-02-k3s-upgrade", "k3s-agent-01-k3s-upgrade"));
   });
 
   test("a k3s version change updates the version steps in chain order and never touches a VM", async () => {
@@ -282,22 +315,22 @@ describe("K3sCluster: lifecycle", () => {
     const nodes = [...SERVERS, ...AGENTS, GPU];
     assert.deepEqual(
       changed,
-      ["k3s-kubeconfig", ...nodes.flatMap((n) => [`${n}-k3s-join`, `${n}-k3s-upgrade`])].sort(),
+      ["k3s-kubeconfig", ...nodes.flatMap((n) => [`${n}-k3s-join`, `${n}-k3s-upgrade`]), ...[...AGENTS, GPU].flatMap((a) => [`${a}-k3s-drain`, `${a}-k3s-uncordon`])].sort(),
       "only the k3s steps change (and the kubeconfig read, for the renewed certificate): no VM, no token",
     );
     // The kubeconfig is read again after the last server upgrade, checking every server's version.
     const read = after.get("k3s-kubeconfig").rawInputs;
-    assert.match(String(read.create), /wait_for "k3s-server-03 to report v1\.35\.1\+k3s1" server_version 'k3s-server-03'/);
+    assert.match(String(read.create), /\nservers='k3s-server-01 k3s-server-02 k3s-server-03'\nversion='v1\.35\.1\+k3s1'\n/);
     assert.deepEqual(read.triggers, before.get("k3s-kubeconfig").rawInputs.triggers, "an update, not a replacement");
     assert.ok(after.dependsOn("k3s-kubeconfig", "k3s-server-03-k3s-upgrade"));
     for (const n of nodes) {
       const up = after.get(`${n}-k3s-upgrade`).rawInputs;
-      assert.match(String(up.update), /INSTALL_K3S_VERSION='v1\.35\.1\+k3s1'/);
+      assert.match(String(up.update), /\nversion='v1\.35\.1\+k3s1'\ninstaller_url='https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.35\.1%2Bk3s1\/install\.sh'\n/);
       assert.equal(up.update, up.create);
       assert.deepEqual(up.triggers, before.get(`${n}-k3s-upgrade`).rawInputs.triggers, `${n}: an update, not a replacement`);
       assert.deepEqual(after.get(`${n}-k3s-join`).rawInputs.triggers, before.get(`${n}-k3s-join`).rawInputs.triggers);
       // The join step only installs when k3s is absent: on a running node its update is a no-op.
-      assert.match(String(after.get(`${n}-k3s-join`).rawInputs.update), /if ! command -v k3s >\/dev\/null 2>&1; then/);
+      assert.match(String(after.get(`${n}-k3s-join`).rawInputs.update), /\nif \[ "\$installed" = false \]; then\n/);
     }
     // The order the engine applies those updates in.
     const order = ["k3s-server-01-k3s-upgrade", "k3s-server-02-k3s-upgrade", "k3s-server-03-k3s-upgrade"];
@@ -328,8 +361,10 @@ describe("K3sCluster: lifecycle", () => {
       "k3s-agent-02",
       "k3s-agent-02-authorized-keys",
       "k3s-agent-02-k3s",
+      "k3s-agent-02-k3s-drain",
       "k3s-agent-02-k3s-join",
       "k3s-agent-02-k3s-member",
+      "k3s-agent-02-k3s-uncordon",
       "k3s-agent-02-k3s-upgrade",
       "k3s-agent-02-ready",
       "k3s-agent-02-user-data",
@@ -481,13 +516,16 @@ describe("single-server stacks", () => {
   test("home (1 server, 2 agents): the server initialises alone, agents join it, the kubeconfig points at it", async () => {
     const g = await planFile("Pulumi.home.yaml", "home");
     const server = configOf(g, "k3s-control");
-    assert.equal(server["cluster-init"], true);
     assert.deepEqual(server["tls-san"], ["192.168.0.100"]);
     assert.deepEqual(server.disable, ["servicelb"]);
+    // The only server: no peer to join, so its join initialises etcd (with the bootstrap's mark);
+    // its membership runs on itself.
+    assert.match(String(g.get("k3s-control-k3s-join").rawInputs.create), /\npeers=''\n/);
+    assert.equal((g.get("k3s-control-k3s-member").rawInputs.connection as any).host, "192.168.0.100");
     for (const a of ["k3s-node-1", "k3s-node-2"]) {
-      assert.equal(configOf(g, a).server, "https://192.168.0.100:6443");
-      assert.ok(g.depNames(`${a}-k3s-join`).includes("k3s-control-k3s-member"));
-      assert.ok(g.depNames(`${a}-k3s-upgrade`).includes("k3s-control-k3s-upgrade"));
+      assert.match(String(g.get(`${a}-k3s-join`).rawInputs.create), /\npeers='https:\/\/192\.168\.0\.100:6443'\n/);
+      assert.ok(g.depNames(`${a}-k3s-join`).includes("k3s-control-k3s-join"));
+      assert.ok(g.dependsOn(`${a}-k3s-upgrade`, "k3s-control-k3s-upgrade"));
     }
     assert.deepEqual(stepDeps(g, "k3s-kubeconfig"), ["k3s-control-k3s-member", "k3s-control-k3s-upgrade"]);
     assert.equal(g.result.outputs.apiServer, "https://192.168.0.100:6443");

@@ -3,7 +3,7 @@
 // pieces (driver install, device plugin values, smoke Job).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -14,7 +14,10 @@ import {
   installerUrl,
   joinScript,
   bundledCrds,
+  bootstrapScript,
+  drainScript,
   kubeconfigScript,
+  uncordonScript,
   memberScript,
   removeScript,
   rewriteKubeconfig,
@@ -36,7 +39,7 @@ import {
   UNATTENDED_BLACKLIST,
 } from "../src/cluster/nvidia";
 import { planKubeconfig } from "../src/plan/recorder";
-import { stackDoc } from "./harness";
+import { ROOT as ROOT_DIR, stackDoc } from "./harness";
 import { requireTool, shellcheck } from "./validators";
 
 const VERSION = "v1.34.2+k3s1";
@@ -59,16 +62,15 @@ function labConfig(edit: (doc: Record<string, any>) => void = () => {}) {
 }
 
 describe("k3s config.yaml", () => {
-  test("the first server initialises etcd with both tokens, every API address, and servicelb off", () => {
+  test("a server gets both tokens, every API address, servicelb off, and no join target", () => {
     const yaml = renderK3sConfig(
-      { name: "k3s-server-01", ip: "10.0.20.11", role: "server", serverUrl: undefined, labels: { zone: "a" }, taints: [] },
+      { name: "k3s-server-01", ip: "10.0.20.11", role: "server", labels: { zone: "a" }, taints: [] },
       SETTINGS,
       TOKENS,
     );
     assert.deepEqual(parse(yaml), {
       "agent-token": "agent-token-value",
       "cluster-cidr": "10.42.0.0/16",
-      "cluster-init": true,
       disable: ["servicelb"],
       "node-ip": "10.0.20.11",
       "node-label": ["zone=a"],
@@ -81,12 +83,12 @@ describe("k3s config.yaml", () => {
     assert.ok(yaml.startsWith("agent-token: agent-token-value\ncluster-cidr:"), "keys are sorted");
   });
 
-  test("a further server joins the first one instead of initialising", () => {
+  test("another server's config.yaml is the same but for its own name and address (the join step picks its join target)", () => {
     const doc = parse(
-      renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", serverUrl: "https://10.0.20.11:6443", labels: {}, taints: [] }, SETTINGS, TOKENS),
+      renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", labels: {}, taints: [] }, SETTINGS, TOKENS),
     );
     assert.equal(doc["cluster-init"], undefined);
-    assert.equal(doc.server, "https://10.0.20.11:6443");
+    assert.equal(doc.server, undefined);
     assert.equal(doc.token, "server-token-value");
     assert.equal(doc["node-label"], undefined);
     assert.deepEqual(doc["tls-san"], SETTINGS.tlsSans);
@@ -99,7 +101,6 @@ describe("k3s config.yaml", () => {
           name: "k3s-gpu-01",
           ip: "10.0.20.31",
           role: "agent",
-          serverUrl: "https://10.0.20.11:6443",
           labels: { "node-role.kubernetes.io/worker": "true", accelerator: "nvidia-rtx-4000-ada", "nvidia.com/gpu.present": "true" },
           taints: [GPU_TAINT_STRING],
         },
@@ -112,16 +113,8 @@ describe("k3s config.yaml", () => {
       "node-label": ["accelerator=nvidia-rtx-4000-ada", "nvidia.com/gpu.present=true"],
       "node-name": "k3s-gpu-01",
       "node-taint": ["nvidia.com/gpu=true:NoSchedule"],
-      server: "https://10.0.20.11:6443",
       token: "agent-token-value",
     });
-  });
-
-  test("an agent without a server to join is a programming error", () => {
-    assert.throws(
-      () => renderK3sConfig({ name: "a", ip: "10.0.0.1", role: "agent", serverUrl: undefined, labels: {}, taints: [] }, SETTINGS, TOKENS),
-      /k3s agent a needs a server URL to join/,
-    );
   });
 
   test("kubelet labels drop what NodeRestriction forbids a kubelet to set on itself", () => {
@@ -174,8 +167,12 @@ describe("k3s config.yaml", () => {
 
 describe("k3s scripts", () => {
   const scripts: Record<string, string> = {
-    "join server": joinScript("k3s-server-01", "server", VERSION),
-    "join agent": joinScript("k3s-agent-01", "agent", VERSION),
+    "join server": joinScript({ node: "k3s-server-01", role: "server", version: VERSION, peers: ["https://10.0.20.12:6443", "https://10.0.20.13:6443"] }),
+    "join server with a restore": joinScript({ node: "k3s-server-01", role: "server", version: VERSION, peers: [], restore: "etcd-snapshot-k3s-server-01-1767225600" }),
+    "join agent": joinScript({ node: "k3s-agent-01", role: "agent", version: VERSION, peers: ["https://10.0.20.11:6443"] }),
+    bootstrap: bootstrapScript("k3s-server-01", ["https://10.0.20.12:6443"]),
+    drain: drainScript("k3s-agent-01", VERSION),
+    uncordon: uncordonScript("k3s-agent-01", VERSION),
     "uninstall server": uninstallScript("k3s-server-01", "server"),
     "uninstall agent": uninstallScript("k3s-agent-01", "agent"),
     "upgrade server": upgradeScript("k3s-server-01", "server", VERSION),
@@ -201,38 +198,42 @@ describe("k3s scripts", () => {
   test("the kubeconfig waits for the bundled Traefik CRDs, unless Traefik is disabled", () => {
     assert.deepEqual(bundledCrds(["servicelb"]), ["helmchartconfigs.helm.cattle.io", "middlewares.traefik.io"]);
     assert.deepEqual(bundledCrds(["servicelb", "traefik"]), []);
-    const script = scripts["kubeconfig with bundled CRDs"];
-    assert.match(script, /wait_for "the middlewares\.traefik\.io CRD" kubectl get crd 'middlewares\.traefik\.io'\nkubectl wait --for=condition=Established crd\/'middlewares\.traefik\.io' --timeout=\d+s >&2\n/);
-    assert.ok(script.indexOf("middlewares.traefik.io") < script.indexOf("sudo cat /etc/rancher/k3s/k3s.yaml"), "CRDs before the kubeconfig is printed");
-    assert.doesNotMatch(scripts.kubeconfig, /crd/);
+    assert.match(scripts["kubeconfig with bundled CRDs"], /\ncrds='helmchartconfigs\.helm\.cattle\.io middlewares\.traefik\.io'\n/);
+    assert.match(scripts.kubeconfig, /\ncrds=''\n/);
   });
 
-  test("the installer is the release's own script, with the version pinned", () => {
+  test("scripts are their parameters, lib.sh, then the script files read from src/cluster/scripts", () => {
+    const join = scripts["join server"];
+    const file = (f: string) => readFileSync(`${ROOT_DIR}/src/cluster/scripts/${f}`, "utf8");
+    const lib = file("lib.sh");
+    for (const f of ["join.sh", "health.sh"]) assert.ok(join.includes(file(f)), f);
+    assert.ok(join.includes(lib));
+    assert.ok(join.startsWith("#!/bin/sh\n# Joins k3s-server-01 to the cluster as a k3s server."));
+    assert.match(join, /\nset -eu\nnode='k3s-server-01'\nrole='server'\nunit='k3s'\nother_unit='k3s-agent'\n/);
+    assert.match(join, /\npeers='https:\/\/10\.0\.20\.12:6443 https:\/\/10\.0\.20\.13:6443'\nrestore=''\n/);
+    assert.equal(joinScript({ node: "k3s-server-01", role: "server", version: VERSION, peers: ["https://10.0.20.12:6443", "https://10.0.20.13:6443"] }), join, "deterministic");
+  });
+
+  test("the installer is the release's own script, with the version pinned; every download and API call has a deadline; no start blocks", () => {
     assert.equal(installerUrl(VERSION), "https://raw.githubusercontent.com/k3s-io/k3s/v1.34.2%2Bk3s1/install.sh");
     const join = scripts["join server"];
-    assert.match(join, /curl -fsSL --retry 5 --retry-connrefused -o "\$installer" 'https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh'/);
-    assert.match(join, /sudo env INSTALL_K3S_VERSION='v1\.34\.2\+k3s1' INSTALL_K3S_EXEC=server sh "\$installer"/);
-    assert.match(scripts["join agent"], /INSTALL_K3S_EXEC=agent sh/);
-  });
-
-  test("join: config.yaml from stdin to a root-only file, install only when absent, restart only on change", () => {
-    const join = scripts["join server"];
-    assert.match(join, /sudo install -D -m 600 -o root -g root \/dev\/stdin "\$config\.next"/);
-    assert.match(join, /config=\/etc\/rancher\/k3s\/config\.yaml/);
-    const install = join.indexOf("if ! command -v k3s >/dev/null 2>&1; then");
-    const restart = join.indexOf('elif [ "$changed" = true ]; then\n  echo "k3s-server-01: config.yaml changed; restarting k3s" >&2\n  sudo systemctl restart k3s');
-    assert.ok(install > 0 && restart > install, "installs when absent, else restarts only when the config changed");
-    assert.doesNotMatch(join, /cat .*config|echo .*token/i, "never prints the config");
-    assert.match(scripts["join agent"], /systemctl restart k3s-agent/);
-    assert.match(scripts["join agent"], /wait_for "the kubelet on k3s-agent-01" curl -fsS http:\/\/127\.0\.0\.1:10248\/healthz/);
+    assert.match(join, /\ninstaller_url='https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh'\n/);
+    assert.match(join, /curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o "\$2" "\$1"/);
+    assert.match(join, /sudo env INSTALL_K3S_VERSION="\$version" INSTALL_K3S_EXEC="\$role" INSTALL_K3S_SKIP_START=true sh "\$installer"/);
+    assert.match(join, /kubectl\(\) \{ sudo timeout "\$kubectl_bound" k3s kubectl "\$@"; \}/);
+    // The k3s steps (the NVIDIA scripts are the GPU node's own).
+    for (const [name, script] of Object.entries(scripts).filter(([n]) => !n.startsWith("nvidia"))) {
+      for (const line of script.split("\n").filter((l) => /^\s*[^#]*\bcurl /.test(l))) assert.match(line, /--max-time \d+/, `${name}: ${line}`);
+      for (const line of script.split("\n").filter((l) => /systemctl (start|restart) /.test(l) && !/^\s*#/.test(l))) assert.match(line, /--no-block/, `${name}: ${line}`);
+    }
   });
 
   test("upgrade: the installer only off the pinned version; the health check at the version either way", () => {
     const up = scripts["upgrade server"];
-    assert.match(up, /if \[ "\$current" != 'v1\.34\.2\+k3s1' \]; then\n/);
-    assert.match(up, /jsonpath=\{\.status\.nodeInfo\.kubeletVersion\}'\)" = 'v1\.34\.2\+k3s1'/);
+    assert.match(up, /\nwant_version='v1\.34\.2\+k3s1'\n/);
+    assert.match(scripts["upgrade agent"], /\nwant_version=''\n/);
     const installer = up.indexOf('sh "$installer"');
-    assert.ok(up.indexOf('if [ "$current" !=') < installer && installer < up.indexOf("\nfi\nnode_version()"), "the installer inside the version check");
+    assert.ok(up.indexOf('if [ "$current" != "$version" ]; then') < installer, "the installer inside the version check");
     assert.ok(up.indexOf("if ! healthy; then") > installer, "health after it");
   });
 
@@ -247,13 +248,8 @@ describe("k3s scripts", () => {
     assert.equal(taintKey("a=b=c:PreferNoSchedule"), "a:PreferNoSchedule");
   });
 
-  test("kubeconfig: waits for the API and every server, prints only the file", () => {
-    const s = scripts.kubeconfig;
-    assert.match(s, /wait_for "the API server" kubectl get --raw \/readyz/);
-    for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03"]) {
-      assert.match(s, new RegExp(`kubectl wait --for=condition=Ready node/'${n}' --timeout=600s >&2\nwait_for "${n} to report v1\\.34\\.2\\+k3s1" server_version '${n}'\n`));
-    }
-    const stdoutLines = s.split("\n").filter((l) => /^(echo|sudo cat|printf)/.test(l));
+  test("kubeconfig: prints only the file", () => {
+    const stdoutLines = scripts.kubeconfig.split("\n").filter((l) => /^\s*(echo|sudo cat|printf)/.test(l) && !l.includes(">&2"));
     assert.deepEqual(stdoutLines, ["sudo cat /etc/rancher/k3s/k3s.yaml"]);
   });
 });
@@ -270,6 +266,10 @@ function runWithStubKubectl(
     servers?: number;
     drainOk?: boolean;
     apiUp?: boolean;
+    /** The admin certificate expires within the renewal window (until the rotation). */
+    certNearExpiry?: boolean;
+    /** The node carries this program's upgrade cordon. */
+    upgradeCordon?: string;
   },
 ) {
   const dir = mkdtempSync(join(tmpdir(), "kubectl-stub-"));
@@ -278,8 +278,17 @@ function runWithStubKubectl(
   const stub = `#!/bin/sh
 # stub: sudo k3s kubectl <args>
 [ "$1" = cat ] && { echo "apiVersion: v1 # $2"; exit 0; }
+if [ "$1" = openssl ]; then [ -f ${log}.rotated ] && exit 0; exit ${opts.certNearExpiry ? 1 : 0}; fi
+case "$*" in
+  "timeout 300 systemctl stop k3s"|"systemctl start --no-block k3s") echo "$*" >> ${log}; exit 0 ;;
+  "k3s certificate rotate --service admin") echo "$*" >> ${log}; touch ${log}.rotated; exit 0 ;;
+esac
+# Every kubectl call runs under timeout(1) with the script's bound.
+[ "$1" = timeout ] && [ "$2" = 900 ] && shift 2
 [ "$1" = k3s ] && [ "$2" = kubectl ] || { echo "unexpected sudo $*" >&2; exit 97; }
 shift 2
+# Polled reads carry their own request deadline; logged without it.
+set -- $(echo "$*" | sed 's/ --request-timeout=10s//')
 echo "$*" >> ${log}
 case "$*" in
   "get --raw /readyz") ${opts.apiUp === false ? "exit 1" : "exit 0"} ;;
@@ -287,6 +296,7 @@ case "$*" in
   "get nodes -l node-role.kubernetes.io/control-plane=true -o name") i=0; while [ $i -lt ${opts.servers ?? 3} ]; do echo node/s$i; i=$((i+1)); done ;;
   *"managed-labels}") printf '%s' '${ann.labels ?? ""}' ;;
   *"managed-taints}") printf '%s' '${ann.taints ?? ""}' ;;
+  *"upgrade-cordon}") printf '%s' '${opts.upgradeCordon ?? ""}' ;;
   *"{.key}:{.effect}"*) printf '%s' '${opts.taints ?? ""}' ;;
   *kubeletVersion*) printf '%s' '${opts.kubeletVersion ?? ""}' ;;
   *'@.type=="Ready"'*) printf '%s' '${opts.nodeReady === false ? "Unknown" : "True"}' ;;
@@ -325,6 +335,52 @@ describe("kubeconfig script (run against a stub kubectl)", () => {
     assert.equal(r.status, 1);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /timed out after 600s waiting for k3s-server-01 to report v1\.34\.2\+k3s1/);
+  });
+});
+
+describe("kubeconfig renewal and agent upgrade drains (run against a stub kubectl)", () => {
+  test("kubeconfig: an admin certificate within the renewal window is rotated (stop, rotate, start) before the file is printed", () => {
+    const script = kubeconfigScript(["k3s-server-01"], VERSION);
+    assert.match(script, /\nrenew_days='120'\n/);
+    const r = runWithStubKubectl(script, { kubeletVersion: VERSION, certNearExpiry: true });
+    assert.equal(r.status, 0, r.stderr);
+    const at = (c: string) => r.calls.indexOf(c);
+    assert.ok(at("timeout 300 systemctl stop k3s") > 0, r.calls.join("\n"));
+    assert.ok(at("timeout 300 systemctl stop k3s") < at("k3s certificate rotate --service admin"));
+    assert.ok(at("k3s certificate rotate --service admin") < at("systemctl start --no-block k3s"));
+    assert.equal(r.calls.at(-1), "get --raw /readyz", "the API answers again before the file is read");
+    assert.equal(r.stdout, "apiVersion: v1 # /etc/rancher/k3s/k3s.yaml\n");
+    assert.match(r.stderr, /the admin client certificate expires within 120 days; rotating it/);
+    const fresh = runWithStubKubectl(script, { kubeletVersion: VERSION });
+    assert.ok(!fresh.calls.some((c) => c.includes("rotate") || c.includes("systemctl")), "a fresh certificate is left alone");
+  });
+
+  test("drain: an agent off the pinned version is marked, cordoned and drained; at the version nothing happens", () => {
+    const r = runWithStubKubectl(drainScript("k3s-agent-01", VERSION), { kubeletVersion: "v1.33.6+k3s1" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls, [
+      "get node k3s-agent-01 --ignore-not-found -o jsonpath={.status.nodeInfo.kubeletVersion}",
+      "annotate node k3s-agent-01 --overwrite homelab-infra/upgrade-cordon=v1.34.2+k3s1",
+      "cordon k3s-agent-01",
+      "drain k3s-agent-01 --ignore-daemonsets --delete-emptydir-data --timeout=300s",
+    ]);
+    const at = runWithStubKubectl(drainScript("k3s-agent-01", VERSION), { kubeletVersion: VERSION });
+    assert.equal(at.status, 0);
+    assert.equal(at.calls.length, 1);
+    const stuck = runWithStubKubectl(drainScript("k3s-agent-01", VERSION), { kubeletVersion: "v1.33.6+k3s1", drainOk: false });
+    assert.equal(stuck.status, 1);
+    assert.match(stuck.stderr, /draining k3s-agent-01 did not finish within 300s \(a PodDisruptionBudget may block it\); resolve it and run pulumi up again \(k3s-agent-01 stays cordoned\)/);
+  });
+
+  test("uncordon: once the agent is Ready at the version, only this program's cordon is lifted", () => {
+    const r = runWithStubKubectl(uncordonScript("k3s-agent-01", VERSION), { kubeletVersion: VERSION, upgradeCordon: VERSION });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.calls.slice(-2), ["uncordon k3s-agent-01", "annotate node k3s-agent-01 homelab-infra/upgrade-cordon-"]);
+    const theirs = runWithStubKubectl(uncordonScript("k3s-agent-01", VERSION), { kubeletVersion: VERSION });
+    assert.ok(!theirs.calls.some((c) => c.startsWith("uncordon")), "a cordon somebody else made stays");
+    const late = runWithStubKubectl(uncordonScript("k3s-agent-01", VERSION), { kubeletVersion: "v1.33.6+k3s1", upgradeCordon: VERSION });
+    assert.equal(late.status, 1);
+    assert.match(late.stderr, /timed out after 600s waiting for k3s-agent-01 to report v1\.34\.2\+k3s1/);
   });
 });
 
@@ -408,21 +464,48 @@ describe("membership and removal scripts (run against a stub kubectl)", () => {
   });
 });
 
-/** Runs the join script with stubs: k3s installed or not, config.yaml unchanged or not, the unit active or not. */
-function runJoin(role: "server" | "agent", state: { installed: boolean; sameConfig: boolean; active: boolean; otherRoleUnit?: boolean }) {
+interface JoinState {
+  /** k3s already installed (a VM that joined before). */
+  installed: boolean;
+  /** config.yaml on the node already equals the rendered one. */
+  sameConfig: boolean;
+  active: boolean;
+  otherRoleUnit?: boolean;
+  /** Servers whose supervisor answers /cacerts. */
+  answering?: string[];
+  /** The bootstrap step's marker is on the node. */
+  marker?: boolean;
+  /** The join drop-in as the node has it (undefined: absent). */
+  dropIn?: string;
+  /** config.yaml as the node has it, when not the rendered one (default "old: config\n"). */
+  oldConfig?: string;
+  peers?: string[];
+  restore?: string;
+}
+
+const CONFIG = "node-name: n\ntoken: the-secret\n";
+
+/**
+ * Runs the join script with stubs (curl, systemctl, sudo, k3s) against a scratch /etc/rancher/k3s:
+ * returns what it ran (paths relative to the scratch root) and the files it left.
+ */
+function runJoin(role: "server" | "agent", state: JoinState) {
   const dir = mkdtempSync(join(tmpdir(), "join-stub-"));
+  const etc = join(dir, "etc");
   const log = join(dir, "calls.log");
+  const answering = (state.answering ?? []).map((u) => `${u}/cacerts`).join(" ");
   const stubs: Record<string, string> = {
-    curl: `#!/bin/sh\necho "curl $*" >> ${log}\n`,
+    curl: `#!/bin/sh\necho "curl $*" >> ${log}\nfor a in "$@"; do case " ${answering} " in *" $a "*) exit 0 ;; esac; case "$a" in */cacerts) exit 7 ;; esac; done\nexit 0\n`,
     sleep: "#!/bin/sh\nexit 0\n",
     // `systemctl cat <unit>` answers whether the other role's unit is installed (not logged).
-    systemctl: `#!/bin/sh\n[ "$1" = cat ] && exit ${state.otherRoleUnit ? 0 : 1}\necho "systemctl $*" >> ${log}\nexit ${state.active ? 0 : 3}\n`,
+    systemctl: `#!/bin/sh\n[ "$1" = cat ] && exit ${state.otherRoleUnit ? 0 : 1}\necho "systemctl $*" >> ${log}\n[ "$1" = is-active ] && exit ${state.active ? 0 : 3}\nexit 0\n`,
     sudo: `#!/bin/sh
+printf '%s\\n' "sudo $*" | sed "s#${dir}##g" >> ${log}
 case "$1" in
-  install) cat > ${join(dir, "staged")} ;;
-  cmp) echo "sudo $*" >> ${log}; exit ${state.sameConfig ? 0 : 1} ;;
+  install) for last; do :; done; mkdir -p "$(dirname "$last")"; cat > "$last" ;;
+  cmp|rm|mv|grep|sed|test) exec "$@" ;;
+  systemctl) shift; exec systemctl "$@" ;;
 esac
-echo "sudo $*" >> ${log}
 exit 0
 `,
     ...(state.installed ? { k3s: "#!/bin/sh\nexit 0\n" } : {}),
@@ -431,75 +514,148 @@ exit 0
     writeFileSync(join(dir, name), body);
     chmodSync(join(dir, name), 0o755);
   }
+  mkdirSync(join(etc, "config.yaml.d"), { recursive: true });
+  if (state.installed) writeFileSync(join(etc, "config.yaml"), state.sameConfig ? CONFIG : (state.oldConfig ?? "old: config\n"));
+  if (state.marker) writeFileSync(join(etc, "homelab-bootstrap"), "n\n");
+  if (state.dropIn !== undefined) writeFileSync(join(etc, "config.yaml.d", "90-homelab-join.yaml"), state.dropIn);
   writeFileSync(log, "");
-  const r = spawnSync("sh", ["-c", joinScript("k3s-agent-01", role, VERSION)], {
+  const script = joinScript({ node: "k3s-agent-01", role, version: VERSION, peers: state.peers ?? ["https://10.0.20.11:6443", "https://10.0.20.12:6443"], restore: state.restore });
+  const r = spawnSync("sh", ["-c", script.replace(`\netc='/etc/rancher/k3s'\n`, `\netc='${etc}'\n`)], {
     encoding: "utf8",
-    input: "token: the-secret\n",
+    input: CONFIG,
     // Only the stubs and the shell's basics: no real k3s on this machine's PATH.
     env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` },
   });
   const calls = readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "");
-  const staged = existsSync(join(dir, "staged")) ? readFileSync(join(dir, "staged"), "utf8") : undefined;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, staged };
+  const read = (f: string) => (existsSync(join(etc, f)) ? readFileSync(join(etc, f), "utf8") : undefined);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, config: read("config.yaml"), dropIn: read("config.yaml.d/90-homelab-join.yaml") };
 }
 
+const INSTALL = (extra = "") => `sudo env INSTALL_K3S_VERSION=v1.34.2+k3s1 INSTALL_K3S_EXEC=agent INSTALL_K3S_SKIP_START=true${extra} sh`;
+const STAGE = [
+  "sudo install -D -m 600 -o root -g root /dev/stdin /etc/config.yaml.next",
+  "sudo cmp -s /etc/config.yaml.next /etc/config.yaml",
+];
+
 describe("join script (run against stubs)", () => {
-  test("a fresh node: config.yaml from stdin to a root-only file, then the pinned installer starts the unit", () => {
-    const r = runJoin("agent", { installed: false, sameConfig: false, active: false });
+  test("a fresh agent: config.yaml from stdin, the first server that answers as its join target, the pinned installer, a start that does not block", () => {
+    const r = runJoin("agent", { installed: false, sameConfig: false, active: false, answering: ["https://10.0.20.12:6443"] });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.staged, "token: the-secret\n", "stdin goes to the file");
+    assert.equal(r.config, CONFIG, "stdin goes to the file");
+    assert.equal(r.dropIn, "server: https://10.0.20.12:6443\n", "10.0.20.11 did not answer; 10.0.20.12 did");
     assert.ok(!r.stdout.includes("the-secret") && !r.stderr.includes("the-secret"), "never printed");
-    assert.deepEqual(r.calls.slice(0, 2), [
-      "sudo install -D -m 600 -o root -g root /dev/stdin /etc/rancher/k3s/config.yaml.next",
-      "sudo cmp -s /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml",
+    assert.deepEqual(r.calls.slice(0, 3), [...STAGE, "sudo mv -f /etc/config.yaml.next /etc/config.yaml"]);
+    assert.deepEqual(r.calls.slice(3, 5), [
+      "curl -fsk --connect-timeout 5 --max-time 10 -o /dev/null https://10.0.20.11:6443/cacerts",
+      "curl -fsk --connect-timeout 5 --max-time 10 -o /dev/null https://10.0.20.12:6443/cacerts",
     ]);
-    assert.equal(r.calls[2], "sudo mv -f /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml");
-    assert.match(r.calls[3], /^curl -fsSL --retry 5 --retry-connrefused -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
-    assert.match(r.calls[4], /^sudo env INSTALL_K3S_VERSION=v1\.34\.2\+k3s1 INSTALL_K3S_EXEC=agent sh \S+$/);
-    assert.deepEqual(r.calls.slice(5), ["curl -fsS http://127.0.0.1:10248/healthz"]);
+    assert.equal(r.calls[5], "sudo install -D -m 600 -o root -g root /dev/stdin /etc/config.yaml.d/90-homelab-join.yaml");
+    assert.match(r.calls[6], /^curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
+    assert.ok(r.calls[7].startsWith(INSTALL()), r.calls[7]);
+    assert.deepEqual(r.calls.slice(8), ["sudo systemctl start --no-block k3s-agent", "systemctl start --no-block k3s-agent", "curl -fsS --max-time 10 http://127.0.0.1:10248/healthz"]);
+    assert.match(r.stderr, /k3s-agent-01: joining the cluster through https:\/\/10\.0\.20\.12:6443/);
+  });
+
+  test("the bootstrap server on the first run: nobody answers, the marker is there: it initialises etcd", () => {
+    const r = runJoin("server", { installed: false, sameConfig: false, active: false, marker: true });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.dropIn, "cluster-init: true\n");
+    assert.match(r.stderr, /no server of the cluster answers; this server initialises it/);
+  });
+
+  test("a rebuilt first server (a fresh VM: no marker) joins through a surviving server, never initialising a second etcd", () => {
+    const r = runJoin("server", { installed: false, sameConfig: false, active: false, answering: ["https://10.0.20.11:6443"], peers: ["https://10.0.20.11:6443", "https://10.0.20.13:6443"] });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.dropIn, "server: https://10.0.20.11:6443\n");
+    // Even with the marker (say, a failed first run retried later), a server that answers wins.
+    const marked = runJoin("server", { installed: false, sameConfig: false, active: false, marker: true, answering: ["https://10.0.20.11:6443"] });
+    assert.equal(marked.dropIn, "server: https://10.0.20.11:6443\n");
+  });
+
+  test("no server answers and no marker: refused before anything is installed, saying what to do", () => {
+    const r = runJoin("server", { installed: false, sameConfig: false, active: false });
+    assert.equal(r.status, 1);
+    assert.equal(r.dropIn, undefined);
+    assert.ok(!r.calls.some((c) => c.includes("INSTALL_K3S")), r.calls.join("\n"));
+    assert.match(
+      r.stderr,
+      /k3s-agent-01: no server of the cluster answers \(tried: https:\/\/10\.0\.20\.11:6443 https:\/\/10\.0\.20\.12:6443\) and this node did not bootstrap it, so it cannot join\. Start a server of the cluster and run pulumi up again; if every server is lost, restore one from a snapshot \(cluster\.etcdRestore\)/,
+    );
+    assert.equal(runJoin("agent", { installed: false, sameConfig: false, active: false, marker: true }).status, 1, "an agent never initialises");
+  });
+
+  test("a restore: the server installs without enabling, resets etcd from the snapshot, then starts; refused while a server answers", () => {
+    const r = runJoin("server", { installed: false, sameConfig: false, active: false, restore: "etcd-snapshot-x-1767225600" });
+    assert.equal(r.status, 0, r.stderr);
+    const reset = r.calls.indexOf("sudo timeout 1800 k3s server --cluster-reset --cluster-reset-restore-path=etcd-snapshot-x-1767225600");
+    const install = r.calls.findIndex((c) => c.includes("INSTALL_K3S_SKIP_ENABLE=true"));
+    const enable = r.calls.indexOf("sudo systemctl enable k3s");
+    const start = r.calls.indexOf("sudo systemctl start --no-block k3s");
+    assert.ok(install >= 0 && install < reset && reset < enable && enable < start, r.calls.join("\n"));
+    assert.equal(r.dropIn, "cluster-init: true\n");
+    const live = runJoin("server", { installed: false, sameConfig: false, active: false, restore: "s", answering: ["https://10.0.20.11:6443"] });
+    assert.equal(live.status, 1);
+    assert.match(live.stderr, /cluster\.etcdRestore names this server, but a server of the cluster answers at https:\/\/10\.0\.20\.11:6443: a restore would start a second cluster beside it/);
+    assert.ok(!live.calls.some((c) => c.includes("cluster-reset") || c.includes("INSTALL_K3S")));
   });
 
   test("a re-run on a node that is right changes nothing", () => {
-    const r = runJoin("agent", { installed: true, sameConfig: true, active: true });
+    const r = runJoin("agent", { installed: true, sameConfig: true, active: true, dropIn: "server: https://10.0.20.11:6443\n" });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.calls, [
-      "sudo install -D -m 600 -o root -g root /dev/stdin /etc/rancher/k3s/config.yaml.next",
-      "sudo cmp -s /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml",
-      "sudo rm -f /etc/rancher/k3s/config.yaml.next",
+      STAGE[0],
+      "sudo test -e /etc/config.yaml.d/90-homelab-join.yaml",
+      STAGE[1],
+      "sudo rm -f /etc/config.yaml.next",
+      "sudo sed -n s/^server: *[\"']\\{0,1\\}\\([^\"']*\\).*$/\\1/p /etc/config.yaml.d/90-homelab-join.yaml",
       "systemctl is-active --quiet k3s-agent",
-      "curl -fsS http://127.0.0.1:10248/healthz",
+      "curl -fsS --max-time 10 http://127.0.0.1:10248/healthz",
     ]);
   });
 
-  test("a changed config is swapped in and restarts the unit; nothing reinstalls k3s", () => {
-    const r = runJoin("server", { installed: true, sameConfig: false, active: true });
+  test("a changed config is swapped in and restarts the unit without blocking; nothing reinstalls k3s", () => {
+    const r = runJoin("agent", { installed: true, sameConfig: false, active: true, dropIn: "server: https://10.0.20.11:6443\n" });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.calls.slice(2, 4), ["sudo mv -f /etc/rancher/k3s/config.yaml.next /etc/rancher/k3s/config.yaml", "sudo systemctl restart k3s"]);
+    assert.equal(r.config, CONFIG);
+    assert.ok(r.calls.includes("sudo systemctl restart --no-block k3s-agent"));
     assert.ok(!r.calls.some((c) => c.startsWith("curl -fsSL") || c.includes("INSTALL_K3S")));
-    assert.deepEqual(r.calls.slice(4), [
-      "sudo k3s kubectl get --raw /readyz",
-      "sudo k3s kubectl get node k3s-agent-01",
-      "sudo k3s kubectl wait --for=condition=Ready node/k3s-agent-01 --timeout=600s",
-    ]);
+  });
+
+  test("a node installed by the earlier layout (the join target in config.yaml): the line moves to the drop-in, nothing restarts", () => {
+    const r = runJoin("agent", { installed: true, sameConfig: false, active: true, oldConfig: `node-name: n\nserver: "https://10.0.20.11:6443"\ntoken: the-secret\n` });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.dropIn, `server: "https://10.0.20.11:6443"\n`);
+    assert.equal(r.config, CONFIG);
+    assert.ok(!r.calls.some((c) => c.includes("restart")), r.calls.join("\n"));
+    const first = runJoin("server", { installed: true, sameConfig: false, active: true, oldConfig: `cluster-init: true\nnode-name: n\ntoken: the-secret\n` });
+    assert.equal(first.dropIn, "cluster-init: true\n");
+    assert.ok(!first.calls.some((c) => c.includes("restart")), first.calls.join("\n"));
+  });
+
+  test("the server a node joined through left the stack: the drop-in names a surviving one, and nothing restarts", () => {
+    const r = runJoin("agent", { installed: true, sameConfig: true, active: true, dropIn: "server: https://10.0.20.9:6443\n", answering: ["https://10.0.20.12:6443"] });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.dropIn, "server: https://10.0.20.12:6443\n");
+    assert.match(r.stderr, /https:\/\/10\.0\.20\.9:6443 left the stack; k3s rejoins through https:\/\/10\.0\.20\.12:6443 when it next starts/);
+    assert.ok(!r.calls.some((c) => c.includes("restart")));
   });
 
   test("a node k3s runs on in the other role (a role changed in the config) is refused before anything changes", () => {
     const r = runJoin("server", { installed: true, sameConfig: false, active: true, otherRoleUnit: true });
     assert.equal(r.status, 1);
     assert.deepEqual(r.calls, [], "config.yaml untouched, nothing restarted");
-    assert.equal(r.staged, undefined);
+    assert.equal(r.config, "old: config\n");
     assert.match(
       r.stderr,
       /k3s-agent-01: k3s runs here as an agent; a node cannot change role in place\. Remove it from the stack, run pulumi up, then add it back as a server/,
     );
-    assert.match(joinScript("n", "agent", VERSION), /if systemctl cat k3s\.service >\/dev\/null 2>&1; then\n  echo "n: k3s runs here as a server;/);
   });
 
-  test("an unchanged config on a stopped unit starts it", () => {
-    const r = runJoin("agent", { installed: true, sameConfig: true, active: false });
+  test("an unchanged config on a stopped unit starts it without blocking", () => {
+    const r = runJoin("agent", { installed: true, sameConfig: true, active: false, dropIn: "server: https://10.0.20.11:6443\n" });
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(r.calls.includes("sudo systemctl start k3s-agent"));
-    assert.ok(!r.calls.includes("sudo systemctl restart k3s-agent"));
+    assert.ok(r.calls.includes("sudo systemctl start --no-block k3s-agent"));
+    assert.ok(!r.calls.some((c) => c.includes("restart")));
   });
 });
 
@@ -515,7 +671,7 @@ function runUpgrade(role: "server" | "agent", installed: string, target: string,
 echo "sudo $*" >> ${log}
 case "$*" in
   *kubeletVersion*) printf '%s' '${target}' ;;
-  "k3s kubectl get --raw /readyz") exit ${opts.apiUp === false ? 1 : 0} ;;
+  "timeout 900 k3s kubectl get --raw /readyz --request-timeout=10s") exit ${opts.apiUp === false ? 1 : 0} ;;
 esac
 exit 0
 `,
@@ -535,10 +691,10 @@ describe("upgrade script (run against stubs)", () => {
     const r = runUpgrade("server", VERSION, VERSION);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.calls, [
-      "sudo k3s kubectl get --raw /readyz",
-      "sudo k3s kubectl get node k3s-server-02",
-      "sudo k3s kubectl wait --for=condition=Ready node/k3s-server-02 --timeout=600s",
-      "sudo k3s kubectl get node k3s-server-02 -o jsonpath={.status.nodeInfo.kubeletVersion}",
+      "sudo timeout 900 k3s kubectl get --raw /readyz --request-timeout=10s",
+      "sudo timeout 900 k3s kubectl get node k3s-server-02 --request-timeout=10s",
+      "sudo timeout 900 k3s kubectl wait --for=condition=Ready node/k3s-server-02 --timeout=600s",
+      "sudo timeout 900 k3s kubectl get node k3s-server-02 --request-timeout=10s -o jsonpath={.status.nodeInfo.kubeletVersion}",
     ]);
     assert.equal(r.stdout, "k3s-server-02 runs k3s v1.34.2+k3s1\n");
   });
@@ -556,13 +712,14 @@ describe("upgrade script (run against stubs)", () => {
   test("one minor version up: the pinned installer, then the node Ready at the new version", () => {
     const r = runUpgrade("server", "v1.33.6+k3s1", VERSION);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.calls[0], /^curl -fsSL --retry 5 --retry-connrefused -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
-    assert.match(r.calls[1], /^sudo env INSTALL_K3S_VERSION=v1\.34\.2\+k3s1 INSTALL_K3S_EXEC=server sh \S+$/);
+    assert.match(r.calls[0], /^curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
+    assert.match(r.calls[1], /^sudo env INSTALL_K3S_VERSION=v1\.34\.2\+k3s1 INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true sh \S+$/);
     assert.deepEqual(r.calls.slice(2), [
-      "sudo k3s kubectl get --raw /readyz",
-      "sudo k3s kubectl get node k3s-server-02",
-      "sudo k3s kubectl wait --for=condition=Ready node/k3s-server-02 --timeout=600s",
-      "sudo k3s kubectl get node k3s-server-02 -o jsonpath={.status.nodeInfo.kubeletVersion}",
+      "sudo systemctl restart --no-block k3s",
+      "sudo timeout 900 k3s kubectl get --raw /readyz --request-timeout=10s",
+      "sudo timeout 900 k3s kubectl get node k3s-server-02 --request-timeout=10s",
+      "sudo timeout 900 k3s kubectl wait --for=condition=Ready node/k3s-server-02 --timeout=600s",
+      "sudo timeout 900 k3s kubectl get node k3s-server-02 --request-timeout=10s -o jsonpath={.status.nodeInfo.kubeletVersion}",
     ]);
     assert.match(r.stderr, /k3s-server-02: upgrading k3s from v1\.33\.6\+k3s1 to v1\.34\.2\+k3s1/);
   });
@@ -571,7 +728,22 @@ describe("upgrade script (run against stubs)", () => {
     const r = runUpgrade("agent", "v1.34.1+k3s1", VERSION);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.calls[1], /INSTALL_K3S_EXEC=agent/);
-    assert.deepEqual(r.calls.slice(2), ["curl -fsS http://127.0.0.1:10248/healthz"], "an agent has no kubectl; its kubelet answers the health check");
+    assert.deepEqual(r.calls.slice(2), ["sudo systemctl restart --no-block k3s-agent", "curl -fsS --max-time 10 http://127.0.0.1:10248/healthz"], "an agent has no kubectl; its kubelet answers the health check");
+  });
+
+  test("a patch release or k3s revision back is a downgrade too, refused (full release order, not only the minor)", () => {
+    for (const installed of ["v1.34.3+k3s1", "v1.34.2+k3s2", "v1.35.0+k3s1"]) {
+      const r = runUpgrade("server", installed, VERSION);
+      assert.equal(r.status, 1, installed);
+      assert.match(r.stderr, new RegExp(`k3s ${installed.replace(/[.+]/g, "\\$&")} cannot be downgraded to v1\\.34\\.2\\+k3s1; pin ${installed.replace(/[.+]/g, "\\$&")} or newer`));
+      assert.deepEqual(r.calls, []);
+    }
+    // Up by a revision, a patch release, or across ten patch releases (1.34.9 -> 1.34.10 sorts numerically).
+    for (const [from, to] of [["v1.34.2+k3s1", "v1.34.2+k3s2"], ["v1.34.9+k3s1", "v1.34.10+k3s1"]]) {
+      const r = runUpgrade("agent", from, to);
+      assert.equal(r.status, 0, `${from} -> ${to}: ${r.stderr}`);
+      assert.match(r.stderr, /upgrading k3s/);
+    }
   });
 
   test("skipping a minor version or going back is refused before anything changes", () => {

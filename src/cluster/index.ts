@@ -32,6 +32,7 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
     settings: clusterSettings(cfg),
     apiEndpoint: apiEndpoint(cfg),
     contextName: `homelab-${pulumi.getStack()}`,
+    agentUpgradeBatch: cfg.cluster.agentUpgradeBatch,
   });
 
   const gpuNodes = gpus.map((spec) => ({ spec, node: new GpuNode(spec.name, { spec, vm: vmOf(spec), cluster: k3s }) }));

@@ -22,8 +22,6 @@ export interface K3sNodeSettings {
   readonly name: string;
   readonly ip: string;
   readonly role: "server" | "agent";
-  /** https://<first server>:6443; undefined only for the first server, which initialises etcd. */
-  readonly serverUrl: string | undefined;
   readonly labels: Readonly<Record<string, string>>;
   /** key[=value]:Effect */
   readonly taints: readonly string[];
@@ -83,9 +81,12 @@ export function labelPairs(labels: Readonly<Record<string, string>>): string[] {
     .map((k) => `${k}=${labels[k]}`);
 }
 
-/** config.yaml for one node. Pure; the result holds a token and must be handled as a secret. */
+/**
+ * config.yaml for one node. Pure; the result holds a token and must be handled as a secret. It names
+ * no server to join and no cluster-init: the join step chooses those at the node's first install
+ * (a drop-in beside this file), so that which servers exist never changes a node's config.yaml.
+ */
 export function renderK3sConfig(node: K3sNodeSettings, cluster: K3sClusterSettings, tokens: K3sTokens): string {
-  if (node.role === "agent" && node.serverUrl === undefined) throw new Error(`k3s agent ${node.name} needs a server URL to join`);
   const labels = labelPairs(kubeletLabels(node.labels));
   const doc: Record<string, unknown> = {
     // Extra keys first: validation refuses every key set below, so none is overridden.
@@ -97,8 +98,6 @@ export function renderK3sConfig(node: K3sNodeSettings, cluster: K3sClusterSettin
   };
   if (node.role === "server") {
     Object.assign(doc, {
-      "cluster-init": node.serverUrl === undefined ? true : undefined,
-      server: node.serverUrl,
       token: tokens.token,
       "agent-token": tokens.agentToken,
       "tls-san": [...cluster.tlsSans],
@@ -109,7 +108,7 @@ export function renderK3sConfig(node: K3sNodeSettings, cluster: K3sClusterSettin
       "secrets-encryption": true,
     });
   } else {
-    Object.assign(doc, { server: node.serverUrl, token: tokens.agentToken });
+    Object.assign(doc, { token: tokens.agentToken });
   }
   return toYaml(doc);
 }

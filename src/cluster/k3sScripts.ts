@@ -2,21 +2,34 @@
 //
 // Every script checks before it acts, so a re-run on a node that is already right changes nothing.
 // Secrets never appear here: config.yaml (which holds the token) arrives on stdin and goes straight
-// to a root-only file, and every wait is a bounded poll (WAIT_TRIES x WAIT_SECONDS), never a sleep.
+// to a root-only file. Every wait is a bounded poll (WAIT_TRIES x WAIT_SECONDS), every curl and
+// kubectl call has a deadline, and no systemctl call waits for a unit to start (k3s's units have
+// TimeoutStartSec=0): nothing here can hang a `pulumi up`.
+// The longer scripts live in ./scripts/*.sh; a rendered script is its parameters as shell
+// assignments, then lib.sh, then the script files, so the result is deterministic and shellchecked.
 // The scripts run as the SSH user (ubuntu, passwordless sudo) on Ubuntu 24.04.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { MANAGED_LABELS_ANNOTATION, MANAGED_TAINTS_ANNOTATION } from "./conventions";
 import { labelPairs } from "./k3sConfig";
 import { toYaml } from "../lib/serialize";
 
-export const K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml";
-export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
+export const K3S_ETC = "/etc/rancher/k3s";
+export const K3S_CONFIG_PATH = `${K3S_ETC}/config.yaml`;
+export const K3S_KUBECONFIG_PATH = `${K3S_ETC}/k3s.yaml`;
 export const API_PORT = 6443;
 /** Poll budget for every wait: 120 x 5 s = 10 minutes (an etcd join or an image pull can take minutes). */
 export const WAIT_TRIES = 120;
 export const WAIT_SECONDS = 5;
 /** kubectl drain budget before a node removal gives up (a PodDisruptionBudget can block it forever). */
 export const DRAIN_TIMEOUT = "300s";
+/** Hard bound (s) on any one kubectl call, above the longest wait it is given (600 s). */
+export const KUBECTL_BOUND = 900;
+/** Hard bound (s) on an etcd restore from a snapshot (a download from S3, then etcd's own restore). */
+export const RESTORE_BOUND = 1800;
+/** The admin client certificate is renewed when it has fewer days left than this (k3s itself: 90). */
+export const CERT_RENEW_DAYS = 120;
 
 export type K3sRole = "server" | "agent";
 
@@ -42,109 +55,98 @@ export function unitName(role: K3sRole): string {
   return role === "server" ? "k3s" : "k3s-agent";
 }
 
-const WAIT_FOR = `# wait_for <what> <command...>: polls until the command succeeds, at most ${WAIT_TRIES} times.
-wait_for() {
-  what=$1
-  shift
-  tries=0
-  until "$@" >/dev/null 2>&1; do
-    tries=$((tries + 1))
-    if [ "$tries" -ge ${WAIT_TRIES} ]; then
-      echo "timed out after $((${WAIT_TRIES} * ${WAIT_SECONDS}))s waiting for $what" >&2
-      return 1
-    fi
-    sleep ${WAIT_SECONDS}
-  done
-}`;
+/** The supervisor/API URL of a server: what nodes join through. */
+export function serverUrl(ip: string): string {
+  return `https://${ip}:${API_PORT}`;
+}
 
-const KUBECTL = `kubectl() { sudo k3s kubectl "$@"; }`;
+const SCRIPT_DIR = join(__dirname, "scripts");
+const files = new Map<string, string>();
+/** A script file of ./scripts, read once. */
+function file(name: string): string {
+  let text = files.get(name);
+  if (text === undefined) {
+    text = readFileSync(join(SCRIPT_DIR, name), "utf8");
+    files.set(name, text);
+  }
+  return text;
+}
 
-/** Downloads the pinned installer and runs it; the installer (re)starts the unit when the binary changed. */
-function runInstaller(version: string, role: K3sRole): string {
-  return `installer=$(mktemp)
-trap 'rm -f "$installer"' EXIT
-# Retried: a fresh VM's first downloads can race its network settling.
-curl -fsSL --retry 5 --retry-connrefused -o "$installer" ${shq(installerUrl(version))}
-sudo env INSTALL_K3S_VERSION=${shq(version)} INSTALL_K3S_EXEC=${role} sh "$installer" >&2`;
+type Vars = ReadonlyArray<readonly [string, string | number]>;
+
+/** The shared head of every script: what it does, strict mode, its parameters, then lib.sh. */
+function prelude(title: string, vars: Vars): string {
+  const all: Vars = [...vars, ["wait_tries", WAIT_TRIES], ["wait_seconds", WAIT_SECONDS], ["kubectl_bound", KUBECTL_BOUND]];
+  return ["#!/bin/sh", ...title.split("\n").map((l) => `# ${l}`), "set -eu", ...all.map(([k, v]) => `${k}=${shq(String(v))}`), "", file("lib.sh")].join("\n");
+}
+
+/** A script made of files of ./scripts with its parameters set. Pure (the files are part of the program). */
+function render(title: string, vars: Vars, parts: readonly string[], tail = ""): string {
+  return [prelude(title, vars), ...parts.map(file), tail].join("\n");
+}
+
+function article(role: K3sRole): string {
+  return role === "agent" ? "an agent" : "a server";
+}
+
+export interface JoinArgs {
+  readonly node: string;
+  readonly role: K3sRole;
+  readonly version: string;
+  /** Servers the node may join through (https://ip:6443), in the order they are tried; never itself. */
+  readonly peers: readonly string[];
+  /** A snapshot to restore etcd from when this (server) node finds no cluster (cluster.etcdRestore). Default none. */
+  readonly restore?: string;
 }
 
 /**
- * Waits until this node is healthy (a server's API and Node, an agent's kubelet); when it is not,
- * prints the unit's last log lines (k3s never logs its token) and fails.
+ * Join step (create and update): writes config.yaml from stdin when it changed; on a node without
+ * k3s, picks the join target (the first of `peers` that answers; etcd's initialisation only with
+ * the bootstrap marker; a restore only when no server answers), installs k3s at `version` and
+ * starts it; on a node with k3s, restarts it only when config.yaml changed. Then waits until the
+ * node is healthy. Never touches an installed binary: upgrades are the upgrade step's.
  */
-function waitHealthy(node: string, role: K3sRole, version?: string): string {
-  const checks =
-    role === "agent"
-      ? [`wait_for "the kubelet on ${node}" curl -fsS http://127.0.0.1:10248/healthz`]
-      : [
-          `wait_for "the API server on ${node}" kubectl get --raw /readyz`,
-          `wait_for "node ${node} to register" kubectl get node ${shq(node)}`,
-          `kubectl wait --for=condition=Ready node/${shq(node)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`,
-          ...(version === undefined ? [] : [`wait_for "${node} to report ${version}" node_version`]),
-        ];
-  const nodeVersion =
-    version === undefined
-      ? ""
-      : `node_version() { [ "$(kubectl get node ${shq(node)} -o 'jsonpath={.status.nodeInfo.kubeletVersion}')" = ${shq(version)} ]; }
-`;
-  return `${nodeVersion}healthy() {
-  ${checks.join(" &&\n    ")}
-}
-if ! healthy; then
-  echo "${node}: ${unitName(role)} is not healthy; its last log lines:" >&2
-  sudo journalctl -u ${unitName(role)} -n 40 --no-pager >&2 || true
-  exit 1
-fi`;
-}
-
-/**
- * Join step (create and update): writes config.yaml from stdin when it changed, installs k3s at
- * `version` when it is absent (never touching an installed binary: upgrades are the upgrade step's),
- * restarts the unit only when the config changed, then waits until the node is healthy.
- */
-export function joinScript(node: string, role: K3sRole, version: string): string {
-  const unit = unitName(role);
+export function joinScript(args: JoinArgs): string {
+  const { node, role, version } = args;
   const other: K3sRole = role === "server" ? "agent" : "server";
-  return `#!/bin/sh
-# Joins ${node} to the cluster as a k3s ${role}. config.yaml (it holds the join token) arrives on
-# stdin and is written root-only; it is never printed.
-set -eu
-${role === "server" ? KUBECTL : ""}
-${WAIT_FOR}
-
-# A role changed in the config arrives here as an update on a node k3s already runs on in the other
-# role: stop before touching it (a drain, an uninstall and a fresh join are needed, in that order).
-if systemctl cat ${unitName(other)}.service >/dev/null 2>&1; then
-  echo "${node}: k3s runs here as ${other === "agent" ? "an agent" : "a server"}; a node cannot change role in place. Remove it from the stack, run pulumi up, then add it back as ${role === "agent" ? "an agent" : "a server"}" >&2
-  exit 1
-fi
-
-config=${K3S_CONFIG_PATH}
-sudo install -D -m 600 -o root -g root /dev/stdin "$config.next"
-if sudo cmp -s "$config.next" "$config"; then
-  sudo rm -f "$config.next"
-  changed=false
-else
-  sudo mv -f "$config.next" "$config"
-  changed=true
-fi
-
-if ! command -v k3s >/dev/null 2>&1; then
-  echo "${node}: installing k3s ${version} (${role})" >&2
-  ${runInstaller(version, role).split("\n").join("\n  ")}
-elif [ "$changed" = true ]; then
-  echo "${node}: config.yaml changed; restarting ${unit}" >&2
-  sudo systemctl restart ${unit}
-elif ! systemctl is-active --quiet ${unit}; then
-  echo "${node}: ${unit} was not running; starting it" >&2
-  sudo systemctl start ${unit}
-fi
-
-${waitHealthy(node, role)}
-echo "${node} is up"
-`;
+  return render(
+    `Joins ${node} to the cluster as a k3s ${role}. config.yaml (it holds the join token) arrives on\nstdin and is written root-only; it is never printed.`,
+    [
+      ["node", node],
+      ["role", role],
+      ["unit", unitName(role)],
+      ["other_unit", unitName(other)],
+      ["other_desc", article(other)],
+      ["role_desc", article(role)],
+      ["version", version],
+      ["installer_url", installerUrl(version)],
+      ["etc", K3S_ETC],
+      ["peers", args.peers.join(" ")],
+      ["restore", args.restore ?? ""],
+      ["restore_bound", RESTORE_BOUND],
+      ["want_version", ""],
+    ],
+    ["join.sh", "health.sh"],
+    `echo "${node} is up"\n`,
+  );
 }
 
+/**
+ * Bootstrap step: created once in the life of the stack, on the first server of its first run. It
+ * leaves the marker that lets that server's join initialise etcd, unless k3s or a server of the
+ * cluster is already there (a stack older than this step).
+ */
+export function bootstrapScript(node: string, peers: readonly string[]): string {
+  return render(
+    `Marks ${node} as the server that may initialise the cluster's etcd (once, on the first run).`,
+    [
+      ["node", node],
+      ["etc", K3S_ETC],
+      ["peers", peers.join(" ")],
+    ],
+    ["bootstrap.sh"],
+  );
+}
 /** Join step delete: the installer's uninstall script, when k3s is there at all. */
 export function uninstallScript(node: string, role: K3sRole): string {
   const script = `/usr/local/bin/${unitName(role)}-uninstall.sh`;
@@ -167,34 +169,19 @@ fi
  * version change rolls through the cluster in the supported order.
  */
 export function upgradeScript(node: string, role: K3sRole, version: string): string {
-  return `#!/bin/sh
-# Keeps k3s on ${node} at ${version}.
-set -eu
-${role === "server" ? KUBECTL : ""}
-${WAIT_FOR}
-
-current=$(k3s --version 2>/dev/null | sed -n '1s/^k3s version \\([^ ]*\\).*$/\\1/p')
-if [ -z "$current" ]; then
-  echo "${node}: k3s is not installed; its join step installs it" >&2
-  exit 1
-fi
-if [ "$current" != ${shq(version)} ]; then
-  # Kubernetes supports moving one minor version at a time, and never back.
-  current_minor=$(echo "$current" | cut -d. -f2)
-  if [ ${minorOf(version)} -lt "$current_minor" ]; then
-    echo "${node}: k3s $current cannot be downgraded to ${version}; pin $current or newer" >&2
-    exit 1
-  fi
-  if [ ${minorOf(version)} -gt $((current_minor + 1)) ]; then
-    echo "${node}: k3s $current to ${version} skips a minor version; upgrade one minor version at a time" >&2
-    exit 1
-  fi
-  echo "${node}: upgrading k3s from $current to ${version}" >&2
-  ${runInstaller(version, role).split("\n").join("\n  ")}
-fi
-${waitHealthy(node, role, role === "server" ? version : undefined)}
-echo "${node} runs k3s ${version}"
-`;
+  return render(
+    `Keeps k3s on ${node} at ${version}.`,
+    [
+      ["node", node],
+      ["role", role],
+      ["unit", unitName(role)],
+      ["version", version],
+      ["installer_url", installerUrl(version)],
+      ["want_version", role === "server" ? version : ""],
+    ],
+    ["upgrade.sh", "health.sh"],
+    `echo "${node} runs k3s ${version}"\n`,
+  );
 }
 
 export interface MemberArgs {
@@ -221,13 +208,8 @@ export function memberScript(args: MemberArgs): string {
   const labelKeys = Object.keys(args.labels).sort();
   const taintKeys = args.taints.map(taintKey).sort();
   const lines = [
-    `#!/bin/sh`,
-    `# Waits for node ${args.node} to be Ready and reconciles its labels and taints.`,
-    `set -eu`,
-    KUBECTL,
-    WAIT_FOR,
-    ``,
-    `wait_for "node ${args.node} to register" kubectl get node ${node}`,
+    prelude(`Waits for node ${args.node} to be Ready and reconciles its labels and taints.`, []),
+    `wait_for "node ${args.node} to register" kubectl get node ${node} --request-timeout=10s`,
     `kubectl wait --for=condition=Ready node/${node} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`,
     ``,
     `# Remove what an earlier run set and the config no longer lists.`,
@@ -281,17 +263,12 @@ if [ "$servers" -le 1 ]; then
 fi
 `
       : "";
-  return `#!/bin/sh
-# Removes node ${node} from the cluster before its VM goes: drain, then delete the Node object.
-set -eu
-${KUBECTL}
-${WAIT_FOR}
-
+  return `${prelude(`Removes node ${node} from the cluster before its VM goes: drain, then delete the Node object.`, [])}
 if ! command -v k3s >/dev/null 2>&1; then
   echo "k3s is not installed on $(hostname); no cluster to remove ${node} from" >&2
   exit 0
 fi
-if ! wait_for "the API server on $(hostname)" kubectl get --raw /readyz; then
+if ! wait_for "the API server on $(hostname)" kubectl get --raw /readyz --request-timeout=10s; then
   echo "cannot reach the Kubernetes API to remove node ${node}; fix the server and run pulumi up again" >&2
   exit 1
 fi
@@ -314,6 +291,54 @@ echo "node ${node} removed"
 `;
 }
 
+/** Node annotation marking a cordon this program made for an upgrade (and so may undo). */
+export const UPGRADE_CORDON_ANNOTATION = "homelab-infra/upgrade-cordon";
+
+/**
+ * Agent upgrade, before (run on the control server): when the agent is not yet at `version`,
+ * cordons and drains it (bounded) and marks the cordon as this program's. At the version already
+ * (a first join, a re-run), it does nothing.
+ */
+export function drainScript(node: string, version: string): string {
+  const n = shq(node);
+  return `${prelude(`Drains ${node} before its k3s upgrade to ${version}.`, [])}
+current=$(kubectl get node ${n} --ignore-not-found --request-timeout=10s -o 'jsonpath={.status.nodeInfo.kubeletVersion}')
+if [ -z "$current" ]; then
+  echo "node ${node} is not in the cluster; nothing to drain" >&2
+  exit 0
+fi
+if [ "$current" = ${shq(version)} ]; then
+  echo "${node} already runs ${version}; no drain needed" >&2
+  exit 0
+fi
+kubectl annotate node ${n} --overwrite ${shq(`${UPGRADE_CORDON_ANNOTATION}=${version}`)} >&2
+kubectl cordon ${n} >&2
+if ! kubectl drain ${n} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT} >&2; then
+  echo "draining ${node} did not finish within ${DRAIN_TIMEOUT} (a PodDisruptionBudget may block it); resolve it and run pulumi up again (${node} stays cordoned)" >&2
+  exit 1
+fi
+echo "${node} drained for its upgrade to ${version}"
+`;
+}
+
+/**
+ * Agent upgrade, after (run on the control server): waits until the agent is Ready at `version`,
+ * then lifts the cordon the drain step made (never one somebody else made).
+ */
+export function uncordonScript(node: string, version: string): string {
+  const n = shq(node);
+  return `${prelude(`Returns ${node} to service once it runs ${version}.`, [])}
+node_version() { [ "$(kubectl get node ${n} --request-timeout=10s -o 'jsonpath={.status.nodeInfo.kubeletVersion}')" = ${shq(version)} ]; }
+wait_for "${node} to report ${version}" node_version
+kubectl wait --for=condition=Ready node/${n} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2
+if [ -n "$(kubectl get node ${n} --request-timeout=10s -o ${shq(`jsonpath={.metadata.annotations.${UPGRADE_CORDON_ANNOTATION}}`)})" ]; then
+  kubectl uncordon ${n} >&2
+  kubectl annotate node ${n} ${shq(`${UPGRADE_CORDON_ANNOTATION}-`)} >&2
+fi
+echo "${node} runs ${version} and takes work"
+`;
+}
+
 /**
  * CRDs of k3s's bundled add-ons that the layers above create objects of. k3s installs them from
  * its own charts shortly after the API is up (traefik-crd), later than "Ready": the kubeconfig, and
@@ -324,36 +349,23 @@ export function bundledCrds(disable: readonly string[]): string[] {
 }
 
 /**
- * Kubeconfig step, run on the first server once every server is Ready: waits for the API, every
- * server at the pinned `version`, and the bundled CRDs the layers above use, then prints the admin
- * kubeconfig (its stdout is a secret output and is never logged).
- *
- * The version makes the step run again after every k3s upgrade, and that matters beyond the check:
- * the admin client certificate in k3s.yaml is valid for a year, and k3s renews it (rewriting
- * k3s.yaml) only when it restarts near expiry. Reading the file again after each upgrade (a
- * restart) hands the provider the renewed certificate instead of keeping the first one forever.
+ * Kubeconfig step, run on the control server once every server is Ready: waits for the API, every
+ * server at the pinned `version`, and the bundled CRDs the layers above use, renews the admin
+ * client certificate when it has fewer than CERT_RENEW_DAYS left, then prints the admin kubeconfig
+ * (its stdout is a secret output and is never logged). K3sCluster re-runs it on a schedule (a
+ * rotation trigger), so the certificate is renewed long before it expires, upgrade or not.
  */
 export function kubeconfigScript(servers: readonly string[], version: string, crds: readonly string[] = []): string {
-  const waitServers = servers.map(
-    (s) => `kubectl wait --for=condition=Ready node/${shq(s)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2
-wait_for "${s} to report ${version}" server_version ${shq(s)}`,
+  return render(
+    `Prints the admin kubeconfig once the API answers, every server is Ready at k3s ${version} and the\nbundled CRDs exist.`,
+    [
+      ["servers", [...servers].join(" ")],
+      ["version", version],
+      ["crds", crds.join(" ")],
+      ["renew_days", CERT_RENEW_DAYS],
+    ],
+    ["kubeconfig.sh"],
   );
-  const waitCrds = crds.map(
-    (c) => `wait_for "the ${c} CRD" kubectl get crd ${shq(c)}
-kubectl wait --for=condition=Established crd/${shq(c)} --timeout=${WAIT_TRIES * WAIT_SECONDS}s >&2`,
-  );
-  return `#!/bin/sh
-# Prints the admin kubeconfig once the API answers, every server is Ready at k3s ${version} and the
-# bundled CRDs exist.
-set -eu
-${KUBECTL}
-${WAIT_FOR}
-server_version() { [ "$(kubectl get node "$1" -o 'jsonpath={.status.nodeInfo.kubeletVersion}')" = ${shq(version)} ]; }
-
-wait_for "the API server" kubectl get --raw /readyz
-${[...waitServers, ...waitCrds].join("\n")}
-sudo cat ${K3S_KUBECONFIG_PATH}
-`;
 }
 
 /**

@@ -170,13 +170,20 @@ export function apiAddresses(cfg: Homelab<unknown>): string[] {
   const out = [
     ...(cfg.cluster.apiVip ? [cfg.cluster.apiVip] : []),
     ...(cfg.cluster.apiHostname ? [cfg.cluster.apiHostname] : []),
-    ...servers.map((s) => s.ip),
+    // Servers by name, not stack-file order: reordering the servers must not change config.yaml.
+    ...byName(servers).map((s) => s.ip),
     ...cfg.cluster.tlsSans,
   ];
   return [...new Set(out)];
 }
 
-/** The address the kubeconfig uses: the VIP, else the API hostname, else the first server. */
+/** The address the kubeconfig uses: the VIP, else the API hostname, else the first server by name. */
 export function apiEndpoint(cfg: Homelab<unknown>): string {
-  return cfg.cluster.apiVip ?? cfg.cluster.apiHostname ?? cfg.firstServer.ip;
+  const { servers } = nodesByRole(cfg);
+  return cfg.cluster.apiVip ?? cfg.cluster.apiHostname ?? byName(servers)[0]?.ip ?? cfg.firstServer.ip;
+}
+
+/** VMs sorted by name: an order that does not change when the stack file is reordered. */
+export function byName<T extends { readonly name: string }>(vms: readonly T[]): T[] {
+  return [...vms].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -194,6 +194,8 @@ export const clusterSchema = z.strictObject({
   gpuSmokeTest: z.boolean().default(true),
   /** Extra k3s config.yaml keys per role (src/config/k3sArgs.ts). Default none. */
   k3s: k3sArgsSchema.default({ server: {}, agent: {} }),
+  /** How many agents a k3s upgrade drains and upgrades at once (servers always go one at a time). Default 1. */
+  agentUpgradeBatch: z.number().int().min(1).max(16).default(1),
 });
 
 export const metallbSchema = z.strictObject({
@@ -315,7 +317,7 @@ export const stackSchema = z.strictObject({
   domain: dnsName,
   versions: versionsSchema,
   defaults: defaultsSchema.default({ cores: 2, memory: 4096, diskSize: 32, cpuType: "x86-64-v2-AES", protect: false }),
-  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true, k3s: { server: {}, agent: {} } }),
+  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true, k3s: { server: {}, agent: {} }, agentUpgradeBatch: 1 }),
   nodes: z.array(clusterNodeSchema).min(1, "declare at least one cluster node"),
   vms: z.array(standaloneVmSchema).default([]),
   metallb: metallbSchema.default({ enabled: false }),
