@@ -49,7 +49,7 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
     // Only what the stack has (an undefined output is a warning on every run).
     ...(system.traefikIp !== undefined ? { traefikIp: system.traefikIp } : {}),
     ...(system.clusterIssuer !== undefined ? { clusterIssuer: system.clusterIssuer } : {}),
-    ...(config.monitoring.enabled ? { grafanaUrl: `https://${grafanaHost(config)}` } : {}),
+    ...(config.monitoring.enabled && config.cluster.traefik ? { grafanaUrl: `https://${grafanaHost(config)}` } : {}),
     // The public deploy key to add (read-only) to the Git host, for an ssh:// flux.url.
     ...(platform.fluxDeployKey !== undefined ? { fluxDeployKey: platform.fluxDeployKey } : {}),
     ...(Object.keys(apps.urls).length > 0 ? { appUrls: apps.urls } : {}),

@@ -62,7 +62,7 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
         systemReady,
         fluxReady: platform.fluxReady,
         gpuReady: cluster.gpuReady,
-        backup: nfs.enabled && nfs.server !== undefined && nfs.backupShare !== undefined ? { server: nfs.server, share: nfs.backupShare } : undefined,
+        backup: nfs.enabled && nfs.server !== undefined && nfs.backupShare !== undefined ? { server: nfs.backupServer ?? nfs.server, share: nfs.backupShare } : undefined,
       },
       { providers: { kubernetes: cluster.provider } },
     );

@@ -233,6 +233,8 @@ export const storageSchema = z.strictObject({
       share: z.string().regex(/^\/\S*$/, "must be an absolute export path such as /volume1/k3s").optional(),
       /** Exported path for backups (pg_dump), e.g. /volume1/k3s-backups */
       backupShare: z.string().regex(/^\/\S*$/, "must be an absolute export path").optional(),
+      /** NFS server of backupShare when it is not `server` (seed 003: backups on a Synology, data on a UNAS). */
+      backupServer: ipv4.optional(),
       mountOptions: z.array(z.string()).default(["nfsvers=4.1", "hard"]),
     })
     .default({ enabled: false, mountOptions: ["nfsvers=4.1", "hard"] }),

@@ -233,6 +233,7 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
       const hosts: [string, string][] = [
         ...cfg.network.dns.map((ip, i): [string, string] => [`network.dns[${i}]`, ip]),
         ...(cfg.storage.nfs.enabled && cfg.storage.nfs.server !== undefined ? [["storage.nfs.server", cfg.storage.nfs.server] as [string, string]] : []),
+        ...(cfg.storage.nfs.enabled && cfg.storage.nfs.backupServer !== undefined ? [["storage.nfs.backupServer", cfg.storage.nfs.backupServer] as [string, string]] : []),
       ];
       for (const [key, ip] of hosts) {
         if (ip !== cfg.network.gateway && rangeContains(range, ip)) {
@@ -276,8 +277,8 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   if (traefikIp !== undefined && cfg.metallb.enabled && v.metallb && versionBefore(v.metallb, [0, 14, 9])) {
     errors.push(`versions.metallb: ${v.metallb} does not read the metallb.io/loadBalancerIPs annotation that pins traefik.loadBalancerIp (added in 0.14.9); pin 0.14.9 or newer`);
   }
-  if (cfg.monitoring.enabled && !cfg.cluster.traefik) {
-    errors.push(`monitoring.enabled: Grafana is published through Traefik but cluster.traefik is false; set cluster.traefik: true or monitoring.enabled: false`);
+  if (cfg.storage.nfs.backupServer !== undefined && cfg.storage.nfs.backupShare === undefined) {
+    errors.push(`storage.nfs.backupServer: is the server of backupShare, which is not set; set storage.nfs.backupShare or remove backupServer`);
   }
   if (cfg.storage.nfs.backupShare && !cfg.storage.nfs.enabled) {
     errors.push(`storage.nfs.backupShare: needs storage.nfs.enabled: true; enable NFS or remove backupShare`);

@@ -97,7 +97,8 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
         retention: cfg.monitoring.retention,
         storageSize: cfg.monitoring.storageSize,
         storageClass: STORAGE_LOCAL,
-        grafanaHost: grafanaHost(cfg),
+        // Without Traefik there is no ingress: Grafana is reached by kubectl port-forward.
+        grafanaHost: cfg.cluster.traefik ? grafanaHost(cfg) : undefined,
         clusterIssuer: certManager?.clusterIssuer,
         createAfter: [...clusterReady, ...ingressReady],
       },

@@ -26,8 +26,8 @@ export interface MonitoringArgs {
   readonly storageSize: number;
   /** StorageClass of the Prometheus volume (local-path: Prometheus' TSDB does not support NFS). */
   readonly storageClass: string;
-  /** Grafana's fully qualified host, e.g. grafana.lab.example.com */
-  readonly grafanaHost: string;
+  /** Grafana's fully qualified host, e.g. grafana.lab.example.com; undefined: no ingress (reach it by kubectl port-forward). */
+  readonly grafanaHost: string | undefined;
   /** ClusterIssuer for Grafana's certificate; undefined without cert-manager. */
   readonly clusterIssuer: string | undefined;
   /** Namespace of the stack. Default monitoring. */
@@ -42,7 +42,8 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly release: k8s.helm.v3.Release;
   /** Grafana's admin password (secret). */
   public readonly grafanaAdminPassword: pulumi.Output<string>;
-  public readonly grafanaUrl: string;
+  /** https URL of Grafana's ingress; undefined without one. */
+  public readonly grafanaUrl: string | undefined;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE, name, {}, opts);
@@ -85,7 +86,7 @@ export class Monitoring extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [namespace, adminSecret, ...after] },
     );
-    this.grafanaUrl = `https://${args.grafanaHost}`;
+    this.grafanaUrl = args.grafanaHost === undefined ? undefined : `https://${args.grafanaHost}`;
     this.registerOutputs({ release: this.release, grafanaUrl: this.grafanaUrl });
   }
 }

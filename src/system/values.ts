@@ -124,8 +124,8 @@ export interface MonitoringValuesArgs {
   readonly storageSize: number;
   /** StorageClass of the Prometheus volume (local storage: the TSDB does not support NFS). */
   readonly storageClass: string;
-  /** Grafana's host, e.g. grafana.lab.example.com */
-  readonly grafanaHost: string;
+  /** Grafana's host, e.g. grafana.lab.example.com; undefined: no ingress (no Traefik; kubectl port-forward). */
+  readonly grafanaHost: string | undefined;
   /** Secret (in the release namespace) with keys admin-user and admin-password. */
   readonly grafanaAdminSecret: string;
   /** ClusterIssuer for Grafana's certificate; undefined without cert-manager. */
@@ -167,14 +167,17 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
     },
     grafana: {
       admin: { existingSecret: args.grafanaAdminSecret, userKey: GRAFANA_ADMIN_USER_KEY, passwordKey: GRAFANA_ADMIN_PASSWORD_KEY },
-      ingress: {
-        enabled: true,
-        ingressClassName: "traefik",
-        annotations: ingressAnnotations({ clusterIssuer: args.clusterIssuer, lanOnly: true }),
-        hosts: [args.grafanaHost],
-        path: "/",
-        tls: [ingressTls({ name: "grafana", host: args.grafanaHost, clusterIssuer: args.clusterIssuer })],
-      },
+      ingress:
+        args.grafanaHost === undefined
+          ? { enabled: false }
+          : {
+              enabled: true,
+              ingressClassName: "traefik",
+              annotations: ingressAnnotations({ clusterIssuer: args.clusterIssuer, lanOnly: true }),
+              hosts: [args.grafanaHost],
+              path: "/",
+              tls: [ingressTls({ name: "grafana", host: args.grafanaHost, clusterIssuer: args.clusterIssuer })],
+            },
     },
   };
 }
