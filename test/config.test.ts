@@ -140,7 +140,7 @@ describe("stack files", () => {
 describe("plan CLI on a bad config", () => {
   test("the command exits 1 with every error and no stack trace", () => {
     const file = join(FIXTURES, "invalid", "duplicate-ip.yaml");
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "plan.ts"), "--config", file], { cwd: ROOT, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["--require", join(ROOT, "scripts", "load-ts.cjs"), join(ROOT, "scripts", "plan.ts"), "--config", file], { cwd: ROOT, encoding: "utf8" });
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stdout, "");
     assert.equal(
