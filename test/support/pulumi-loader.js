@@ -1,6 +1,8 @@
 // Runs src/index.ts the way `pulumi up` loads a TypeScript program (@pulumi/pulumi/cmd/run, non-ESM
-// branch): the project's typescript, Pulumi's vendored ts-node 7 with type checking, our tsconfig.
-// Resources go to the recording mock monitor. Usage: node test/support/pulumi-loader.js <stack>
+// branch): the project's typescript, Pulumi's vendored ts-node 7, our tsconfig; type checking unless
+// PULUMI_NODEJS_TRANSPILE_ONLY=true, which Pulumi honours the same way (the test sets it: the suite
+// type-checks the project once, with tsc). Resources go to the recording mock monitor.
+// Usage: node test/support/pulumi-loader.js <stack>
 const path = require("path");
 const root = path.resolve(__dirname, "..", "..");
 const tsutils = require("@pulumi/pulumi/tsutils");
@@ -8,9 +10,11 @@ const pulumi = require("@pulumi/pulumi");
 const { tsnodeRequire, typescriptRequire } = tsutils.typeScriptRequireStrings();
 const compilerOptions = tsutils.loadTypeScriptCompilerOptions(path.join(root, "tsconfig.json"));
 const tsn = require(tsnodeRequire);
+// As @pulumi/pulumi/cmd/run/run.js decides it.
+const transpileOnlyEnv = process.env.PULUMI_NODEJS_TRANSPILE_ONLY;
 tsn.register({
   compiler: typescriptRequire,
-  transpileOnly: compilerOptions.noCheck,
+  transpileOnly: transpileOnlyEnv ? transpileOnlyEnv === "true" : compilerOptions.noCheck,
   project: path.join(root, "tsconfig.json"),
   skipProject: false,
   compilerOptions: { target: "ES2020", module: "nodenext", moduleResolution: "nodenext", sourceMap: "true", ...compilerOptions },
