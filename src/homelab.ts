@@ -46,6 +46,8 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
     vms: Object.fromEntries(config.machines.map((v) => [v.name, v.ip])),
     kubeconfig: cluster.kubeconfig,
     apiServer: cluster.apiServer,
+    // Secret: what a restore from an etcd snapshot needs (README, day two).
+    k3sToken: cluster.k3sToken,
     // Only what the stack has (an undefined output is a warning on every run).
     ...(system.traefikIp !== undefined ? { traefikIp: system.traefikIp } : {}),
     ...(system.clusterIssuer !== undefined ? { clusterIssuer: system.clusterIssuer } : {}),

@@ -28,6 +28,7 @@ export function standInCluster(hasGpu: boolean): Cluster {
     provider: new k8s.Provider("k8s", { kubeconfig: pulumi.secret(KUBECONFIG) }),
     kubeconfig: pulumi.secret(KUBECONFIG),
     apiServer: "https://10.0.20.11:6443",
+    k3sToken: pulumi.secret("stand-in-token"),
     ready: [new random.RandomId(CLUSTER_READY, { byteLength: 4 })],
     nodeReady: (name) => {
       throw new Error(`no node ${name} in the stand-in cluster`);

@@ -189,6 +189,9 @@ describe("K3sCluster: secrets", () => {
     assert.match(String(read.inputs.create), /kubectl wait --for=condition=Established "crd\/\$c"/);
     assert.deepEqual(stepDeps(g, "k3s-kubeconfig"), [...SERVERS.flatMap((s) => [`${s}-k3s-member`, `${s}-k3s-upgrade`])].sort());
     assert.equal(g.result.outputs.kubeconfig, "[secret]");
+    // The token a restore from a snapshot needs, kept as a secret stack output.
+    assert.equal(g.result.outputs.k3sToken, "[secret]");
+    assert.equal(g.result.rawOutputs.k3sToken, TOKEN);
     const kubeconfig = parse(String(g.result.rawOutputs.kubeconfig));
     assert.equal(kubeconfig.clusters[0].cluster.server, "https://k3s.lab.example.com:6443");
     assert.equal(kubeconfig["current-context"], "homelab-test");

@@ -25,6 +25,7 @@ export function standInCluster(): Cluster {
     provider: new k8s.Provider("k8s", { kubeconfig: pulumi.secret(KUBECONFIG) }),
     kubeconfig: pulumi.secret(KUBECONFIG),
     apiServer: "https://10.0.20.11:6443",
+    k3sToken: pulumi.secret("stand-in-token"),
     ready: [ready],
     nodeReady: (name) => {
       throw new Error(`no node ${name} in the stand-in cluster`);

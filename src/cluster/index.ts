@@ -59,6 +59,7 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
     provider: k3s.provider,
     kubeconfig: k3s.kubeconfig,
     apiServer: k3s.apiServer,
+    k3sToken: k3s.token,
     ready: k3s.ready,
     nodeReady(name: string): pulumi.Resource {
       const ready = k3s.nodes.get(name)?.ready ?? gpuNodes.find((g) => g.spec.name === name)?.node.ready;

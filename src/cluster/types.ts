@@ -9,6 +9,12 @@ export interface Cluster {
   readonly kubeconfig: pulumi.Output<string>;
   /** https://<endpoint>:6443 */
   readonly apiServer: string;
+  /**
+   * The k3s server token (secret). A restore of etcd from a snapshot needs the token the cluster
+   * was made with (it encrypts the bootstrap data in the snapshot): exported so it can be kept
+   * beside the snapshots (`pulumi stack output --show-secrets k3sToken`).
+   */
+  readonly k3sToken: pulumi.Output<string>;
   /** Resolves once every server is Ready and the API answers. */
   readonly ready: pulumi.Resource[];
   /** The readiness resource of one node (joined and Ready); throws for an unknown name. */
