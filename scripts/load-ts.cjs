@@ -6,7 +6,9 @@
 //    only `.ts` files: each is transformed once by esbuild (the transform tsx uses, same options)
 //    and kept in homelab-ts/, one file per source file, keyed by a hash of the source, the tsconfig
 //    and the esbuild version; later runs read it and never load esbuild. Like tsx it does not
-//    type-check (`npm run typecheck`; the suite runs tsc).
+//    type-check (`npm run typecheck`; the suite runs tsc). Unlike tsx it has no ES-module hooks:
+//    `await import()` of a package works (the ESM-only @kubernetes-models), of a .ts file does not
+//    (import it statically, or require it).
 // 2. V8 code. Node 20 parses the SDK's ~16 MB of JavaScript (typescript.js alone is 9 MB) on every
 //    start, which was about a third of a plan; Node 22 has module.enableCompileCache() for that,
 //    Node 20 does not. So the CommonJS files under node_modules are compiled with the code V8 cached
