@@ -9,10 +9,11 @@
 // target is measured against) and through the same loader and code cache the plan uses (what is left
 // beyond the SDK when both start alike).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { parse, stringify } from "yaml";
+import { parse } from "yaml";
+import { generatedStack } from "./generatedStack";
 
 const ROOT = resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -62,26 +63,6 @@ function measureAll(cases: readonly Case[]): Sample[] {
 function vmCount(file: string): number {
   const c = (parse(readFileSync(file, "utf8")) as { config: Record<string, unknown[] | undefined> }).config;
   return (c["homelab:nodes"] ?? []).length + (c["homelab:vms"] ?? []).length;
-}
-
-/** The lab stack scaled to `vms` VMs: 3 servers, the GPU node, the standalone VM, and agents for the rest. */
-function generatedStack(vms: number, dir: string): string {
-  const doc = parse(readFileSync(join(ROOT, "Pulumi.lab.yaml"), "utf8")) as { config: Record<string, any> };
-  const c = doc.config;
-  c["homelab:network"].subnet = "10.0.16.0/20";
-  c["homelab:metallb"].range = "10.0.20.200-10.0.20.220";
-  const nodes = c["homelab:nodes"] as Record<string, unknown>[];
-  const fixed = nodes.filter((n) => n.role !== "agent");
-  const agents = vms - fixed.length - (c["homelab:vms"] as unknown[]).length;
-  const hosts = (c["homelab:proxmox"].nodes as { name: string }[]).map((n) => n.name);
-  for (let i = 0; i < agents; i++) {
-    const n = i + 1;
-    fixed.push({ name: `k3s-agent-${String(n).padStart(3, "0")}`, role: "agent", host: hosts[i % hosts.length], vmid: 1000 + n, ip: `10.0.${17 + Math.floor(n / 250)}.${(n % 250) + 1}` });
-  }
-  c["homelab:nodes"] = fixed;
-  const file = join(dir, `bench-${vms}.yaml`);
-  writeFileSync(file, stringify(doc));
-  return file;
 }
 
 /** A target of the form "case A within X times case B". Other commands' cases add theirs here. */

@@ -36,8 +36,9 @@ export interface ScenarioOptions {
 }
 
 /**
- * The diff of `stackFile` (relative to the project root) against a deep copy of it edited by
- * `edit`. The edit may mutate `doc` or return a replacement document.
+ * The diff of `stackFile` (relative to the project root) against a fresh copy of it edited by
+ * `edit`. The edit may mutate `doc` or return a replacement document. With `opts.base`, the base is
+ * the file edited by it (the head is still the file edited by `edit` alone).
  */
 export async function scenario(stackFile: string, edit: (doc: StackDoc) => void | StackDoc, opts: ScenarioOptions = {}): Promise<StackDiff> {
   const stack = stackName(stackFile);
@@ -55,7 +56,8 @@ export async function scenario(stackFile: string, edit: (doc: StackDoc) => void 
     base = cached;
   }
   const basePlan = await base;
-  let headDoc = structuredClone(baseDoc);
+  // The head is the file as committed, edited: the base edit does not carry over.
+  let headDoc = readDoc(stackFile);
   headDoc = edit(headDoc) ?? headDoc;
   const headPlan = await planDoc(headDoc, stack);
   return diffPlans(basePlan, headPlan, stack);

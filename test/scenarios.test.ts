@@ -1,14 +1,24 @@
 // Realistic pull-request edits of the lab stack, each with what the offline diff says it does.
-// Built with test/scenario.ts: the base is Pulumi.lab.yaml as committed.
+// Built with test/scenario.ts: the base is Pulumi.lab.yaml as committed. Where a verdict shows a
+// real problem of the program today, the comment says so: the helpers fixing it update the test.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { StackDiff } from "../src/plan/diff";
+import { toDiffMarkdown, toDiffText } from "../src/plan/diffFormat";
 import { scenario } from "./scenario";
 
 const LAB = "Pulumi.lab.yaml";
 /** name -> op for every resource that is not `same`. */
 const notSame = (d: StackDiff) => Object.fromEntries(d.changes.filter((c) => c.op !== "same").map((c) => [c.name, c.op]));
+const change = (d: StackDiff, name: string) => {
+  const c = d.changes.find((x) => x.name === name);
+  assert.ok(c, `no change for ${name}`);
+  return c;
+};
 const node = (doc: { config: Record<string, any> }, name: string) => doc.config["homelab:nodes"].find((n: { name: string }) => n.name === name);
+const messages = (xs: { message: string }[]) => xs.map((x) => x.message);
+const NODE_PARTS = ["-k3s", "", "-user-data", "-vm", "-ready", "-authorized-keys", "-k3s-join", "-k3s-member", "-k3s-upgrade"];
+const nodeResources = (name: string, op: string) => Object.fromEntries(NODE_PARTS.map((p) => [`${name}${p}`, op]));
 
 describe("scenarios on the lab stack", () => {
   test("no change: every resource is same", async () => {
@@ -17,14 +27,170 @@ describe("scenarios on the lab stack", () => {
     assert.equal(d.summary.same, d.changes.length);
     assert.deepEqual([d.blockers, d.warnings], [[], []]);
   });
+
   test("more memory for a server: one VM update, applied at its next reboot", async () => {
     const d = await scenario(LAB, (doc) => {
       node(doc, "k3s-server-01").memory = 16384;
     });
     assert.deepEqual(notSame(d), { "k3s-server-01-vm": "update" });
-    const vm = d.changes.find((c) => c.name === "k3s-server-01-vm")!;
+    const vm = change(d, "k3s-server-01-vm");
     assert.deepEqual(vm.properties.map((p) => [p.path, p.old, p.new]), [["memory.dedicated", 8192, 16384], ["memory.floating", 8192, 16384]]);
     assert.equal(vm.confidence, "table");
-    assert.deepEqual(d.warnings.map((w) => w.message), ["VM k3s-server-01 keeps running with its old memory until its next reboot (rebootAfterUpdate is off): reboot it when convenient (drain it first if it runs k3s)"]);
+    assert.deepEqual(messages(d.warnings), ["VM k3s-server-01 keeps running with its old memory until its next reboot (rebootAfterUpdate is off): reboot it when convenient (drain it first if it runs k3s)"]);
+  });
+
+  test("k3s version bump: the install and upgrade steps update in place, nothing is replaced", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:versions"].k3s = "v1.34.3+k3s1";
+    });
+    const expected: Record<string, string> = { "k3s-kubeconfig": "update" };
+    for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03", "k3s-agent-01", "k3s-agent-02", "k3s-gpu-01"]) Object.assign(expected, { [`${n}-k3s-join`]: "update", [`${n}-k3s-upgrade`]: "update" });
+    assert.deepEqual(notSame(d), expected);
+    assert.equal(change(d, "k3s-server-01-k3s-upgrade").confidence, "table");
+    assert.ok(change(d, "k3s-server-01-k3s-upgrade").properties.some((p) => p.path === "create" && typeof p.new === "string" && p.new.includes("v1.34.3+k3s1")));
+    assert.deepEqual([d.blockers, d.warnings], [[], []]);
+  });
+
+  test("add an agent: creates only", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:nodes"].splice(5, 0, { name: "k3s-agent-03", role: "agent", host: "pve-01", vmid: 223, ip: "10.0.20.23", cores: 4, memory: 16384, diskSize: 100 });
+    });
+    assert.deepEqual(notSame(d), nodeResources("k3s-agent-03", "create"));
+    assert.ok(d.changes.filter((c) => c.op === "create").every((c) => c.confidence === "exact"));
+    assert.deepEqual([d.blockers, d.warnings], [[], []]);
+  });
+
+  test("remove an agent: its VM and steps are deleted, with a data warning", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:nodes"] = doc.config["homelab:nodes"].filter((n: { name: string }) => n.name !== "k3s-agent-02");
+    });
+    assert.deepEqual(notSame(d), nodeResources("k3s-agent-02", "delete"));
+    assert.deepEqual(d.blockers, []);
+    assert.deepEqual(messages(d.warnings), ["VM k3s-agent-02 (VMID 222) is deleted: its disks and everything on them are lost; back it up first, or undo the change"]);
+  });
+
+  test("change a protected server's VMID: a blocker, and (today) the Kubernetes provider and every object replaced with it", async () => {
+    const d = await scenario(LAB, (doc) => {
+      node(doc, "k3s-server-01").vmid = 219;
+    });
+    const vm = change(d, "k3s-server-01-vm");
+    assert.equal(vm.op, "replace");
+    assert.equal(vm.confidence, "advisory", "vm_id is replaced by the provider's CustomizeDiff, not its schema");
+    assert.equal(vm.deleteBeforeReplace, true);
+    assert.equal(d.blockers[0].message, "k3s-server-01-vm is protected and would be replaced (vmId changed (the provider's CustomizeDiff replaces a VM whose vm_id changes)): pulumi up will refuse; undo the change, or set protect: false in one run and replace it in the next");
+    assert.equal(d.blockers.length, 1);
+    // Today the provider's clusterIdentifier comes from this VM (its MAC): the delete-first VM
+    // replacement cascades to the provider and so to every Kubernetes object.
+    assert.equal(change(d, "k3s-k8s").op, "replace");
+    assert.match(change(d, "k3s-k8s").reasons[0], /^k3s-server-01-vm is replaced delete-first and its outputs feed clusterIdentifier/);
+    assert.equal(change(d, "namespace-ai").op, "replace");
+    assert.equal(d.summary.replace, 58);
+    assert.equal(d.summary.create + d.summary.update + d.summary.delete, 0);
+    assert.ok(messages(d.warnings).some((m) => m.startsWith("the Kubernetes provider k3s-k8s is replaced")));
+    // The comment's first lines after the table name the blocker.
+    const md = toDiffMarkdown({ stacks: [d] }).split("\n");
+    const at = md.indexOf("### ⛔ Blockers: `pulumi up` would fail");
+    assert.ok(at > 0 && at < 10, "blockers come right after the counts");
+    assert.match(md[at + 2], /^- \*\*lab\*\*: k3s-server-01-vm is protected and would be replaced/);
+  });
+
+  test("rename a node: delete and create, and the new VM collides on the VMID and address the old one holds", async () => {
+    const d = await scenario(LAB, (doc) => {
+      node(doc, "k3s-agent-01").name = "k3s-agent-09";
+    });
+    assert.deepEqual(notSame(d), { ...nodeResources("k3s-agent-09", "create"), ...nodeResources("k3s-agent-01", "delete") });
+    assert.deepEqual(messages(d.blockers), [
+      "creating k3s-agent-09-vm takes VMID 221, which k3s-agent-01-vm holds until it is deleted at the end of the same run: the create fails; give it another VMID, or remove k3s-agent-01-vm in an earlier run",
+      "creating k3s-agent-09-vm takes IP 10.0.20.21, which k3s-agent-01-vm holds until it is deleted at the end of the same run: two VMs answer on one address until the old one is gone; give it another address, or remove k3s-agent-01-vm in an earlier run",
+    ]);
+  });
+
+  test("image bump: new image files, the VMs only update (the new image reaches new VMs only)", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:images"]["ubuntu-noble"] = {
+        url: "https://cloud-images.ubuntu.com/releases/noble/release-20260115/ubuntu-24.04-server-cloudimg-amd64.img",
+        checksum: "a".repeat(64),
+        fileName: "ubuntu-24.04-server-cloudimg-amd64-20260115.qcow2",
+      };
+    });
+    const vms = ["k3s-server-01", "k3s-server-02", "k3s-server-03", "k3s-agent-01", "k3s-agent-02", "k3s-gpu-01", "vault"];
+    assert.deepEqual(notSame(d), {
+      "image-ubuntu-noble-pve-01": "replace",
+      "image-ubuntu-noble-pve-02": "replace",
+      "image-ubuntu-noble-pve-03": "replace",
+      ...Object.fromEntries(vms.map((v) => [`${v}-vm`, "update"])),
+    });
+    assert.equal(change(d, "image-ubuntu-noble-pve-01").confidence, "table");
+    const vm = change(d, "k3s-server-01-vm");
+    assert.ok(vm.properties.some((p) => p.path === "disks[0].importFrom" && p.new === "local:import/ubuntu-24.04-server-cloudimg-amd64-20260115.qcow2" && !p.forcesReplacement));
+    assert.deepEqual(d.blockers, []);
+    assert.deepEqual(messages(d.warnings).sort(), vms.sort().map((v) => `VM ${v} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image`));
+  });
+
+  test("enable NFS on a stack that had none: the claims change class, so they are replaced (data warning)", async () => {
+    const d = await scenario(LAB, () => {}, {
+      base: (doc) => {
+        doc.config["homelab:storage"].nfs.enabled = false;
+        delete doc.config["homelab:storage"].nfs.backupShare;
+      },
+    });
+    // Today the apps' claims follow the default class, so enabling NFS moves existing claims.
+    assert.deepEqual(notSame(d), { nfs: "create", "nfs-release": "create", "nfs-storage-class": "create", "jupyter-work": "replace", "ollama-models": "replace", "postgresql-backup": "create" });
+    assert.deepEqual(change(d, "jupyter-work").properties, [{ path: "spec.storageClassName", old: "local-path", new: "nfs-client", forcesReplacement: true }]);
+    assert.deepEqual(messages(d.warnings), [
+      "claim ai/jupyter-work is deleted and re-created (spec.storageClassName changed): a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change",
+      "claim ai/ollama-models is deleted and re-created (spec.storageClassName changed): a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change",
+    ]);
+  });
+
+  test("move an app to another namespace: its objects are replaced, its claim with a data warning", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:apps"].n8n.namespace = "ai";
+    });
+    assert.deepEqual(notSame(d), { "n8n-source": "replace", "n8n-data": "replace", "n8n-secrets": "replace", "n8n-release": "replace", "n8n-ingress": "replace" });
+    assert.ok(d.changes.filter((c) => c.op === "replace").every((c) => c.deleteBeforeReplace === true && c.reasons[0] === "metadata.namespace changed"));
+    assert.deepEqual(messages(d.warnings), ["claim ai/n8n-data is deleted and re-created (metadata.namespace changed): a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change"]);
+  });
+
+  test("bump a chart version: the Helm release updates in place", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:versions"].certManager = "v1.19.2";
+    });
+    assert.deepEqual(notSame(d), { "cert-manager-release": "update" });
+    assert.deepEqual(change(d, "cert-manager-release").properties, [{ path: "version", old: "v1.19.1", new: "v1.19.2", forcesReplacement: false }]);
+    const app = await scenario(LAB, (doc) => {
+      doc.config["homelab:apps"]["home-assistant"].version = "0.3.23";
+    });
+    assert.deepEqual(notSame(app), { "home-assistant-release": "update" });
+    assert.deepEqual(change(app, "home-assistant-release").properties.map((p) => [p.path, p.new]), [["spec.chart.spec.version", "0.3.23"]]);
+  });
+
+  test("disable an app: its objects are deleted, its claim is only dropped from the state", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:apps"].n8n.enabled = false;
+    });
+    assert.deepEqual(notSame(d), { n8n: "delete", "n8n-encryption-key": "delete", "n8n-source": "delete", "n8n-data": "delete", "n8n-secrets": "delete", "n8n-release": "delete", "n8n-ingress": "delete" });
+    assert.deepEqual(change(d, "n8n-data").reasons, ["removed from state, kept: retainOnDelete leaves the object where it is"]);
+    assert.deepEqual(messages(d.warnings), [
+      "claim applications/n8n-data leaves the Pulumi state but stays in the cluster with its data (retainOnDelete); delete it by hand when it is no longer needed",
+      "n8n-encryption-key is deleted: whatever was encrypted or secured with the old value (an app's data, a database login, a deploy key) no longer opens with it; keep its arguments unchanged",
+    ]);
+  });
+
+  test("rotate a secure: value: what uses it may update (advisory), said once, and nothing of the secret is shown", async () => {
+    const d = await scenario(LAB, (doc) => {
+      doc.config["homelab:sshPrivateKey"] = { secure: "v1:AAAArotatedCiphertextBBBB" };
+    });
+    const updated = d.changes.filter((c) => c.op === "update");
+    assert.equal(d.summary.update, 36);
+    assert.deepEqual(d.summary, { create: 0, update: 36, replace: 0, delete: 0, same: d.changes.length - 36 });
+    assert.ok(updated.every((c) => c.confidence === "advisory" && c.reasons[0] === "homelab:sshPrivateKey: ciphertext changed (possibly rotated)"));
+    assert.ok(updated.some((c) => c.name === "proxmox"), "the Proxmox provider's SSH block");
+    assert.deepEqual(change(d, "k3s-server-01-ready").properties, [{ path: "connection", old: "[secret]", new: "[secret]", forcesReplacement: false, secret: true }]);
+    assert.deepEqual(messages(d.warnings), ["homelab:sshPrivateKey: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): 36 resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used"]);
+    for (const text of [toDiffText({ stacks: [d] }), toDiffMarkdown({ stacks: [d] }), JSON.stringify(d)]) {
+      assert.doesNotMatch(text, /plan-placeholder-|plan-random-|AAAArotated|BEGIN OPENSSH PRIVATE KEY|BEGIN PRIVATE KEY/);
+      assert.match(text, /connection/);
+    }
   });
 });

@@ -55,6 +55,9 @@ export interface DiffDocument {
   readonly stacks: StackDiff[];
 }
 
+/** How the reason of a replacement forced by its replaced provider starts. */
+export const PROVIDER_REPLACED = "its provider";
+
 /** Placeholder for an input the engine re-computes from a replaced resource. */
 export const KNOWN_AFTER_REPLACE = "[known after the replacement]";
 
@@ -265,7 +268,7 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
     const prov = providerUrnOf(h.provider);
     const oldProv = providerUrnOf(b.provider);
     const provReplaced = ctx.replaced.get(prov);
-    if (provReplaced) forcing.push({ reason: `its provider ${provReplaced.name} is replaced (every resource of a replaced provider is)`, confidence: "exact" });
+    if (provReplaced) forcing.push({ reason: `${PROVIDER_REPLACED} ${provReplaced.name} is replaced (every resource of a replaced provider is)`, confidence: "exact" });
     else if (prov !== oldProv && ctx.aliasOf.get(prov) !== oldProv) forcing.push({ reason: `its provider changed from ${oldProv ? parseUrn(oldProv).name : "the default"} to ${prov ? parseUrn(prov).name : "the default"}`, confidence: "exact" });
     for (const t of h.replaceWith) {
       const r = ctx.replaced.get(t);
@@ -298,4 +301,48 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
     return { op: "update", reasons: reasons.length > 0 ? reasons : [`changed: ${shown.slice(0, 4).join(", ")}${shown.length > 4 ? `, and ${shown.length - 4} more` : ""}`], properties, confidence: weakest(updating) };
   }
   return { op: "same", reasons: [], properties: [], confidence: "exact" };
+}
+
+/**
+ * A plan JSON document as this version reads it: fields added since (options, digests) get their
+ * defaults, and URNs recorded under Pulumi's mock runtime (parent's last type segment only, a stack
+ * prefix) are rebuilt as the engine builds them, from each resource's parent, type and name.
+ */
+export function normalizePlan(doc: PlanJson): PlanJson {
+  const rename = new Map<string, string>();
+  const resources = doc.resources.map((r) => {
+    const parent = r.parent ? (rename.get(r.parent) ?? r.parent) : null;
+    const u = parseUrn(r.urn);
+    const urn = engineUrn(u.stack, u.project, parent ?? "", r.type, r.name);
+    rename.set(r.urn, urn);
+    return { ...r, urn, parent };
+  });
+  const map = (u: string) => rename.get(u) ?? u;
+  const mapRef = (ref: string) => {
+    if (!ref) return ref;
+    const i = ref.lastIndexOf("::");
+    return `${map(ref.slice(0, i))}${ref.slice(i)}`;
+  };
+  return {
+    stack: doc.stack,
+    outputs: doc.outputs ?? {},
+    secureConfig: doc.secureConfig ?? {},
+    resources: resources.map((r) => ({
+      ...r,
+      dependencies: (r.dependencies ?? []).map(map),
+      custom: r.custom ?? !/^homelab:|^pulumi:pulumi:Stack$/.test(r.type),
+      provider: mapRef(r.provider ?? ""),
+      propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.map(map)])),
+      aliases: r.aliases ?? [],
+      replaceOnChanges: r.replaceOnChanges ?? (r.type === "command:remote:Command" ? ["triggers[*]"] : []),
+      retainOnDelete: r.retainOnDelete ?? false,
+      deletedWith: map(r.deletedWith ?? ""),
+      replaceWith: (r.replaceWith ?? []).map(map),
+      hideDiffs: r.hideDiffs ?? [],
+      additionalSecretOutputs: r.additionalSecretOutputs ?? [],
+      secretPaths: r.secretPaths ?? [],
+      secretDigests: r.secretDigests ?? {},
+      secretConfig: r.secretConfig ?? [],
+    })),
+  };
 }

@@ -1,7 +1,7 @@
 // Blockers (what makes `pulumi up` fail) and warnings (what loses data or identity) of a diff. Each
 // says in one line what will happen and how to avoid it.
 import { ROOT_STACK_TYPE } from "../lib/pulumiInternals";
-import type { Notice, ResourceChange } from "./diff";
+import { PROVIDER_REPLACED, type Notice, type ResourceChange } from "./diff";
 import type { PlanJson, PlanJsonResource } from "./format";
 import { pathSegments } from "./replaceRules";
 
@@ -59,6 +59,12 @@ export function identities(r: PlanJsonResource): Identity[] {
   return [];
 }
 
+/**
+ * A replacement whose new object exists next to the old one. One forced by a replaced provider is
+ * left out: the new provider stands for another cluster, where the name is free.
+ */
+const createsFirst = (c: ResourceChange) => c.op === "replace" && !c.deleteBeforeReplace && !c.reasons.some((r) => r.startsWith(PROVIDER_REPLACED));
+
 const changedUnder = (c: ResourceChange, prefixes: string[]): string[] =>
   [...new Set(c.properties.map((p) => pathSegments(p.path)[0]).filter((k) => prefixes.includes(k)))];
 
@@ -83,10 +89,10 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
   const held = new Map<string, string>();
   for (const c of changes) {
     if (c.op === "delete") for (const x of identities(baseBy.get(c.urn)!)) held.set(x.id, c.name);
-    if (c.op === "replace" && !c.deleteBeforeReplace) for (const x of identities(matched.get(c.urn)!)) held.set(x.id, `the old ${c.name}`);
+    if (createsFirst(c)) for (const x of identities(matched.get(c.urn)!)) held.set(x.id, `the old ${c.name}`);
   }
   for (const c of changes) {
-    if (c.op !== "create" && !(c.op === "replace" && !c.deleteBeforeReplace)) continue;
+    if (c.op !== "create" && !createsFirst(c)) continue;
     for (const x of identities(headBy.get(c.urn)!)) {
       const holder = held.get(x.id);
       if (!holder) continue;

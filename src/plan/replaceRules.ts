@@ -162,14 +162,22 @@ function kubernetesProviderRule(path: string, inputs: Record<string, unknown>): 
   return { forcesReplacement: false, confidence: "table" };
 }
 
-/** Whether any force-new rule lies at or under a top-level input (the engine's cascade re-diffs whole inputs). */
+/**
+ * Whether a top-level input, re-computed whole because a dependency is replaced delete-first, forces
+ * a replacement (the engine's cascade re-diffs with the whole input unknown). pulumi-kubernetes
+ * matches its force-new paths under an unknown input (a replaced Namespace replaces the objects in
+ * it); a bridged Terraform resource replaces only when the input itself is force-new (an unknown
+ * `disks` block does not make its force-new `fileId` change); `replaceOnChanges` is the engine's.
+ */
 export function inputCanForceReplacement(type: string, key: string, inputs: Record<string, unknown>, replaceOnChanges: readonly string[]): boolean {
   if (replaceOnChanges.some((p) => p === "*" || pathSegments(p)[0] === key)) return true;
   if (type === "pulumi:providers:kubernetes") return key === "clusterIdentifier" || (key === "kubeconfig" && inputs.clusterIdentifier === undefined);
   const table = tableFor(type);
   if (!table) return false;
   if (table.allForceNew) return true;
-  return [...table.forceNew, ...(table.conditional ?? []).map((c) => c.path)].some((p) => pathSegments(p)[0] === key);
+  const paths = [...table.forceNew, ...(table.conditional ?? []).map((c) => c.path)].map(pathSegments);
+  if (type.startsWith("kubernetes:")) return paths.some((p) => p[0] === key);
+  return paths.some((p) => p.length === 1 && p[0] === key);
 }
 
 /**

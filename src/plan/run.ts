@@ -2,6 +2,7 @@
 // `secure:` values of the stack file are replaced by placeholders that stay Pulumi secrets.
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parse } from "yaml";
 import { EXTRA_CHECKS } from "../checks";
 import { ConfigError, loadStack, NAMESPACE } from "../config/loader";
@@ -111,6 +112,34 @@ export interface RunOptions extends RecorderOptions {
   readonly preview?: boolean;
   /** The monitor to record into (tests inspect it even when the run throws). Default: a new one. */
   readonly monitor?: RecordingMonitor;
+  /** The program to run. Default: this checkout's (`loadProgram` reads another one, e.g. a git worktree). */
+  readonly program?: Program;
+}
+
+/** The three pieces of a checkout the plan runs: its extra checks, its config loader, its composition. */
+export interface Program {
+  readonly checks: unknown;
+  readonly loadStack: (checks: never) => { readonly warnings: string[] };
+  readonly buildHomelab: (loaded: never) => unknown;
+}
+
+const THIS_PROGRAM: Program = { checks: EXTRA_CHECKS, loadStack: loadStack as Program["loadStack"], buildHomelab: buildHomelab as Program["buildHomelab"] };
+
+/**
+ * The program of another checkout of this repository (its `src/checks`, `src/config/loader`,
+ * `src/homelab`), loaded in this process. Its `@pulumi/pulumi` must resolve to this process's copy
+ * (a `node_modules` link to it), so both run under the same mock runtime.
+ */
+export function loadProgram(root: string): Program {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const checks = (require(join(root, "src", "checks")) as { EXTRA_CHECKS?: unknown }).EXTRA_CHECKS ?? [];
+  const { loadStack: load } = require(join(root, "src", "config", "loader")) as { loadStack?: Program["loadStack"] };
+  const { buildHomelab: build } = require(join(root, "src", "homelab")) as { buildHomelab?: Program["buildHomelab"] };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  if (typeof load !== "function" || typeof build !== "function") {
+    throw new Error(`${root}: this revision has no loadStack (src/config/loader) and buildHomelab (src/homelab) to plan with`);
+  }
+  return { checks, loadStack: load, buildHomelab: build };
 }
 
 /**
@@ -146,8 +175,9 @@ async function record(opts: RunOptions): Promise<PlanResult> {
   pulumi.runtime.setMockOptions(monitor, PROJECT, opts.stack, opts.preview ?? false);
 
   // Validate first, outside the stack resource: a bad config registers nothing at all.
-  const loaded = loadStack(EXTRA_CHECKS);
-  await pulumi.runtime.runInPulumiStack(async () => buildHomelab(loaded));
+  const program = opts.program ?? THIS_PROGRAM;
+  const loaded = program.loadStack(program.checks as never);
+  await pulumi.runtime.runInPulumiStack(async () => program.buildHomelab(loaded as never));
   await pulumi.runtime.disconnect();
   const placeholders = Object.fromEntries(opts.stackFile.secretKeys.map((k) => [k, placeholderFor(k)]));
   const secretOutputs = monitor.records.flatMap((r) => r.secretOutputValues.filter((v): v is string => typeof v === "string"));

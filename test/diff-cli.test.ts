@@ -1,0 +1,121 @@
+// The diff command: the two plan-file form and its JSON contract, the --base-ref form (a real
+// temporary git worktree, removed afterwards), usage errors and exit codes, the secret guard, and
+// the 65,536-character limit of the comment on the 150-VM stack.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { stringify } from "yaml";
+import { generatedStackDoc } from "../scripts/generatedStack";
+import { diffPlans, OPS } from "../src/plan/diff";
+import { refuseSecrets, runDiffCli } from "../src/plan/diffCli";
+import { COMMENT_LIMIT, COMMENT_MARKER, toDiffMarkdown } from "../src/plan/diffFormat";
+import { toPlanJson, type PlanJson } from "../src/plan/format";
+import { parseStackFile, runPlan } from "../src/plan/run";
+import { ROOT, stackDoc } from "./harness";
+
+async function diffCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const status = await runDiffCli(args, { cwd: ROOT, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env });
+  return { status, stdout, stderr };
+}
+
+const planOf = async (config: Record<string, unknown>, stack = "lab"): Promise<PlanJson> => toPlanJson(await runPlan({ stack, stackFile: parseStackFile(stringify({ config })) }));
+
+describe("diff --base --head", () => {
+  test("compares two plan files: the JSON contract, the markdown comment, the text", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "diff-cli-"));
+    const config = stackDoc();
+    const base = await planOf(config);
+    config["homelab:nodes"][0].vmid = 219;
+    const head = await planOf(config);
+    writeFileSync(join(dir, "a.json"), JSON.stringify(base));
+    writeFileSync(join(dir, "b.json"), JSON.stringify(head));
+
+    const json = await diffCli(["--base", join(dir, "a.json"), "--head", join(dir, "b.json"), "--format", "json"]);
+    assert.equal(json.status, 0, json.stderr);
+    const doc = JSON.parse(json.stdout) as { stacks: Record<string, any>[] };
+    assert.deepEqual(Object.keys(doc), ["stacks"]);
+    const s = doc.stacks[0];
+    assert.deepEqual(Object.keys(s), ["stack", "summary", "changes", "blockers", "warnings"]);
+    assert.deepEqual(Object.keys(s.summary), [...OPS]);
+    for (const c of s.changes) {
+      for (const k of ["urn", "type", "name", "op", "reasons", "properties", "confidence"]) assert.ok(k in c, `${c.name} has ${k}`);
+      assert.ok(OPS.includes(c.op));
+      assert.ok(["exact", "table", "advisory"].includes(c.confidence));
+      for (const p of c.properties) assert.deepEqual(Object.keys(p).slice(0, 4), ["path", "old", "new", "forcesReplacement"]);
+    }
+    for (const n of [...s.blockers, ...s.warnings]) assert.deepEqual(Object.keys(n), ["urn", "message"]);
+    assert.equal(s.blockers[0].urn, "urn:pulumi:lab::homelab::homelab:metal:ProxmoxVm$proxmoxve:index/vmLegacy:VmLegacy::k3s-server-01-vm");
+
+    const md = await diffCli(["--base", join(dir, "a.json"), "--head", join(dir, "b.json"), "--format", "markdown"]);
+    assert.equal(md.status, 0, md.stderr);
+    const lines = md.stdout.split("\n");
+    assert.equal(lines[0], COMMENT_MARKER);
+    assert.match(lines[5], /^\| lab \| 0 \| 0 \| 58 \| 0 \| \d+ \| 1 \| \d+ \|$/);
+    assert.ok(lines.slice(0, 10).some((l) => /k3s-server-01-vm is protected and would be replaced/.test(l)), "the blocker is in the first lines");
+    assert.match(md.stdout, /<details><summary>metal: 3 to replace<\/summary>/);
+
+    const text = await diffCli(["--base", join(dir, "a.json"), "--head", join(dir, "b.json")]);
+    assert.equal(text.status, 0);
+    assert.match(text.stdout.split("\n")[1], /^ {2}lab: 0 to create, 0 to update, 58 to replace, 0 to delete, \d+ unchanged, 1 BLOCKER\(S\)$/);
+    assert.match(text.stdout.split("\n")[3], /^ {2}lab: k3s-server-01-vm is protected/);
+    for (const out of [json.stdout, md.stdout, text.stdout]) assert.doesNotMatch(out, /plan-placeholder-|plan-random-|PRIVATE KEY/);
+  });
+
+  test("usage errors exit 2 and name the problem", async () => {
+    for (const [args, message] of [
+      [[], /^give either --base and --head, or --base-ref\n/],
+      [["--base", "a.json"], /^give both --base and --head\n/],
+      [["--base-ref", "HEAD"], /^give exactly one of --stack, --config and --all\n/],
+      [["--base-ref", "no-such-ref-xyz", "--all"], /^unknown git ref 'no-such-ref-xyz'/],
+      [["--base-ref", "HEAD", "--all", "--format", "html"], /^--format must be text, markdown or json, not 'html'\n/],
+      [["--base", "nope.json", "--head", "nope.json"], /^no plan file .*nope\.json\n/],
+    ] as const) {
+      const r = await diffCli([...args]);
+      assert.equal(r.status, 2, args.join(" "));
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, message);
+    }
+  });
+
+  test("the secret guard refuses output that holds a secret of either plan", () => {
+    assert.throws(() => refuseSecrets("token: plan-placeholder-homelab-proxmoxApiToken", ["plan-placeholder-homelab-proxmoxApiToken"]), /^Error: refusing to print the diff: 1 secret value\(s\) would appear in it$/);
+    assert.doesNotThrow(() => refuseSecrets("token: [secret]", ["plan-placeholder-homelab-proxmoxApiToken"]));
+  });
+});
+
+describe("diff --base-ref", () => {
+  test("plans the stack at the ref in a temporary worktree, in this process, and removes the worktree", async () => {
+    const worktrees = () => execFileSync("git", ["worktree", "list"], { cwd: ROOT, encoding: "utf8" });
+    const before = worktrees();
+    const r = await diffCli(["--base-ref", "HEAD", "--stack", "home", "--format", "json"], { HOMELAB_DIFF_WORKTREE: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { stacks: { stack: string; summary: Record<string, number> }[] };
+    assert.deepEqual(doc.stacks.map((s) => s.stack), ["home"]);
+    assert.ok(doc.stacks[0].summary.same > 0);
+    assert.equal(worktrees(), before, "the temporary worktree is gone");
+  });
+});
+
+describe("the pull-request comment on the 150-VM stack", () => {
+  test("stays under GitHub's limit: collapsed, then cut with a line saying what was left out", async () => {
+    const head = await planOf(generatedStackDoc(150).config, "big");
+    const empty: PlanJson = { stack: "big", resources: [], outputs: {}, secureConfig: {} };
+    // Everything new, and everything changed at once (every input of every VM and command).
+    const touched: PlanJson = {
+      ...head,
+      resources: head.resources.map((r) => (r.custom ? { ...r, inputs: { ...r.inputs, description: `${String(r.inputs.description ?? "")}\nchanged\nover\nlines` } } : r)),
+    };
+    for (const d of [diffPlans(empty, head), diffPlans(head, touched)]) {
+      const md = toDiffMarkdown({ stacks: [d, d] }, { fullCommand: "npm run -s diff -- --base-ref main --all --format json" });
+      assert.ok(md.length <= COMMENT_LIMIT, `${md.length} characters`);
+      assert.ok(md.startsWith(`${COMMENT_MARKER}\n`));
+      assert.match(md, /\*\*(Left out|Property details left out) to stay under GitHub's 65536-character limit/);
+      assert.match(md, /`npm run -s diff -- --base-ref main --all --format json`/);
+    }
+  });
+});
