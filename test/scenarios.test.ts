@@ -5,7 +5,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { StackDiff } from "../src/plan/diff";
 import { toDiffMarkdown, toDiffText } from "../src/plan/diffFormat";
+import { planFile } from "./harness";
 import { scenario } from "./scenario";
+
+/** Names of the resources a `secure:` key's value reaches, from the plan itself. */
+async function usersOf(file: string, key: string): Promise<string[]> {
+  return (await planFile(file, "lab")).resources.filter((r) => r.secretConfig.includes(key)).map((r) => r.name);
+}
 
 const LAB = "Pulumi.lab.yaml";
 /** name -> op for every resource that is not `same`. */
@@ -17,7 +23,7 @@ const change = (d: StackDiff, name: string) => {
 };
 const node = (doc: { config: Record<string, any> }, name: string) => doc.config["homelab:nodes"].find((n: { name: string }) => n.name === name);
 const messages = (xs: { message: string }[]) => xs.map((x) => x.message);
-const NODE_PARTS = ["-k3s", "", "-user-data", "-vm", "-ready", "-authorized-keys", "-k3s-join", "-k3s-member", "-k3s-upgrade"];
+const NODE_PARTS = ["-k3s", "", "-user-data", "-vm", "-ready", "-authorized-keys", "-k3s-join", "-k3s-member", "-k3s-drain", "-k3s-upgrade", "-k3s-uncordon"];
 const nodeResources = (name: string, op: string) => Object.fromEntries(NODE_PARTS.map((p) => [`${name}${p}`, op]));
 
 describe("scenarios on the lab stack", () => {
@@ -44,7 +50,9 @@ describe("scenarios on the lab stack", () => {
       doc.config["homelab:versions"].k3s = "v1.34.3+k3s1";
     });
     const expected: Record<string, string> = { "k3s-kubeconfig": "update" };
-    for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03", "k3s-agent-01", "k3s-agent-02", "k3s-gpu-01"]) Object.assign(expected, { [`${n}-k3s-join`]: "update", [`${n}-k3s-upgrade`]: "update" });
+    for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03"]) Object.assign(expected, { [`${n}-k3s-join`]: "update", [`${n}-k3s-upgrade`]: "update" });
+    // Agents upgrade in drained batches: drain, upgrade, uncordon.
+    for (const n of ["k3s-agent-01", "k3s-agent-02", "k3s-gpu-01"]) Object.assign(expected, { [`${n}-k3s-join`]: "update", [`${n}-k3s-drain`]: "update", [`${n}-k3s-upgrade`]: "update", [`${n}-k3s-uncordon`]: "update" });
     assert.deepEqual(notSame(d), expected);
     assert.equal(change(d, "k3s-server-01-k3s-upgrade").confidence, "table");
     assert.ok(change(d, "k3s-server-01-k3s-upgrade").properties.some((p) => p.path === "create" && typeof p.new === "string" && p.new.includes("v1.34.3+k3s1")));
@@ -69,24 +77,23 @@ describe("scenarios on the lab stack", () => {
     assert.deepEqual(messages(d.warnings), ["VM k3s-agent-02 (VMID 222) is deleted: its disks and everything on them are lost; back it up first, or undo the change"]);
   });
 
-  test("change a protected server's VMID: a blocker, and (today) the Kubernetes provider and every object replaced with it", async () => {
+  test("change a protected server's VMID: a blocker; the VM and its steps are replaced, the cluster's identity is not", async () => {
     const d = await scenario(LAB, (doc) => {
       node(doc, "k3s-server-01").vmid = 219;
     });
     const vm = change(d, "k3s-server-01-vm");
-    assert.equal(vm.op, "replace");
     assert.equal(vm.confidence, "advisory", "vm_id is replaced by the provider's CustomizeDiff, not its schema");
     assert.equal(vm.deleteBeforeReplace, true);
-    assert.equal(d.blockers[0].message, "k3s-server-01-vm is protected and would be replaced (vmId changed (the provider's CustomizeDiff replaces a VM whose vm_id changes)): pulumi up will refuse; undo the change, or set protect: false in one run and replace it in the next");
-    assert.equal(d.blockers.length, 1);
-    // Today the provider's clusterIdentifier comes from this VM (its MAC): the delete-first VM
-    // replacement cascades to the provider and so to every Kubernetes object.
-    assert.equal(change(d, "k3s-k8s").op, "replace");
-    assert.match(change(d, "k3s-k8s").reasons[0], /^k3s-server-01-vm is replaced delete-first and its outputs feed clusterIdentifier/);
-    assert.equal(change(d, "namespace-ai").op, "replace");
-    assert.equal(d.summary.replace, 58);
-    assert.equal(d.summary.create + d.summary.update + d.summary.delete, 0);
-    assert.ok(messages(d.warnings).some((m) => m.startsWith("the Kubernetes provider k3s-k8s is replaced")));
+    // The steps keyed on the VM (its MAC in their triggers) follow it through the engine's cascade.
+    const steps = ["ready", "authorized-keys", "k3s-join", "k3s-member", "k3s-upgrade"].map((s) => `k3s-server-01-${s}`);
+    assert.deepEqual(notSame(d), Object.fromEntries(["k3s-server-01-vm", ...steps].map((n) => [n, "replace"])));
+    assert.match(change(d, "k3s-server-01-ready").reasons[0], /^k3s-server-01-vm is replaced delete-first and its outputs feed triggers, an input that forces replacement/);
+    assert.deepEqual(messages(d.blockers), [
+      "k3s-server-01-vm is protected and would be replaced (vmId changed (the provider's CustomizeDiff replaces a VM whose vm_id changes)): pulumi up will refuse; undo the change, or set protect: false in one run and replace it in the next",
+    ]);
+    assert.deepEqual(messages(d.warnings), [
+      "VM k3s-server-01 (VMID 219) is deleted and re-created (vmId changed (the provider's CustomizeDiff replaces a VM whose vm_id changes)): its disks and everything on them are lost; back it up first, or undo the change",
+    ]);
     // The comment's first lines after the table name the blocker.
     const md = toDiffMarkdown({ stacks: [d] }).split("\n");
     const at = md.indexOf("### ⛔ Blockers: `pulumi up` would fail");
@@ -99,6 +106,7 @@ describe("scenarios on the lab stack", () => {
       node(doc, "k3s-agent-01").name = "k3s-agent-09";
     });
     assert.deepEqual(notSame(d), { ...nodeResources("k3s-agent-09", "create"), ...nodeResources("k3s-agent-01", "delete") });
+    assert.deepEqual(messages(d.warnings), ["VM k3s-agent-01 (VMID 221) is deleted: its disks and everything on them are lost; back it up first, or undo the change"]);
     assert.deepEqual(messages(d.blockers), [
       "creating k3s-agent-09-vm takes VMID 221, which k3s-agent-01-vm holds until it is deleted at the end of the same run: the create fails; give it another VMID, or remove k3s-agent-01-vm in an earlier run",
       "creating k3s-agent-09-vm takes IP 10.0.20.21, which k3s-agent-01-vm holds until it is deleted at the end of the same run: two VMs answer on one address until the old one is gone; give it another address, or remove k3s-agent-01-vm in an earlier run",
@@ -182,12 +190,14 @@ describe("scenarios on the lab stack", () => {
       doc.config["homelab:sshPrivateKey"] = { secure: "v1:AAAArotatedCiphertextBBBB" };
     });
     const updated = d.changes.filter((c) => c.op === "update");
-    assert.equal(d.summary.update, 36);
-    assert.deepEqual(d.summary, { create: 0, update: 36, replace: 0, delete: 0, same: d.changes.length - 36 });
+    // Exactly the resources the key reaches (the Proxmox provider's SSH block, every SSH step).
+    const users = (await usersOf(LAB, "homelab:sshPrivateKey")).sort();
+    assert.deepEqual(updated.map((c) => c.name).sort(), users);
+    assert.deepEqual(d.summary, { create: 0, update: users.length, replace: 0, delete: 0, same: d.changes.length - users.length });
     assert.ok(updated.every((c) => c.confidence === "advisory" && c.reasons[0] === "homelab:sshPrivateKey: ciphertext changed (possibly rotated)"));
     assert.ok(updated.some((c) => c.name === "proxmox"), "the Proxmox provider's SSH block");
     assert.deepEqual(change(d, "k3s-server-01-ready").properties, [{ path: "connection", old: "[secret]", new: "[secret]", forcesReplacement: false, secret: true }]);
-    assert.deepEqual(messages(d.warnings), ["homelab:sshPrivateKey: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): 36 resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used"]);
+    assert.deepEqual(messages(d.warnings), [`homelab:sshPrivateKey: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): ${users.length} resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used`]);
     for (const text of [toDiffText({ stacks: [d] }), toDiffMarkdown({ stacks: [d] }), JSON.stringify(d)]) {
       assert.doesNotMatch(text, /plan-placeholder-|plan-random-|AAAArotated|BEGIN OPENSSH PRIVATE KEY|BEGIN PRIVATE KEY/);
       assert.match(text, /connection/);
