@@ -1,6 +1,9 @@
 // The offline plan: the JSON contract, the tree and Mermaid renderings, the critical path, and the
 // guarantee that no secret value is printed in any format.
 import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { assertNoSecrets, secretValues, toCriticalPath, toMermaid, toPlanJson, toTree } from "../src/plan/format";
 import { criticalPath, effectiveDependencies } from "../src/plan/graph";
@@ -73,6 +76,19 @@ describe("plan --format json", () => {
 
 describe("plan CLI usage", () => {
   const plan = (...args: string[]) => cli(...args);
+  test("--output writes exactly what stdout would carry, and prints nothing (pipe-safe without npm run -s)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "homelab-plan-"));
+    const printed = await plan("--stack", "lab", "--format", "mermaid");
+    const written = await plan("--stack", "lab", "--format", "mermaid", "--output", join(dir, "lab.mmd"));
+    assert.equal(written.status, 0, written.stderr);
+    assert.equal(written.stdout, "");
+    assert.equal(readFileSync(join(dir, "lab.mmd"), "utf8"), printed.stdout);
+    assert.match(printed.stdout, /^flowchart /);
+    const bad = await plan("--stack", "lab", "--format", "json", "--output", join(dir, "missing", "lab.json"));
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stdout, "");
+    assert.equal(bad.stderr, `--output ${join(dir, "missing", "lab.json")}: cannot write the file (ENOENT); give a path in an existing, writable directory\n`);
+  });
   test("--critical-path does not silently drop a --format", async () => {
     const r = await plan("--stack", "lab", "--critical-path", "--format", "json");
     assert.equal(r.status, 2);

@@ -1,19 +1,20 @@
 // The plan command: argument parsing, running the plan, rendering, exit codes. In-process and
 // pure of process state (argv, cwd and output are passed in), so tests drive it directly;
 // scripts/plan.ts is the thin entry point.
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/loader";
 import { assertNoSecrets, toCriticalPath, toMermaid, toPlanJson, toTree } from "./format";
 import { planDebug, readStackFile, runPlan } from "./run";
 
-export const USAGE = `usage: npm run plan -- (--stack <name> | --config <file>) [--format tree|json|mermaid] [--critical-path]
+export const USAGE = `usage: npm run -s plan -- (--stack <name> | --config <file>) [--format tree|json|mermaid] [--critical-path] [--output <file>]
 
   --stack <name>     plan Pulumi.<name>.yaml from the project root
   --config <file>    plan any stack file (e.g. stacks/seed-000.yaml)
   --format <f>       tree (default), json, or mermaid
   --critical-path    print the longest dependency chains (to a ready cluster, to everything)
+  --output <file>    write the plan to a file instead of stdout (warnings still go to stderr)
 `;
 
 /** Exit codes: 0 printed, 1 invalid stack config, 2 usage, 3 a bug (not the config). */
@@ -64,6 +65,7 @@ async function plan(argv: readonly string[], io: CliIo): Promise<void> {
         stack: { type: "string" },
         config: { type: "string" },
         format: { type: "string" },
+        output: { type: "string" },
         "critical-path": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -108,7 +110,15 @@ async function plan(argv: readonly string[], io: CliIo): Promise<void> {
 
   const configSecrets = stackFile.secretKeys.map((k) => stackFile.config[k]);
   assertNoSecrets(result, text, configSecrets);
-  io.stdout(text);
+  // A file needs no `npm run -s`: npm's banner goes to stdout, never into the file.
+  if (values.output === undefined) io.stdout(text);
+  else {
+    try {
+      writeFileSync(resolve(io.cwd, values.output), text);
+    } catch (e) {
+      throw new Exit(2, `--output ${values.output}: cannot write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a path in an existing, writable directory`);
+    }
+  }
   if ((io.env ?? process.env).HOMELAB_PLAN_STATS === "1") {
     // For `npm run bench`: resource count and this process's peak memory.
     io.stderr(`plan-stats ${JSON.stringify({ resources: result.resources.length, maxRssKb: process.resourceUsage().maxRSS })}\n`);
