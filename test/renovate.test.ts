@@ -181,7 +181,10 @@ function pinsOf(file: string): Pin[] {
   const c = (parse(read(file)) as { config: Record<string, any> }).config;
   const pins: Pin[] = [];
   for (const [k, v] of Object.entries(c["homelab:versions"] ?? {})) pins.push({ what: `versions.${k}`, value: String(v) });
-  for (const [name, app] of Object.entries<any>(c["homelab:apps"] ?? {})) pins.push({ what: `apps.${name}.version`, value: String(app.version) });
+  for (const [name, app] of Object.entries<any>(c["homelab:apps"] ?? {})) {
+    pins.push({ what: `apps.${name}.version`, value: String(app.version) });
+    if (app.custom?.image) pins.push({ what: `apps.${name}.custom.image.tag`, value: String(app.custom.image.tag) });
+  }
   for (const [name, image] of Object.entries<any>(c["homelab:images"] ?? {})) {
     const date = /\/release-(\d{8})\//.exec(image.url)?.[1];
     assert.ok(date, `${file}: images.${name}.url is not a dated release URL`);
@@ -194,7 +197,8 @@ function pinsOf(file: string): Pin[] {
 const CHART_REPOS = Object.fromEntries(
   [...read("src/system/charts.ts").matchAll(/^ {2}(\w+): \{ repo: "([^"]+)", chart: "([^"]+)" \}/gm)].map(([, key, repo, chart]) => [key!, { repo: repo!, chart: chart! }]),
 );
-function expectedDep(pin: Pin): Partial<Dep> {
+const APP_TEMPLATE_DEP = { datasource: "docker", packageName: "ghcr.io/bjw-s-labs/helm/app-template" };
+function expectedDep(pin: Pin, file: string): Partial<Dep> {
   const key = pin.what.split(".")[1]!;
   if (pin.what.startsWith("versions.")) {
     if (key === "k3s") return { datasource: "github-releases", packageName: "k3s-io/k3s" };
@@ -206,6 +210,13 @@ function expectedDep(pin: Pin): Partial<Dep> {
     return { datasource: "helm", depName: chart.chart, registryUrl: chart.repo };
   }
   if (pin.what.startsWith("apps.")) {
+    const custom = (parse(read(file)) as { config: Record<string, any> }).config["homelab:apps"][key].custom;
+    if (custom?.image && pin.what.endsWith(".tag")) return { datasource: "docker", depName: custom.image.repository };
+    if (custom?.image) return APP_TEMPLATE_DEP;
+    if (custom?.chart) {
+      const repo: string = custom.chart.repository;
+      return repo.startsWith("oci://") ? { datasource: "docker", packageName: repo.slice("oci://".length) } : { datasource: "helm", depName: custom.chart.name, registryUrl: repo };
+    }
     const source = CATALOG.get(key)!.source;
     if (source.kind === "oci") return { datasource: "docker", packageName: source.url.replace(/^oci:\/\//, "") };
     return { datasource: "helm", depName: source.chart, registryUrl: source.url };
@@ -226,7 +237,7 @@ describe("the custom managers find every pinned version in every stack file", ()
       for (const pin of pins) {
         const app = pin.what.startsWith("apps.") ? pin.what.split(".")[1] : undefined;
         const hits = deps.filter((d) => d.currentValue === pin.value && d.currentDigest === pin.digest && d.groups.app === app);
-        const want = expectedDep(pin);
+        const want = expectedDep(pin, file);
         const right = hits.filter((d) => Object.entries(want).every(([k, v]) => d[k as keyof Dep] === v));
         assert.equal(right.length, 1, `${file}: ${pin.what} = ${pin.value} found by ${right.length} managers with ${JSON.stringify(want)}; candidates ${JSON.stringify(hits)}`);
       }
@@ -237,10 +248,29 @@ describe("the custom managers find every pinned version in every stack file", ()
     });
   }
 
+  test("a custom app's chart from an https:// repository (no stack file has one yet)", () => {
+    const text = [
+      "config:",
+      "  homelab:apps:",
+      "    paperless-ai:",
+      "      version: 3.0.2                      # the chart's version",
+      "      custom:",
+      "        chart:",
+      "          repository: https://charts.example.org/stable",
+      "          name: paperless-ai",
+      "",
+    ].join("\n");
+    const deps = managersFor("stacks/example.yaml").flatMap((m) => extract(m, text));
+    assert.deepEqual(
+      deps.map((d) => [d.datasource, d.depName, d.registryUrl, d.currentValue, d.groups.app]),
+      [["helm", "paperless-ai", "https://charts.example.org/stable", "3.0.2", "paperless-ai"]],
+    );
+  });
+
   test("every catalog app has a manager for its chart", () => {
     const apps = new Set(
       config.customManagers
-        .filter((m) => m.matchStrings[0]!.startsWith("homelab:apps:"))
+        .filter((m) => m.matchStrings[0]!.startsWith("homelab:apps:") && m.matchStrings[1]!.includes("(?<app>") && !m.matchStrings[1]!.includes("[a-z0-9]"))
         .flatMap((m) => /\(\?<app>([^)]+)\):/.exec(m.matchStrings[1]!)![1]!.split("|")),
     );
     assert.deepEqual([...apps].sort(), [...CATALOG.keys()].sort());

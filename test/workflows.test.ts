@@ -222,6 +222,7 @@ test("the README names the self-hosted runner's label and the environments", () 
 });
 
 // The sticky comment script, driven with a fake Octokit: the real one pages at 100 comments.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file without types, as github-script loads it
 const sticky = require("../.github/scripts/sticky-comment.cjs") as {
   MARKER: string;
   MAX_BODY: number;
