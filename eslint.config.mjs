@@ -27,9 +27,9 @@ export default tseslint.config(
     rules: { "no-regex-spaces": "off" },
   },
   {
-    files: [".github/scripts/*.cjs"],
+    files: [".github/scripts/*.cjs", "scripts/*.cjs"],
     extends: [js.configs.recommended],
-    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly" } },
+    languageOptions: { sourceType: "commonjs", globals: { module: "writable", require: "readonly", __dirname: "readonly", process: "readonly", Buffer: "readonly" } },
   },
   {
     files: ["scripts/*.mjs", "eslint.config.mjs"],
