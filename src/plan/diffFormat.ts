@@ -36,9 +36,17 @@ export function lineDiff(a: string, b: string, context = 2): string[] {
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && x[i] === y[j]) (ops.push(` ${x[i]}`), i++, j++);
-    else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) (ops.push(`+${y[j]}`), j++);
-    else (ops.push(`-${x[i]}`), i++);
+    if (i < n && j < m && x[i] === y[j]) {
+      ops.push(` ${x[i]}`);
+      i++;
+      j++;
+    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
+      ops.push(`+${y[j]}`);
+      j++;
+    } else {
+      ops.push(`-${x[i]}`);
+      i++;
+    }
   }
   const keep = ops.map((o, k) => o[0] !== " " || ops.slice(Math.max(0, k - context), k + context + 1).some((p) => p[0] !== " "));
   const out: string[] = [];
