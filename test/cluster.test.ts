@@ -265,6 +265,50 @@ describe("K3sCluster: config.yaml, labels and taints", () => {
   });
 });
 
+describe("K3sCluster: etcd snapshots and restore", () => {
+  test("snapshots to S3 on the stack's schedule: k3s's own keys on every server only, the secret key only in the secret config.yaml", async () => {
+    const doc = stackDoc();
+    doc["homelab:etcdS3SecretKey"] = { secure: "v1:placeholder:s3-secret" };
+    doc["homelab:cluster"] = { ...doc["homelab:cluster"], etcdSnapshots: { s3: { endpoint: "nas.lab.example.com:9000", bucket: "k3s-etcd", accessKey: "homelab-etcd" } } };
+    const g = await planConfig(doc);
+    for (const s of SERVERS) {
+      const c = configOf(g, s);
+      const keys = Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith("etcd-")));
+      assert.deepEqual({ ...keys, "etcd-s3-secret-key": typeof keys["etcd-s3-secret-key"] }, {
+        "etcd-s3": true,
+        "etcd-s3-access-key": "homelab-etcd",
+        "etcd-s3-bucket": "k3s-etcd",
+        "etcd-s3-endpoint": "nas.lab.example.com:9000",
+        "etcd-s3-folder": "homelab-test",
+        "etcd-s3-region": "us-east-1",
+        "etcd-s3-secret-key": "string",
+        "etcd-snapshot-retention": 28,
+        "etcd-snapshot-schedule-cron": "0 */6 * * *",
+      });
+      assert.ok(g.get(`${s}-k3s-join`).secretPaths.includes("stdin"));
+    }
+    for (const a of [...AGENTS, GPU]) assert.ok(!Object.keys(configOf(g, a)).some((k) => k.startsWith("etcd-")), a);
+    // No script or plain input carries the secret key.
+    const secretKey = configOf(g, "k3s-server-01")["etcd-s3-secret-key"];
+    for (const c of g.ofType(CMD)) for (const k of ["create", "update", "delete"]) assert.ok(!String(c.rawInputs[k] ?? "").includes(secretKey), `${c.name}.${k}`);
+  });
+
+  test("a restore runs on the named server only, from the named snapshot", async () => {
+    const doc = stackDoc();
+    doc["homelab:etcdS3SecretKey"] = { secure: "v1:placeholder:s3-secret" };
+    doc["homelab:cluster"] = {
+      ...doc["homelab:cluster"],
+      etcdSnapshots: { s3: { endpoint: "nas.lab.example.com:9000", bucket: "k3s-etcd", accessKey: "homelab-etcd" } },
+      etcdRestore: { node: "k3s-server-02", snapshot: "etcd-snapshot-k3s-server-02-1767225600" },
+    };
+    const g = await planConfig(doc);
+    for (const n of [...SERVERS, ...AGENTS, GPU]) {
+      const want = n === "k3s-server-02" ? "etcd-snapshot-k3s-server-02-1767225600" : "";
+      assert.match(String(g.get(`${n}-k3s-join`).rawInputs.create), new RegExp(`\nrestore='${want}'\n`), n);
+    }
+  });
+});
+
 describe("K3sCluster: lifecycle", () => {
   test("install/uninstall pairs are delete-before-replace, and every step reruns on a recreated VM", async () => {
     const g = await labGraph();

@@ -29,10 +29,12 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
     version: cfg.versions.k3s,
     servers: servers.map(member),
     agents: agents.map(member),
-    settings: clusterSettings(cfg),
+    settings: clusterSettings(cfg, pulumi.getStack()),
     apiEndpoint: apiEndpoint(cfg),
     contextName: `homelab-${pulumi.getStack()}`,
     agentUpgradeBatch: cfg.cluster.agentUpgradeBatch,
+    etcdS3SecretKey: cfg.etcdSnapshots?.s3.secretKey,
+    restore: cfg.cluster.etcdRestore,
   });
 
   const gpuNodes = gpus.map((spec) => ({ spec, node: new GpuNode(spec.name, { spec, vm: vmOf(spec), cluster: k3s }) }));

@@ -57,6 +57,8 @@ export interface K3sClusterArgs {
   readonly agentUpgradeBatch?: number;
   /** Restore etcd from `snapshot` on server `node` when it finds no cluster (cluster.etcdRestore). Default none. */
   readonly restore?: { readonly node: string; readonly snapshot: string };
+  /** The S3 secret key, when settings.etcdSnapshots is set (secret). Default none. */
+  readonly etcdS3SecretKey?: pulumi.Input<string>;
 }
 
 /** What a K3sNode for an agent needs beyond the member itself. */
@@ -235,7 +237,9 @@ export class K3sCluster extends pulumi.ComponentResource {
       host: member.host,
       version: this.args.version,
       config: pulumi.secret(
-        pulumi.all([this.token, this.agentToken]).apply(([token, agentToken]) => renderK3sConfig(settings, this.args.settings, { token, agentToken })),
+        pulumi
+          .all([this.token, this.agentToken, this.args.etcdS3SecretKey])
+          .apply(([token, agentToken, etcdS3SecretKey]) => renderK3sConfig(settings, this.args.settings, { token, agentToken, etcdS3SecretKey })),
       ),
       peers: this.peersOf(member.name),
       restore: role === "server" && restore?.node === member.name ? restore.snapshot : undefined,

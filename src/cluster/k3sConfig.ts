@@ -13,6 +13,12 @@ export interface K3sClusterSettings {
   readonly serviceCidr: string;
   /** The stack's extra config.yaml keys per role (cluster.k3s; validated against k3s's flags, owned keys refused). */
   readonly extra?: { readonly server: Readonly<Record<string, K3sValue>>; readonly agent: Readonly<Record<string, K3sValue>> };
+  /** Scheduled etcd snapshots uploaded to S3 (cluster.etcdSnapshots), the secret key aside. Default: k3s's local snapshots only. */
+  readonly etcdSnapshots?: {
+    readonly schedule: string;
+    readonly retention: number;
+    readonly s3: { readonly endpoint: string; readonly bucket: string; readonly folder: string; readonly region: string; readonly accessKey: string; readonly insecure: boolean };
+  };
 }
 
 /** A config.yaml value. */
@@ -32,16 +38,36 @@ export interface K3sTokens {
   readonly token: string;
   /** Agent token: joins agents only, so an agent's config.yaml cannot make a server. */
   readonly agentToken: string;
+  /** The S3 secret key of cluster.etcdSnapshots (servers only). Default none. */
+  readonly etcdS3SecretKey?: string;
 }
 
 /** The shared server settings a stack config asks for. Pure. */
-export function clusterSettings(cfg: Homelab<unknown>): K3sClusterSettings {
+export function clusterSettings(cfg: Homelab<unknown>, stack = "homelab"): K3sClusterSettings {
+  const snapshots = cfg.etcdSnapshots;
   return {
     tlsSans: apiAddresses(cfg),
     disable: [...(cfg.metallb.enabled ? ["servicelb"] : []), ...(cfg.cluster.traefik ? [] : ["traefik"])],
     clusterCidr: cfg.cluster.clusterCidr,
     serviceCidr: cfg.cluster.serviceCidr,
     extra: { server: cfg.cluster.k3s.server, agent: cfg.cluster.k3s.agent },
+    ...(snapshots
+      ? {
+          etcdSnapshots: {
+            schedule: snapshots.schedule,
+            retention: snapshots.retention,
+            // One folder per stack by default: two stacks may share a bucket without pruning each other's snapshots.
+            s3: {
+              endpoint: snapshots.s3.endpoint,
+              bucket: snapshots.s3.bucket,
+              folder: snapshots.s3.folder ?? `homelab-${stack}`,
+              region: snapshots.s3.region,
+              accessKey: snapshots.s3.accessKey,
+              insecure: snapshots.s3.insecure,
+            },
+          },
+        }
+      : {}),
   };
 }
 
@@ -106,9 +132,33 @@ export function renderK3sConfig(node: K3sNodeSettings, cluster: K3sClusterSettin
       "service-cidr": cluster.serviceCidr,
       // Secrets encrypted at rest in etcd (aescbc); every server must agree, so it is set from day one.
       "secrets-encryption": true,
+      ...etcdSnapshotKeys(cluster, tokens),
     });
   } else {
     Object.assign(doc, { token: tokens.agentToken });
   }
   return toYaml(doc);
+}
+
+/**
+ * k3s's own snapshot keys (docs.k3s.io/cli/etcd-snapshot): the schedule and retention, and the S3
+ * upload, so a snapshot survives the VMs. A restore (`k3s server --cluster-reset
+ * --cluster-reset-restore-path=<name>`) reads the same keys from this file to fetch it.
+ */
+function etcdSnapshotKeys(cluster: K3sClusterSettings, tokens: K3sTokens): Record<string, unknown> {
+  const snapshots = cluster.etcdSnapshots;
+  if (snapshots === undefined) return {};
+  if (tokens.etcdS3SecretKey === undefined) throw new Error("etcd snapshots to S3 need the S3 secret key"); // resolveStack requires it
+  return {
+    "etcd-snapshot-schedule-cron": snapshots.schedule,
+    "etcd-snapshot-retention": snapshots.retention,
+    "etcd-s3": true,
+    "etcd-s3-endpoint": snapshots.s3.endpoint,
+    "etcd-s3-bucket": snapshots.s3.bucket,
+    "etcd-s3-folder": snapshots.s3.folder,
+    "etcd-s3-region": snapshots.s3.region,
+    "etcd-s3-access-key": snapshots.s3.accessKey,
+    "etcd-s3-secret-key": tokens.etcdS3SecretKey,
+    "etcd-s3-insecure": snapshots.s3.insecure ? true : undefined,
+  };
 }

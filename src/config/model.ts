@@ -81,9 +81,18 @@ export type Homelab<S = SecretRef> = StackConfig & {
   readonly machines: readonly VmSpec[];
   /** The first server: it initialises the cluster, and the API's address when no VIP or hostname is set. */
   readonly firstServer: VmSpec;
+  /** Scheduled etcd snapshots to S3 (cluster.etcdSnapshots) with the secret key, when set. */
+  readonly etcdSnapshots: EtcdSnapshots<S> | undefined;
   /** The NVIDIA device plugin, when a node has role gpu. */
   readonly devicePlugin: { readonly chartVersion: string } | undefined;
 };
+
+/** cluster.etcdSnapshots resolved: the secret key attached (the cluster layer defaults the folder to the stack). */
+export interface EtcdSnapshots<S> {
+  readonly schedule: string;
+  readonly retention: number;
+  readonly s3: { readonly endpoint: string; readonly bucket: string; readonly folder?: string; readonly region: string; readonly accessKey: string; readonly insecure: boolean; readonly secretKey: S };
+}
 
 /** A secret as pure code sees it: its key name. */
 export type SecretRef = SecretKey;

@@ -90,6 +90,27 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
     errors.push(`nodes: no node has role server; give at least one node role: server`);
   }
 
+  // etcd snapshots and a restore from one.
+  let etcdSnapshots: Homelab<S>["etcdSnapshots"];
+  const snapshots = cfg.cluster?.etcdSnapshots;
+  if (snapshots && cfg.cluster) {
+    const secretKey = secret("etcdS3SecretKey", "cluster.etcdSnapshots.s3 is set (the access key's secret half)");
+    if (secretKey !== undefined) etcdSnapshots = { schedule: snapshots.schedule, retention: snapshots.retention, s3: { ...snapshots.s3, secretKey } };
+    for (const key of Object.keys(cfg.cluster.k3s.server).filter((k) => /^etcd-(s3|snapshot|disable-snapshots)/.test(k))) {
+      errors.push(`cluster.k3s.server.${key}: is set by cluster.etcdSnapshots; configure snapshots there only, and remove this key`);
+    }
+  }
+  const restore = cfg.cluster?.etcdRestore;
+  if (restore && cfg.nodes) {
+    const servers = cfg.nodes.filter((n) => n.role === "server").map((n) => n.name);
+    if (!servers.includes(restore.node)) {
+      errors.push(`cluster.etcdRestore.node: '${restore.node}' is not a server of this stack; name one of ${servers.join(", ")}`);
+    }
+    if (!snapshots) {
+      errors.push(`cluster.etcdRestore: needs cluster.etcdSnapshots.s3, where the snapshot is (a rebuilt server has none of its own); set the bucket the snapshots were taken to`);
+    }
+  }
+
   // Features: each enabled one with everything it needs.
   const subnet = cfg.network?.subnet ?? "the VM subnet";
   let metallb: Homelab<S>["metallb"] | undefined;
@@ -188,5 +209,5 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
 
   if (errors.length > 0 || incomplete || !isComplete(cfg)) return { errors, model: undefined };
   if (!metallb || !certManager || !storage || !monitoring || !flux || !dns || !firstServer) return { errors, model: undefined };
-  return { errors, model: { ...cfg, metallb, certManager, storage, monitoring, flux, dns, machines, firstServer, devicePlugin } };
+  return { errors, model: { ...cfg, metallb, certManager, storage, monitoring, flux, dns, machines, firstServer, devicePlugin, etcdSnapshots } };
 }

@@ -196,6 +196,40 @@ export const clusterSchema = z.strictObject({
   k3s: k3sArgsSchema.default({ server: {}, agent: {} }),
   /** How many agents a k3s upgrade drains and upgrades at once (servers always go one at a time). Default 1. */
   agentUpgradeBatch: z.number().int().min(1).max(16).default(1),
+  /** Scheduled embedded-etcd snapshots, kept off the VMs in an S3 bucket. Optional (k3s's default: local only). */
+  etcdSnapshots: z
+    .strictObject({
+      /** Cron schedule (the servers' time zone, UTC on the cloud image). Default every 6 hours. */
+      schedule: z.string().regex(/^\S+( \S+){4}$/, "must be a five-field cron schedule such as '0 */6 * * *'").default("0 */6 * * *"),
+      /** Snapshots kept per server (k3s prunes older ones, in S3 too). Default 28 (a week at the default schedule). */
+      retention: z.number().int().min(1).max(1000).default(28),
+      s3: z.strictObject({
+        /** host[:port] of the S3 API, e.g. s3.amazonaws.com or nas.lab.example.com:9000 (MinIO, Garage). */
+        endpoint: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host[:port] without a scheme, such as nas.lab.example.com:9000"),
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 of a-z 0-9 . -)"),
+        /** Folder in the bucket. Default: the stack name. */
+        folder: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a path of A-Z a-z 0-9 . _ / -").optional(),
+        region: z.string().min(1).default("us-east-1"),
+        /** Access key ID (an identifier; its secret half is the homelab:etcdS3SecretKey secret). */
+        accessKey: z.string().min(1),
+        /** Plain http to the endpoint (a LAN-only MinIO without TLS). Default false. */
+        insecure: z.boolean().default(false),
+      }),
+    })
+    .optional(),
+  /**
+   * Restore etcd from a snapshot on one rebuilt server, when every server was lost: that server's
+   * join (a VM without k3s, no server of the cluster answering) runs k3s's cluster-reset from the
+   * snapshot; the other servers then join it. Remove it once the cluster is back. Optional.
+   */
+  etcdRestore: z
+    .strictObject({
+      /** The server (a nodes[] name with role server) to restore on. */
+      node: hostname,
+      /** The snapshot's name as `k3s etcd-snapshot ls` lists it in S3, e.g. etcd-snapshot-k3s-server-01-1767225600. */
+      snapshot: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a snapshot name such as etcd-snapshot-k3s-server-01-1767225600"),
+    })
+    .optional(),
 });
 
 export const metallbSchema = z.strictObject({
@@ -342,6 +376,7 @@ export const SECRET_KEYS = [
   "cloudflareApiToken",
   "fluxGitToken",
   "sopsAgeKey",
+  "etcdS3SecretKey",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
