@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
+import { COMMENT_MARKER } from "../src/plan/diffFormat";
 import { requireTool, shellcheck } from "./validators";
 
 const ROOT = join(__dirname, "..");
@@ -264,6 +265,11 @@ function fakeGithub(pages: FakeComment[][]) {
 }
 
 describe("the sticky comment", () => {
+  test("uses the diff's own marker, and does not repeat it", () => {
+    assert.equal(sticky.MARKER, COMMENT_MARKER);
+    assert.equal(sticky.commentBody(`${COMMENT_MARKER}\n## Offline plan diff\n`), `${COMMENT_MARKER}\n## Offline plan diff\n`);
+  });
+
   const page = (n: number, from: number): FakeComment[] => Array.from({ length: n }, (_, i) => ({ id: from + i, body: "lgtm", user: { type: "User" } }));
 
   test("is found by its marker on a later page and edited, not duplicated", async () => {

@@ -4,15 +4,16 @@
 // in test/workflows.test.ts.
 "use strict";
 
-/** Hidden in the rendered comment; identifies ours among everyone's. */
-const MARKER = "<!-- homelab-infra:pr-diff -->";
+/** Hidden in the rendered comment; identifies ours among everyone's. The diff's markdown starts
+ * with it (COMMENT_MARKER in src/plan/diffFormat.ts); added here when the diff printed nothing. */
+const MARKER = "<!-- homelab-infra:offline-diff -->";
 /** GitHub refuses a comment body above 65,536 characters. */
 const MAX_BODY = 65536;
 
 /** The comment's body: the marker, then the diff (or "no changes" when it printed nothing). */
 function commentBody(diffMarkdown) {
   const text = diffMarkdown.trim() === "" ? "**Offline plan diff:** no changes." : diffMarkdown.trimEnd();
-  const body = `${MARKER}\n${text}\n`;
+  const body = text.startsWith(MARKER) ? `${text}\n` : `${MARKER}\n${text}\n`;
   if (body.length <= MAX_BODY) return body;
   // The diff collapses and truncates itself well below the limit; this is the last guard.
   const note = "\n\n_(truncated: the comment reached GitHub's 65,536-character limit; the workflow run's summary has the whole diff)_\n";
