@@ -13,6 +13,7 @@ import { RecordingMonitor } from "../src/plan/recorder";
 import { parseStackFile, PROJECT } from "../src/plan/run";
 import { buildPlatform } from "../src/platform";
 import { ISSUER_STAGING, STORAGE_LOCAL, STORAGE_LONGHORN, STORAGE_NFS } from "../src/system/conventions";
+import { TRUENAS_CLASSES } from "../src/system/democraticCsiRender";
 import type { System } from "../src/system/types";
 import { Graph } from "./harness";
 
@@ -45,6 +46,8 @@ export function standInSystem(cfg: LoadedStack["config"]): System {
       local: STORAGE_LOCAL,
       ...(cfg.storage.nfs.enabled ? { nfs: STORAGE_NFS } : {}),
       ...(cfg.storage.longhorn.enabled ? { longhorn: STORAGE_LONGHORN } : {}),
+      ...(cfg.storage.truenas.enabled && cfg.storage.truenas.nfs ? { truenasNfs: TRUENAS_CLASSES.nfs.storageClass } : {}),
+      ...(cfg.storage.truenas.enabled && cfg.storage.truenas.iscsi ? { truenasIscsi: TRUENAS_CLASSES.iscsi.storageClass } : {}),
     },
     ingressReady: [new random.RandomId(SYSTEM_READY, { byteLength: 4 })],
     storageReady: [new random.RandomId(STORAGE_READY, { byteLength: 4 })],

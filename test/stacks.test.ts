@@ -90,7 +90,8 @@ describe("each stack carries its seed's choices", () => {
       "media/sonarr",
     ]);
     assert.ok(g.dependsOn("text-generation-webui-release", "nvidia-device-plugin-release"), "after the GPU node");
-    assert.ok(g.has("media-library-media"));
+    assert.equal((g.get("media-library-media").inputs as any).spec.storageClassName, "freenas-nfs-csi", "the media library on TrueNAS (democratic-csi)");
+    assert.ok(g.has("truenas-iscsi-release"));
     assert.match(JSON.stringify(g.resources.filter((r) => r.name.startsWith("kube06")).map((r) => r.rawInputs)), /accelerator=nvidia-tesla-gpu/);
     assert.equal(syncOf(g).path, "k8s/clusters/homelab");
   });

@@ -69,7 +69,7 @@ export function appChecks(cfg: StackConfig): string[] {
       if (other !== undefined) errors.push(`apps.${name}.host: ${host} is also the host of apps.${other}; give each app its own host`);
       else hosts.set(host, name);
     }
-    if (def.mediaLibrary && !cfg.storage.nfs.enabled) {
+    if (def.mediaLibrary && !cfg.storage.nfs.enabled && !(cfg.storage.truenas.enabled && cfg.storage.truenas.nfs !== undefined)) {
       errors.push(`apps.${name}: mounts the shared media library, which lives on NFS (ReadWriteMany); set storage.nfs.enabled: true or apps.${name}.enabled: false`);
     }
   }

@@ -37,10 +37,12 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
   // One media library per namespace that has an app mounting it (validation requires NFS for it).
   const mediaLibraries = new Map<string, k8s.core.v1.PersistentVolumeClaim>();
   for (const app of apps.filter((a) => a.mediaClaim !== undefined)) {
-    if (mediaLibraries.has(app.namespace) || system.storageClasses.nfs === undefined) continue;
+    // NFS: csi-driver-nfs's class, else TrueNAS's NFS class (both ReadWriteMany).
+    const rwx = system.storageClasses.nfs ?? system.storageClasses.truenasNfs;
+    if (mediaLibraries.has(app.namespace) || rwx === undefined) continue;
     mediaLibraries.set(
       app.namespace,
-      new k8s.core.v1.PersistentVolumeClaim(`media-library-${app.namespace}`, renderMediaLibraryPvc(app.namespace, system.storageClasses.nfs), {
+      new k8s.core.v1.PersistentVolumeClaim(`media-library-${app.namespace}`, renderMediaLibraryPvc(app.namespace, rwx), {
         ...opts,
         dependsOn: [namespaceFor(app.namespace), ...system.storageReady],
         // Holds the media collection: never deleted by Pulumi (see CatalogApp's claims).

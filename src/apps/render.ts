@@ -46,7 +46,7 @@ export interface ResolvedApp {
 /** The StorageClass of a volume kind (seed 003): databases local, data on NFS, else Longhorn, else local. */
 export function storageClassFor(kind: StorageKind, classes: System["storageClasses"]): string {
   if (kind === "database") return classes.local;
-  return classes.nfs ?? classes.longhorn ?? classes.local;
+  return classes.nfs ?? classes.truenasNfs ?? classes.longhorn ?? classes.local;
 }
 
 /** The ingress host of an app: `""` turns it off, otherwise `<label>.<domain>` (label defaults to the app name). */

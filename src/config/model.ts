@@ -67,6 +67,7 @@ export type Homelab<S = SecretRef> = StackConfig & {
   readonly storage: {
     readonly nfs: Feature<{ readonly server: string; readonly share: string; readonly chartVersion: string }>;
     readonly longhorn: Feature<{ readonly chartVersion: string }>;
+    readonly truenas: Feature<{ readonly host: string; readonly chartVersion: string; readonly apiKey: S }>;
   };
   readonly dns: Feature<{ readonly zoneId: string; readonly address: string; readonly apiToken: S }>;
   readonly monitoring: Feature<{ readonly chartVersion: string }>;

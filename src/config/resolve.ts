@@ -135,7 +135,7 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
 
   let storage: Homelab<S>["storage"] | undefined;
   if (cfg.storage) {
-    const { nfs, longhorn } = cfg.storage;
+    const { nfs, longhorn, truenas } = cfg.storage;
     let nfsOut: Homelab<S>["storage"]["nfs"] | undefined;
     if (!nfs.enabled) nfsOut = { ...nfs, enabled: false };
     else {
@@ -150,7 +150,16 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
       const chartVersion = pin("longhorn", "storage.longhorn.enabled is true", "pin the Longhorn chart version, e.g. 1.10.1");
       if (chartVersion !== undefined) longhornOut = { ...longhorn, enabled: true, chartVersion };
     }
-    if (nfsOut !== undefined && longhornOut !== undefined) storage = { ...cfg.storage, nfs: nfsOut, longhorn: longhornOut };
+    let truenasOut: Homelab<S>["storage"]["truenas"] | undefined;
+    if (!truenas.enabled) truenasOut = { ...truenas, enabled: false };
+    else {
+      const why = "storage.truenas.enabled is true";
+      const chartVersion = pin("democraticCsi", why, "pin the democratic-csi chart version, e.g. 0.15.1");
+      const host = need(truenas.host, "storage.truenas.host", why, "set the TrueNAS address");
+      const apiKey = secret("truenasApiKey", `${why} (the TrueNAS API)`);
+      if (chartVersion !== undefined && host !== undefined && apiKey !== undefined) truenasOut = { ...truenas, enabled: true, chartVersion, host, apiKey };
+    }
+    if (nfsOut !== undefined && longhornOut !== undefined && truenasOut !== undefined) storage = { ...cfg.storage, nfs: nfsOut, longhorn: longhornOut, truenas: truenasOut };
   }
 
   let monitoring: Homelab<S>["monitoring"] | undefined;

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { customAppSchema } from "./customAppSchema";
 import { vmFirewallSchema } from "./firewallSchema";
 import { k3sArgsSchema } from "./k3sArgs";
+import { truenasSchema } from "./truenasSchema";
 
 /** RFC 1123 label: what k3s, Proxmox and DNS all accept as a hostname. */
 export const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -278,6 +279,8 @@ export const storageSchema = z.strictObject({
       replicas: z.number().int().min(1).max(5).default(2),
     })
     .default({ enabled: false, replicas: 2 }),
+  /** TrueNAS through democratic-csi (src/config/truenasSchema.ts). Default off. */
+  truenas: truenasSchema.default({ enabled: false, port: 443, allowInsecure: false }),
 });
 
 export const dnsSchema = z.strictObject({
@@ -338,6 +341,8 @@ export const versionsSchema = z.strictObject({
   longhorn: version.optional(),
   kubePrometheusStack: version.optional(),
   nvidiaDevicePlugin: version.optional(),
+  /** democratic-csi chart (storage.truenas). */
+  democraticCsi: version.optional(),
   fluxOperator: version.optional(),
   flux: version.optional(),
 });
@@ -362,6 +367,7 @@ export const stackSchema = z.strictObject({
   storage: storageSchema.default({
     nfs: { enabled: false, mountOptions: ["nfsvers=4.1", "hard"] },
     longhorn: { enabled: false, replicas: 2 },
+    truenas: { enabled: false, port: 443, allowInsecure: false },
   }),
   dns: dnsSchema.default({ enabled: false, proxied: false, ttl: 300 }),
   monitoring: monitoringSchema.default({ enabled: false, grafanaHost: "grafana", retention: "15d", storageSize: 20 }),
@@ -377,6 +383,7 @@ export const SECRET_KEYS = [
   "fluxGitToken",
   "sopsAgeKey",
   "etcdS3SecretKey",
+  "truenasApiKey",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 

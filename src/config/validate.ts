@@ -9,6 +9,7 @@ import { lanAllowlistWarnings } from "./lanWarnings";
 import { allVms, type Homelab, type VmDraft } from "./model";
 import { resolveStack, type SecretSource } from "./resolve";
 import { SECRET_KEYS, stackSchema, type SecretKey, type StackConfig } from "./schema";
+import { truenasChecks } from "./truenasSchema";
 
 /** How a secret key was found in the stack: absent, set with --secret, or (wrongly) in plain text. */
 export type SecretPresence = "secret" | "plain" | "absent";
@@ -290,6 +291,7 @@ export function crossCheck(cfg: StackConfig): { errors: string[]; warnings: stri
   }
   errors.push(...k3sArgsChecks(cfg));
   errors.push(...firewallChecks(cfg));
+  errors.push(...truenasChecks(cfg));
   warnings.push(...lanAllowlistWarnings(cfg));
   return { errors, warnings };
 }

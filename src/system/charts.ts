@@ -15,6 +15,7 @@ export const CHARTS = {
   /** Chart versions in this repository's index carry a leading v (v4.12.0). */
   csiDriverNfs: { repo: "https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts", chart: "csi-driver-nfs" },
   longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn" },
+  democraticCsi: { repo: "https://democratic-csi.github.io/charts/", chart: "democratic-csi" },
   kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack" },
 } as const satisfies Record<string, ChartRef>;
 

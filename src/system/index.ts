@@ -13,6 +13,7 @@ import { STORAGE_LOCAL } from "./conventions";
 import { Longhorn } from "./longhorn";
 import { TRAEFIK_NAMESPACE, WILDCARD_TLS_SECRET } from "./manifests";
 import { MetalLbPool } from "./metallb";
+import { TruenasStorage } from "./democraticCsi";
 import { Monitoring } from "./monitoring";
 import { NfsStorage } from "./nfs";
 import { TraefikConfig } from "./traefik";
@@ -85,6 +86,22 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
       )
     : undefined;
 
+  const tn = cfg.storage.truenas;
+  const truenas = tn.enabled
+    ? new TruenasStorage(
+        "truenas",
+        {
+          chartVersion: tn.chartVersion,
+          connection: { host: tn.host, port: tn.port, allowInsecure: tn.allowInsecure },
+          nfs: tn.nfs,
+          iscsi: tn.iscsi,
+          apiKey: tn.apiKey,
+          createAfter: clusterReady,
+        },
+        opts,
+      )
+    : undefined;
+
   const longhorn = cfg.storage.longhorn.enabled
     ? new Longhorn("longhorn", { chartVersion: cfg.storage.longhorn.chartVersion, replicas: cfg.storage.longhorn.replicas, createAfter: clusterReady }, opts)
     : undefined;
@@ -112,9 +129,11 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
       local: STORAGE_LOCAL,
       ...(nfs ? { nfs: nfs.storageClassName } : {}),
       ...(longhorn ? { longhorn: longhorn.storageClassName } : {}),
+      ...(truenas?.storageClasses.nfs ? { truenasNfs: truenas.storageClasses.nfs } : {}),
+      ...(truenas?.storageClasses.iscsi ? { truenasIscsi: truenas.storageClasses.iscsi } : {}),
     },
     ingressReady,
-    storageReady: [...(nfs ? [nfs.storageClass] : []), ...(longhorn ? [longhorn.release] : [])],
+    storageReady: [...(nfs ? [nfs.storageClass] : []), ...(longhorn ? [longhorn.release] : []), ...(truenas?.releases ?? [])],
     traefikIp: cfg.cluster.traefik ? cfg.traefik.loadBalancerIp : undefined,
   };
 }

@@ -5,7 +5,14 @@ export interface System {
   /** ClusterIssuer that app ingresses use (letsencrypt-staging or letsencrypt-prod); undefined without cert-manager. */
   readonly clusterIssuer: string | undefined;
   /** StorageClass names available in this stack. */
-  readonly storageClasses: { readonly local: string; readonly nfs?: string; readonly longhorn?: string };
+  readonly storageClasses: {
+    readonly local: string;
+    readonly nfs?: string;
+    readonly longhorn?: string;
+    /** democratic-csi's TrueNAS classes (storage.truenas). */
+    readonly truenasNfs?: string;
+    readonly truenasIscsi?: string;
+  };
   /** Ready once ingress works end to end (Traefik configured, middlewares and issuers in place). */
   readonly ingressReady: pulumi.Resource[];
   /**
