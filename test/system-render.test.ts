@@ -39,6 +39,7 @@ describe("chart coordinates", () => {
       certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager" },
       csiDriverNfs: { repo: "https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts", chart: "csi-driver-nfs" },
       longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn" },
+      democraticCsi: { repo: "https://democratic-csi.github.io/charts/", chart: "democratic-csi" },
       kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack" },
     });
   });
