@@ -1,5 +1,5 @@
 // npm run bench: whole-process time and peak memory of `plan` for the home and lab stacks and for
-// generated stacks of 30 and 150 VMs. Prints a table; the time of loading the Pulumi SDK and the
+// generated stacks of 30 and 150 VMs, and of `diff --base-ref HEAD --all`. Prints a table; the time of loading the Pulumi SDK and the
 // providers alone is measured too, since the figure to keep small is the rest. Runs go round-robin
 // over the cases and each case keeps its fastest run, so a busy machine skews every case alike and
 // as little as it can. Other work on the machine still moves the absolute times: compare ratios.
@@ -76,6 +76,10 @@ interface RatioTarget {
 const RATIOS: RatioTarget[] = [
   { what: "lab plan / SDK and providers loaded by plain Node", numerator: "lab", denominator: "sdk", max: 1.6 },
   { what: "150 VMs / the home stack", numerator: "generated-150", denominator: "home", max: 3 },
+  // The diff of every stack against HEAD in one process, as run (an unchanged program and stack file
+  // reuse the head plan as the base: the self-diff test holds that they are equal), against planning
+  // the lab stack once. "diff-all-worktree" plans every base too, in a temporary worktree.
+  { what: "diff --base-ref HEAD --all / one lab plan", numerator: "diff-all", denominator: "lab", max: 3 },
 ];
 
 function main(): void {
@@ -91,10 +95,14 @@ function main(): void {
     { name: "sdk", args: ["-e", SDK_LOAD], env: {} },
     { name: "sdk-loader", args: [...LOADER, "-e", SDK_LOAD], env: {} },
     ...files.map(([name, file]) => ({ name, args: [...LOADER, "scripts/plan.ts", "--config", file], env: stats })),
+    { name: "diff-all", args: [...LOADER, "scripts/diff.ts", "--base-ref", "HEAD", "--all", "--format", "json"], env: {} },
+    { name: "diff-all-worktree", args: [...LOADER, "scripts/diff.ts", "--base-ref", "HEAD", "--all", "--format", "json"], env: { HOMELAB_DIFF_WORKTREE: "1" } },
   ];
   const measured = measureAll(cases);
   const seconds = new Map(cases.map((c, i) => [c.name, measured[i].seconds]));
   const [sdkOnly, sdkLoader, ...samples] = measured;
+  const diffWorktree = samples.pop()!;
+  const diffAll = samples.pop()!;
   const rows = files.map(([name, file], i) => ({ name, vms: vmCount(file), ...samples[i] }));
 
   const line = (cols: (string | number)[]) => `| ${cols.join(" | ")} |`;
@@ -107,6 +115,7 @@ function main(): void {
     const beyond = Math.max(r.seconds - sdkLoader.seconds, 0);
     console.log(line([r.name, r.vms, r.resources, r.seconds.toFixed(2), beyond.toFixed(2), ((beyond * 1000) / r.resources).toFixed(1), r.maxRssMb.toFixed(0)]));
   }
+  console.log(`\ndiff --base-ref HEAD --all: ${diffAll.seconds.toFixed(2)} s as run; ${diffWorktree.seconds.toFixed(2)} s with every base planned in a temporary worktree (HOMELAB_DIFF_WORKTREE=1)`);
   console.log("");
   for (const t of RATIOS) {
     const ratio = seconds.get(t.numerator)! / seconds.get(t.denominator)!;
