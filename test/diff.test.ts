@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { diffPlans } from "../src/plan/diff";
+import { lineDiff } from "../src/plan/diffFormat";
 import type { PlanJson, PlanJsonResource } from "../src/plan/format";
 
 const STACK = "urn:pulumi:t::homelab::pulumi:pulumi:Stack::homelab-t";
@@ -119,5 +120,11 @@ describe("diff: replacements", () => {
     const cmd = (digest: string) => res(U("command:remote:Command", "join"), { inputs: { stdin: "[secret]" }, secretPaths: ["stdin"], secretDigests: { stdin: digest } });
     const d = diffPlans(plan(cmd("aaaa")), plan(cmd("bbbb")));
     assert.deepEqual(d.changes.find((c) => c.name === "join")!.properties, [{ path: "stdin", old: "[secret]", new: "[secret]", forcesReplacement: false, secret: true }]);
+  });
+});
+
+describe("diff: renderings", () => {
+  test("a multi-line value is shown as a line diff with context", () => {
+    assert.deepEqual(lineDiff("a\nb\nc\nd\ne\nf\ng", "a\nb\nc\nD\ne\nf\ng", 1), ["…", " c", "-d", "+D", " e", "…"]);
   });
 });

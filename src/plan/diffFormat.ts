@@ -36,16 +36,17 @@ export function lineDiff(a: string, b: string, context = 2): string[] {
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
+    // Removed lines before added ones, as diff prints them.
     if (i < n && j < m && x[i] === y[j]) {
       ops.push(` ${x[i]}`);
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-      ops.push(`+${y[j]}`);
-      j++;
-    } else {
+    } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) {
       ops.push(`-${x[i]}`);
       i++;
+    } else {
+      ops.push(`+${y[j]}`);
+      j++;
     }
   }
   const keep = ops.map((o, k) => o[0] !== " " || ops.slice(Math.max(0, k - context), k + context + 1).some((p) => p[0] !== " "));
