@@ -171,7 +171,8 @@ async function diffAgainstRef(ref: string, pick: Pick, io: CliIo, secrets: strin
     let program: Program | undefined;
     let elsewhere = false;
     if (!reuseProgram) {
-      worktree = mkdtempSync(join(tmpdir(), "homelab-diff-"));
+      // HOMELAB_DIFF_TMPDIR: where the temporary worktree goes (default the system's temporary directory).
+      worktree = mkdtempSync(join((io.env ?? process.env).HOMELAB_DIFF_TMPDIR ?? tmpdir(), "homelab-diff-"));
       git(["worktree", "add", "--detach", "--quiet", worktree, sha]);
       const lock = (root: string) => (existsSync(join(root, "package-lock.json")) ? readFileSync(join(root, "package-lock.json"), "utf8") : "");
       if (lock(worktree) === lock(PROJECT_ROOT)) {
