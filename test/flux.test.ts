@@ -14,6 +14,7 @@ import {
   sopsDecryptionPatch,
   syncPath,
 } from "../src/platform/fluxRender";
+import { checkFluxVersion, compareVersions, embeddedFluxVersions } from "../src/platform/fluxVersions";
 import { CLUSTER_READY, planApps } from "./apps-harness";
 import { stackDoc, type Graph } from "./harness";
 
@@ -111,9 +112,57 @@ describe("fluxChecks", () => {
     });
   });
   test("known_hosts with an https URL is an error; nothing is checked when Flux is off", () => {
-    const cfg = { flux: { enabled: true, url: "https://gitlab.com/x/y.git", branch: "main", interval: "10m", knownHosts: ["a ssh-ed25519 AAAA"] } } as any;
+    const cfg = { flux: { enabled: true, url: "https://gitlab.com/x/y.git", branch: "main", interval: "10m", knownHosts: ["a ssh-ed25519 AAAA"] }, versions: {} } as any;
     assert.deepEqual(fluxChecks(cfg), ["flux.knownHosts: is only used with an ssh:// flux.url; remove it"]);
     assert.deepEqual(fluxChecks({ flux: { ...cfg.flux, enabled: false } } as any), []);
+  });
+});
+
+describe("versions.flux against what the pinned flux-operator ships (its embedded config/data/flux)", () => {
+  test("the table: each Flux version from the first operator release that embeds it; 2.8.4 never was", () => {
+    assert.deepEqual(embeddedFluxVersions("0.33.0").slice(-3), ["2.7.1", "2.7.2", "2.7.3"]);
+    assert.deepEqual(embeddedFluxVersions("0.34.0").slice(-1), ["2.7.4"]);
+    assert.equal(embeddedFluxVersions("0.58.1").includes("2.8.4"), false);
+    assert.deepEqual(embeddedFluxVersions("v0.1.0"), ["2.2.3", "2.3.0"]);
+    // Versions only grow with the operator (no release ever removed one).
+    let last = 0;
+    for (const op of ["0.1.0", "0.24.0", "0.33.0", "0.42.0", "0.58.1"]) {
+      const n = embeddedFluxVersions(op).length;
+      assert.ok(n >= last, op);
+      last = n;
+    }
+    assert.ok(compareVersions("0.10.0", "0.9.0") > 0 && compareVersions("v2.7.3", "2.7.3") === 0);
+  });
+
+  test("the pinned pair of every stack is one the operator ships", () => {
+    assert.deepEqual(checkFluxVersion("0.33.0", "2.7.3"), { errors: [], warnings: [] });
+  });
+
+  test("a Flux the operator does not ship yet, one no operator ships, an operator newer than the table", () => {
+    assert.deepEqual(checkFluxVersion("0.33.0", "2.7.4").errors, [
+      "versions.flux: flux-operator 0.33.0 cannot install Flux 2.7.4 (the newest Flux it ships is 2.7.3); pin versions.fluxOperator 0.34.0 or newer (the first release that ships 2.7.4), or versions.flux 2.7.3",
+    ]);
+    assert.deepEqual(checkFluxVersion("0.50.0", "2.8.4").errors, [
+      "versions.flux: flux-operator 0.50.0 cannot install Flux 2.8.4 (the newest Flux it ships is 2.8.8; 2.8.4 is in no operator release); pin a Flux version it ships, such as 2.8.8",
+    ]);
+    assert.deepEqual(checkFluxVersion("0.60.0", "2.10.0"), {
+      errors: [],
+      warnings: [
+        "versions.flux: cannot check 2.10.0 against flux-operator 0.60.0, which is newer than the releases this program knows (up to 0.58.1); make sure the operator ships Flux 2.10.0 (its config/data/flux directory)",
+      ],
+    });
+  });
+
+  test("end to end: bumping versions.flux alone is refused before anything is registered", async () => {
+    const c = fluxConfig();
+    c["homelab:versions"] = { ...c["homelab:versions"], flux: "2.7.4" };
+    await assert.rejects(planApps(c), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.errors, [
+        "versions.flux: flux-operator 0.33.0 cannot install Flux 2.7.4 (the newest Flux it ships is 2.7.3); pin versions.fluxOperator 0.34.0 or newer (the first release that ships 2.7.4), or versions.flux 2.7.3",
+      ]);
+      return true;
+    });
   });
 });
 

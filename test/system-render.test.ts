@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
+import { GPU_TAINT } from "../src/cluster/conventions";
+import { GPU_TAINT_STRING } from "../src/cluster/nvidia";
 import { CHARTS } from "../src/system/charts";
 import { ingressAnnotations, ingressTls, renderIngress } from "../src/system/ingress";
 import {
@@ -81,9 +83,30 @@ describe("Helm values", () => {
   });
 
   test("Longhorn: replicas from config, data on the metal layer's disk, local-path stays the default class", () => {
-    assert.deepEqual(longhornValues({ replicas: 3, dataPath: "/var/lib/longhorn" }), {
+    assert.deepEqual(longhornValues({ replicas: 3, dataPath: "/var/lib/longhorn", allowUninstall: false }), {
       persistence: { defaultClass: false, defaultClassReplicaCount: 3 },
       defaultSettings: { defaultReplicaCount: "3", defaultDataPath: "/var/lib/longhorn" },
+    });
+  });
+
+  test("Longhorn on a stack with GPU nodes tolerates their taint (manager, driver, system-managed components); uninstall only when allowed", () => {
+    const toleration = { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" };
+    assert.deepEqual(longhornValues({ replicas: 2, dataPath: "/var/lib/longhorn", tolerateTaint: GPU_TAINT, allowUninstall: true }), {
+      persistence: { defaultClass: false, defaultClassReplicaCount: 2 },
+      defaultSettings: {
+        defaultReplicaCount: "2",
+        defaultDataPath: "/var/lib/longhorn",
+        taintToleration: "nvidia.com/gpu=true:NoSchedule",
+        deletingConfirmationFlag: true,
+      },
+      longhornManager: { tolerations: [toleration] },
+      longhornDriver: { tolerations: [toleration] },
+    });
+    // The taint string is the one the GPU nodes register with.
+    assert.deepEqual(longhornValues({ replicas: 2, dataPath: "/d", tolerateTaint: GPU_TAINT, allowUninstall: false }).defaultSettings, {
+      defaultReplicaCount: "2",
+      defaultDataPath: "/d",
+      taintToleration: GPU_TAINT_STRING,
     });
   });
 
@@ -99,6 +122,8 @@ describe("Helm values", () => {
 
   test("kube-prometheus-stack: k3s scrape targets, retention and storage from config, Grafana behind the convention", () => {
     assert.deepEqual(monitoring("letsencrypt-staging"), {
+      // CRDs upgraded on every chart bump, by the chart's own job, its busybox pinned.
+      crds: { upgradeJob: { enabled: true, forceConflicts: true, image: { busybox: { tag: "1.37.0" } } } },
       kubeControllerManager: { enabled: false },
       kubeScheduler: { enabled: false },
       kubeProxy: { enabled: false },
@@ -124,7 +149,7 @@ describe("Helm values", () => {
           ingressClassName: "traefik",
           annotations: {
             "cert-manager.io/cluster-issuer": "letsencrypt-staging",
-            "traefik.ingress.kubernetes.io/router.middlewares": "default-redirect-https@kubernetescrd,default-lan-only@kubernetescrd",
+            "traefik.ingress.kubernetes.io/router.middlewares": "default-lan-only@kubernetescrd",
           },
           hosts: ["grafana.lab.example.com"],
           path: "/",
@@ -140,9 +165,9 @@ describe("Helm values", () => {
     assert.equal(JSON.stringify(monitoring("letsencrypt-prod")).toLowerCase().includes("adminpassword"), false);
   });
 
-  test("Grafana without cert-manager: no issuer annotation, TLS with Traefik's default certificate", () => {
+  test("Grafana without an issuer of its own (the wildcard, or no cert-manager): no issuer annotation, TLS with Traefik's default certificate", () => {
     const ingress = (monitoring(undefined).grafana as { ingress: Record<string, unknown> }).ingress;
-    assert.deepEqual(ingress.annotations, { "traefik.ingress.kubernetes.io/router.middlewares": "default-redirect-https@kubernetescrd,default-lan-only@kubernetescrd" });
+    assert.deepEqual(ingress.annotations, { "traefik.ingress.kubernetes.io/router.middlewares": "default-lan-only@kubernetescrd" });
     assert.deepEqual(ingress.tls, [{ hosts: ["grafana.lab.example.com"] }]);
   });
 });
@@ -293,6 +318,8 @@ describe("NFS StorageClass (seed 003)", () => {
       parameters: { server: "10.0.20.10", share: "/volume1/k3s", subDir: "${pvc.metadata.namespace}-${pvc.metadata.name}", onDelete: "retain" },
       reclaimPolicy: "Delete",
       volumeBindingMode: "Immediate",
+      // Growing a claim is an in-place update (the driver implements expansion).
+      allowVolumeExpansion: true,
       mountOptions: ["nfsvers=4.1", "hard"],
     });
     new StorageClass(sc).validate();
@@ -300,7 +327,9 @@ describe("NFS StorageClass (seed 003)", () => {
 });
 
 describe("ingress convention (seed 003)", () => {
-  // The example Ingress of seed 003's "Ingress Convention", verbatim.
+  // The example Ingress of seed 003's "Ingress Convention", but for the redirect: Traefik's web entry
+  // point redirects every request to HTTPS, so the seed's redirect-https middleware would only ever
+  // see HTTPS requests (one mechanism, not two).
   const SEED_003 = `
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -309,7 +338,6 @@ metadata:
   namespace: my-app
   annotations:
     cert-manager.io/cluster-issuer: letsencrypt-prod
-    traefik.ingress.kubernetes.io/router.middlewares: default-redirect-https@kubernetescrd
 spec:
   ingressClassName: traefik
   tls:
@@ -330,22 +358,26 @@ spec:
 `;
   const args = { name: "my-app", namespace: "my-app", host: "myapp.codeofficer.com", serviceName: "my-app", servicePort: 8080, clusterIssuer: "letsencrypt-prod" };
 
-  test("renderIngress produces exactly the seed's Ingress", async () => {
+  test("renderIngress produces the seed's Ingress (a certificate of its own when given an issuer)", async () => {
     const ingress = renderIngress(args);
     assert.deepEqual(ingress, parse(SEED_003));
     const { Ingress } = await networkingModels();
     new Ingress(ingress).validate();
   });
 
-  test("lanOnly adds the allow-list after the redirect; a named port and a path are passed through", () => {
+  test("lanOnly adds the allow-list, the only middleware; a named port and a path are passed through", () => {
     const ingress = renderIngress({ ...args, lanOnly: true, servicePort: "http", path: "/api" });
-    assert.equal(ingress.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"], "default-redirect-https@kubernetescrd,default-lan-only@kubernetescrd");
+    assert.equal(ingress.metadata.annotations?.["traefik.ingress.kubernetes.io/router.middlewares"], "default-lan-only@kubernetescrd");
     assert.deepEqual(ingress.spec.rules[0].http.paths[0], { path: "/api", pathType: "Prefix", backend: { service: { name: "my-app", port: { name: "http" } } } });
   });
 
-  test("without an issuer: no cert-manager annotation and no TLS Secret nobody would write", () => {
-    assert.deepEqual(ingressAnnotations({ clusterIssuer: undefined }), { "traefik.ingress.kubernetes.io/router.middlewares": "default-redirect-https@kubernetescrd" });
+  test("without an issuer (the wildcard serves it, or no cert-manager): no annotation, no TLS Secret nobody would write", async () => {
+    assert.deepEqual(ingressAnnotations({ clusterIssuer: undefined }), {});
     assert.deepEqual(ingressTls({ name: "my-app", host: "myapp.codeofficer.com", clusterIssuer: undefined }), { hosts: ["myapp.codeofficer.com"] });
-    assert.deepEqual(renderIngress({ ...args, clusterIssuer: undefined }).spec.tls, [{ hosts: ["myapp.codeofficer.com"] }]);
+    const ingress = renderIngress({ ...args, clusterIssuer: undefined });
+    assert.deepEqual(ingress.spec.tls, [{ hosts: ["myapp.codeofficer.com"] }]);
+    assert.equal("annotations" in ingress.metadata, false);
+    const { Ingress } = await networkingModels();
+    new Ingress(ingress).validate();
   });
 });

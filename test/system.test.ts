@@ -46,7 +46,8 @@ describe("lab stack: the services and their order", () => {
         ["homelab:system:Monitoring", "monitoring"],
         [SECRET, "monitoring-grafana-admin"],
         ["random:index/randomPassword:RandomPassword", "monitoring-grafana-password"],
-        [NS, "monitoring-namespace"],
+        // Prometheus' claim lives here: the namespace outlives monitoring.enabled: false.
+        ["kubernetes:core/v1:NamespacePatch", "monitoring-namespace"],
         [RELEASE, "monitoring-release"],
         ["homelab:system:NfsStorage", "nfs"],
         [RELEASE, "nfs-release"],
@@ -141,7 +142,7 @@ describe("Helm releases (seed 000: --atomic --cleanup-on-fail, pinned versions)"
     "nfs-release": {
       chart: "csi-driver-nfs",
       repo: "https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts",
-      version: "v4.12.0",
+      version: "4.12.0",
       name: "csi-driver-nfs",
       namespace: "kube-system",
       timeout: 600,
@@ -192,7 +193,10 @@ describe("Helm releases (seed 000: --atomic --cleanup-on-fail, pinned versions)"
     const mon = values("monitoring-release");
     assert.deepEqual([mon.kubeControllerManager, mon.kubeScheduler, mon.kubeProxy, mon.kubeEtcd], Array(4).fill({ enabled: false }));
     assert.equal(mon.grafana.ingress.hosts[0], "grafana.lab.example.com");
-    assert.equal(mon.grafana.ingress.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-staging");
+    // The wildcard is Traefik's default certificate: Grafana orders none of its own.
+    assert.deepEqual(mon.grafana.ingress.annotations, { "traefik.ingress.kubernetes.io/router.middlewares": "default-lan-only@kubernetescrd" });
+    assert.deepEqual(mon.grafana.ingress.tls, [{ hosts: ["grafana.lab.example.com"] }]);
+    assert.deepEqual(mon.crds, { upgradeJob: { enabled: true, forceConflicts: true, image: { busybox: { tag: "1.37.0" } } } });
     assert.deepEqual(mon.grafana.admin, { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
     assert.equal(mon.prometheus.prometheusSpec.retention, "15d");
   });
@@ -318,7 +322,8 @@ describe("the System contract", () => {
     assert.equal(system.clusterIssuer, "letsencrypt-prod");
     assert.equal((graph.get("cert-manager-wildcard").inputs.spec as any).issuerRef.name, "letsencrypt-prod");
     assert.deepEqual(graph.depNames("cert-manager-wildcard"), ["cert-manager-letsencrypt-prod", "cert-manager-release"]);
-    assert.equal((graph.get("monitoring-release").inputs.values as any).grafana.ingress.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
+    assert.equal((graph.get("monitoring-release").inputs.values as any).grafana.ingress.annotations["cert-manager.io/cluster-issuer"], undefined, "the wildcard serves Grafana");
+    assert.equal(system.ingressIssuer, undefined);
   });
 });
 
@@ -355,7 +360,7 @@ describe("optional services", () => {
     assert.ok(content.includes("redirections.entryPoint.to=:443"));
     assert.equal(content.includes("tlsStore"), false);
     assert.equal(content.includes("loadBalancerIPs"), false);
-    assert.deepEqual((graph.get("traefik-lan-only").inputs.spec as any).ipAllowList.sourceRange, ["192.168.0.0/24"], "default allow-list: the VM subnet");
+    assert.deepEqual((graph.get("traefik-lan-only").inputs.spec as any).ipAllowList.sourceRange, ["192.168.0.0/24", "10.42.0.0/16"], "default allow-list: the VM subnet and the pods");
     assert.equal(system.clusterIssuer, undefined);
     assert.deepEqual(system.storageClasses, { local: "local-path" });
   });
@@ -367,10 +372,17 @@ describe("optional services", () => {
     const { graph, system } = await planSystem(doc);
     const release = graph.get("longhorn-release", RELEASE).inputs;
     assert.deepEqual([release.chart, release.version, release.namespace, release.timeout], ["longhorn", "1.10.1", "longhorn-system", 900]);
+    // The lab has a GPU node: Longhorn tolerates its taint.
+    const toleration = [{ key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" }];
     assert.deepEqual(release.values, {
       persistence: { defaultClass: false, defaultClassReplicaCount: 3 },
-      defaultSettings: { defaultReplicaCount: "3", defaultDataPath: "/var/lib/longhorn" },
+      defaultSettings: { defaultReplicaCount: "3", defaultDataPath: "/var/lib/longhorn", taintToleration: "nvidia.com/gpu=true:NoSchedule" },
+      longhornManager: { tolerations: toleration },
+      longhornDriver: { tolerations: toleration },
     });
+    // Its uninstall hook refuses without the confirmation flag: an atomic rollback would strand the release.
+    assert.equal(release.atomic, false);
+    assert.equal(release.cleanupOnFail, true);
     assert.equal((graph.get("longhorn-namespace").inputs.metadata as any).labels["pod-security.kubernetes.io/enforce"], "privileged");
     assert.deepEqual(graph.depNames("longhorn-release"), [CLUSTER_READY, "longhorn-namespace"]);
     assert.deepEqual(system.storageClasses, { local: "local-path", nfs: "nfs-client", longhorn: "longhorn" });
@@ -446,5 +458,72 @@ describe("config errors, end to end", () => {
     assert.deepEqual(e.errors, [
       "versions.metallb: 0.14.8 does not read the metallb.io/loadBalancerIPs annotation that pins traefik.loadBalancerIp (added in 0.14.9); pin 0.14.9 or newer",
     ]);
+  });
+});
+
+describe("day two: what an edit must not destroy or break (issue 10)", () => {
+  test("the monitoring namespace (Prometheus' claim) is never deleted, and adopts itself when monitoring comes back", async () => {
+    const { graph } = await labPlan();
+    const ns = graph.get("monitoring-namespace");
+    assert.equal(ns.type, "kubernetes:core/v1:NamespacePatch", "server-side apply: re-creating it after monitoring.enabled false adopts the kept one");
+    assert.equal(ns.retainOnDelete, true);
+    assert.match(JSON.stringify(ns.aliases), /kubernetes:core\/v1:Namespace(?!Patch)/, "the plain Namespace it was keeps its identity");
+    assert.deepEqual((ns.inputs.metadata as any).labels["pod-security.kubernetes.io/enforce"], "privileged");
+  });
+
+  test("the lan-only allow-list always admits the pod network (pods calling an app by its public name)", async () => {
+    const { graph } = await labPlan();
+    assert.deepEqual((graph.get("traefik-lan-only").inputs.spec as any).ipAllowList.sourceRange, ["10.0.0.0/16", "10.42.0.0/16"]);
+    const doc = stackDoc();
+    doc["homelab:traefik"] = { ...doc["homelab:traefik"], lanAllowlist: ["10.0.0.0/16", "10.42.0.0/16"] };
+    const again = await planSystem(doc);
+    assert.deepEqual((again.graph.get("traefik-lan-only").inputs.spec as any).ipAllowList.sourceRange, ["10.0.0.0/16", "10.42.0.0/16"], "listed once");
+  });
+
+  test("nfs-client allows volume expansion: a raised storageSize is an in-place update", async () => {
+    const { graph } = await labPlan();
+    assert.equal(graph.get("nfs-storage-class").inputs.allowVolumeExpansion, true);
+  });
+
+  test("Longhorn without a GPU node tolerates nothing; allowUninstall sets the confirmation flag and warns", async () => {
+    const doc = stackDoc("stacks/seed-004-overkill.yaml");
+    const plain = await planSystem(doc);
+    const values = (p: SystemPlan) => p.graph.get("longhorn-release", RELEASE).inputs.values as Record<string, any>;
+    assert.deepEqual(values(plain), {
+      persistence: { defaultClass: false, defaultClassReplicaCount: 2 },
+      defaultSettings: { defaultReplicaCount: "2", defaultDataPath: "/var/lib/longhorn" },
+    });
+    assert.deepEqual(plain.stack.warnings, []);
+    doc["homelab:storage"].longhorn.allowUninstall = true;
+    const removable = await planSystem(doc);
+    assert.equal(values(removable).defaultSettings.deletingConfirmationFlag, true);
+    assert.deepEqual(removable.stack.warnings, [
+      "storage.longhorn.allowUninstall: Longhorn may now be uninstalled: setting storage.longhorn.enabled: false (or `pulumi destroy`) deletes every Longhorn volume with its data; move the data off Longhorn first",
+    ]);
+  });
+
+  test("versions the charts' own sources refuse or cannot upgrade are config errors", async () => {
+    const errorsOf = async (edit: (doc: Record<string, any>) => void) => {
+      const doc = stackDoc();
+      edit(doc);
+      try {
+        await planSystem(doc);
+      } catch (e) {
+        if (e instanceof ConfigError) return e.errors;
+        throw e;
+      }
+      return [];
+    };
+    assert.deepEqual(
+      await errorsOf((d) => {
+        d["homelab:versions"] = { ...d["homelab:versions"], csiDriverNfs: "v4.12.0", kubePrometheusStack: "68.5.0" };
+      }),
+      [
+        "versions.csiDriverNfs: the chart index spells v4.12.0 as 4.12.0 (only 4.10.0 and older carry a leading v); pin 4.12.0",
+        "versions.kubePrometheusStack: 68.5.0 has no CRD upgrade job that can take over Helm's CRDs (crds.upgradeJob.forceConflicts, added in 69.1.0), so a chart bump would leave the operator on stale CRDs; pin 69.1.0 or newer",
+      ],
+    );
+    // Old releases that the index does spell with a v are fine.
+    assert.deepEqual(await errorsOf((d) => (d["homelab:versions"] = { ...d["homelab:versions"], csiDriverNfs: "v4.10.0" })), []);
   });
 });

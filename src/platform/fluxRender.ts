@@ -3,6 +3,7 @@
 import type { StackConfig } from "../config/schema";
 import { knownHostsFor, parseGitUrl } from "../config/git";
 import { toYaml } from "../lib/serialize";
+import { checkFluxVersion } from "./fluxVersions";
 
 // Git URLs and known hosts are read by the config layer too (the resolved model carries them).
 export { GITHUB_KNOWN_HOSTS, knownHostsFor, parseGitUrl, type GitUrl } from "../config/git";
@@ -95,5 +96,14 @@ export function fluxChecks(cfg: StackConfig): string[] {
   if (git.scheme === "https" && flux.knownHosts !== undefined) {
     errors.push(`flux.knownHosts: is only used with an ssh:// flux.url; remove it`);
   }
+  const { fluxOperator, flux: fluxVersion } = cfg.versions;
+  if (fluxOperator !== undefined && fluxVersion !== undefined) errors.push(...checkFluxVersion(fluxOperator, fluxVersion).errors);
   return errors;
+}
+
+/** Config warnings for Flux: a version pair this program cannot judge. */
+export function fluxWarnings(cfg: StackConfig): string[] {
+  const { fluxOperator, flux } = cfg.versions;
+  if (!cfg.flux.enabled || fluxOperator === undefined || flux === undefined) return [];
+  return checkFluxVersion(fluxOperator, flux).warnings;
 }

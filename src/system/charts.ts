@@ -12,7 +12,7 @@ export interface ChartRef {
 export const CHARTS = {
   metallb: { repo: "https://metallb.github.io/metallb", chart: "metallb" },
   certManager: { repo: "https://charts.jetstack.io", chart: "cert-manager" },
-  /** Chart versions in this repository's index carry a leading v (v4.12.0). */
+  /** Versions as the index spells them: 4.12.0 (only 4.10.0 and older carry a leading v). */
   csiDriverNfs: { repo: "https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts", chart: "csi-driver-nfs" },
   longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn" },
   democraticCsi: { repo: "https://democratic-csi.github.io/charts/", chart: "democratic-csi" },
@@ -37,6 +37,12 @@ export interface ChartReleaseArgs {
   readonly values: Record<string, unknown>;
   /** Seconds Helm waits for the release to become ready. Default DEFAULT_RELEASE_TIMEOUT_SECONDS. */
   readonly timeoutSeconds?: number;
+  /**
+   * Uninstall a failed first install (and roll back a failed upgrade). Default true. Off for charts
+   * whose uninstall is itself guarded (Longhorn's pre-delete hook refuses without its confirmation
+   * flag, so an atomic rollback of a failed install would leave a release nobody can re-create).
+   */
+  readonly atomic?: boolean;
 }
 
 /**
@@ -56,7 +62,7 @@ export function chartRelease(name: string, args: ChartReleaseArgs, opts: pulumi.
       namespace: args.namespace,
       createNamespace: args.createNamespace ?? false,
       values: sortKeys(args.values),
-      atomic: true,
+      atomic: args.atomic ?? true,
       cleanupOnFail: true,
       skipAwait: false,
       timeout: args.timeoutSeconds ?? DEFAULT_RELEASE_TIMEOUT_SECONDS,

@@ -26,9 +26,14 @@ export function grafanaHost(cfg: StackConfig): string {
   return `${cfg.monitoring.grafanaHost}.${cfg.domain}`;
 }
 
-/** The CIDRs the `lan-only` middleware admits: config traefik.lanAllowlist, else the VM subnet. */
+/**
+ * The CIDRs the `lan-only` middleware admits: config traefik.lanAllowlist (else the VM subnet), and
+ * always the pod network. A pod calling an app by its public name reaches Traefik from its pod
+ * address (kube-proxy keeps pod-to-LoadBalancer traffic inside the cluster, without SNAT), so
+ * without the pod CIDR n8n calling another app's webhook would get 403.
+ */
 export function lanAllowlist(cfg: StackConfig): string[] {
-  return [...(cfg.traefik.lanAllowlist ?? [cfg.network.subnet])];
+  return [...new Set([...(cfg.traefik.lanAllowlist ?? [cfg.network.subnet]), cfg.cluster.clusterCidr])];
 }
 
 export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
@@ -70,6 +75,8 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
       )
     : undefined;
 
+  // With the wildcard as Traefik's default certificate, an ingress orders no certificate of its own.
+  const ingressIssuer = certManager?.certificate ? undefined : certManager?.clusterIssuer;
   const ingressReady = [...(metallb?.ready ?? []), ...(certManager?.ready ?? []), ...(traefik?.ready ?? [])];
 
   const nfs = cfg.storage.nfs.enabled
@@ -103,7 +110,17 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
     : undefined;
 
   const longhorn = cfg.storage.longhorn.enabled
-    ? new Longhorn("longhorn", { chartVersion: cfg.storage.longhorn.chartVersion, replicas: cfg.storage.longhorn.replicas, createAfter: clusterReady }, opts)
+    ? new Longhorn(
+        "longhorn",
+        {
+          chartVersion: cfg.storage.longhorn.chartVersion,
+          replicas: cfg.storage.longhorn.replicas,
+          tolerateGpuTaint: cfg.nodes.some((n) => n.role === "gpu"),
+          allowUninstall: cfg.storage.longhorn.allowUninstall,
+          createAfter: clusterReady,
+        },
+        opts,
+      )
     : undefined;
 
   if (cfg.monitoring.enabled) {
@@ -116,7 +133,7 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
         storageClass: STORAGE_LOCAL,
         // Without Traefik there is no ingress: Grafana is reached by kubectl port-forward.
         grafanaHost: cfg.cluster.traefik ? grafanaHost(cfg) : undefined,
-        clusterIssuer: certManager?.clusterIssuer,
+        clusterIssuer: ingressIssuer,
         createAfter: [...clusterReady, ...ingressReady],
       },
       opts,
@@ -125,6 +142,7 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
 
   return {
     clusterIssuer: certManager?.clusterIssuer,
+    ingressIssuer,
     storageClasses: {
       local: STORAGE_LOCAL,
       ...(nfs ? { nfs: nfs.storageClassName } : {}),

@@ -1,8 +1,10 @@
-// The ingress convention (seed 003), as the one helper every app ingress goes through: TLS with a
-// certificate from the stack's ClusterIssuer, Traefik as the class, and the HTTP->HTTPS redirect
-// middleware (plus the LAN allow-list when asked). Without cert-manager (no issuer) the ingress
-// still terminates TLS, with Traefik's default certificate.
-import { LAN_ONLY_MIDDLEWARE, middlewareRef, REDIRECT_MIDDLEWARE } from "./conventions";
+// The ingress convention (seed 003), as the one helper every app ingress goes through: TLS, Traefik as
+// the class, and the LAN allow-list when asked. HTTP is redirected to HTTPS by Traefik's web entry
+// point for every router (values.ts), so no ingress names a redirect middleware. The certificate is
+// the wildcard one when the stack has it (Traefik's default TLS store serves it to every host under
+// the domain, so no ingress orders one of its own), else one per ingress from the ClusterIssuer;
+// without cert-manager Traefik serves its own default certificate.
+import { LAN_ONLY_MIDDLEWARE, middlewareRef } from "./conventions";
 
 export interface IngressArgs {
   /** Ingress (and TLS secret prefix) name. */
@@ -12,7 +14,11 @@ export interface IngressArgs {
   readonly host: string;
   readonly serviceName: string;
   readonly servicePort: number | string;
-  /** ClusterIssuer name (letsencrypt-staging or letsencrypt-prod); undefined without cert-manager (System.clusterIssuer). */
+  /**
+   * ClusterIssuer that orders a certificate for this ingress alone (cert-manager's ingress-shim);
+   * undefined: Traefik's default certificate, i.e. the wildcard when the stack has one
+   * (System.ingressIssuer).
+   */
   readonly clusterIssuer: string | undefined;
   /** Also allow only LAN clients (the lan-only middleware). Default false. */
   readonly lanOnly?: boolean;
@@ -21,17 +27,16 @@ export interface IngressArgs {
 
 /** The annotations of the convention (for charts that render their own Ingress from values). */
 export function ingressAnnotations(args: Pick<IngressArgs, "clusterIssuer" | "lanOnly">): Record<string, string> {
-  const middlewares = [middlewareRef(REDIRECT_MIDDLEWARE), ...(args.lanOnly ? [middlewareRef(LAN_ONLY_MIDDLEWARE)] : [])];
   return {
     ...(args.clusterIssuer !== undefined ? { "cert-manager.io/cluster-issuer": args.clusterIssuer } : {}),
-    "traefik.ingress.kubernetes.io/router.middlewares": middlewares.join(","),
+    ...(args.lanOnly ? { "traefik.ingress.kubernetes.io/router.middlewares": middlewareRef(LAN_ONLY_MIDDLEWARE) } : {}),
   };
 }
 
 /**
- * The `tls` entry of the convention: cert-manager writes the certificate to `<name>-tls`. Without
- * an issuer nothing would ever write that Secret, so the entry names no Secret and Traefik serves
- * its default certificate.
+ * The `tls` entry of the convention: with an issuer, cert-manager writes the certificate to
+ * `<name>-tls`. Without one nothing would ever write that Secret, so the entry names no Secret and
+ * Traefik serves its default certificate (the wildcard, when the stack has it).
  */
 export function ingressTls(args: Pick<IngressArgs, "name" | "host" | "clusterIssuer">): { hosts: string[]; secretName?: string } {
   return args.clusterIssuer !== undefined ? { hosts: [args.host], secretName: `${args.name}-tls` } : { hosts: [args.host] };
@@ -39,10 +44,11 @@ export function ingressTls(args: Pick<IngressArgs, "name" | "host" | "clusterIss
 
 /** A networking.k8s.io/v1 Ingress manifest following the convention exactly. Pure. */
 export function renderIngress(args: IngressArgs) {
+  const annotations = ingressAnnotations(args);
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",
-    metadata: { name: args.name, namespace: args.namespace, annotations: ingressAnnotations(args) },
+    metadata: { name: args.name, namespace: args.namespace, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
     spec: {
       ingressClassName: "traefik",
       tls: [ingressTls(args)],

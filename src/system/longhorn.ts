@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, chartRelease } from "./charts";
+import { GPU_TAINT } from "../cluster/conventions";
 import { STORAGE_LONGHORN, SYSTEM_NAMESPACES } from "./conventions";
 import { longhornValues, mergeValues, PRIVILEGED_NAMESPACE_LABELS } from "./values";
 
@@ -23,6 +24,10 @@ export interface LonghornArgs {
   readonly chartVersion: string;
   /** Replicas per volume (config storage.longhorn.replicas). */
   readonly replicas: number;
+  /** Tolerate the GPU nodes' taint, so volumes attach where GPU apps run. Default false. */
+  readonly tolerateGpuTaint?: boolean;
+  /** Let the chart's uninstall hook run (config storage.longhorn.allowUninstall). Default false. */
+  readonly allowUninstall?: boolean;
   /** Resources the namespace and release are created after (the cluster's readiness). Default none. */
   readonly createAfter?: pulumi.Input<pulumi.Resource>[];
   /** Helm values merged over the component's (escape hatch). Default none. */
@@ -50,8 +55,19 @@ export class Longhorn extends pulumi.ComponentResource {
         version: args.chartVersion,
         releaseName: "longhorn",
         namespace: namespace.metadata.name,
-        values: mergeValues(longhornValues({ replicas: args.replicas, dataPath: LONGHORN_DATA_PATH }), args.values ?? {}),
+        values: mergeValues(
+          longhornValues({
+            replicas: args.replicas,
+            dataPath: LONGHORN_DATA_PATH,
+            tolerateTaint: args.tolerateGpuTaint ? GPU_TAINT : undefined,
+            allowUninstall: args.allowUninstall ?? false,
+          }),
+          args.values ?? {},
+        ),
         timeoutSeconds: LONGHORN_TIMEOUT_SECONDS,
+        // An atomic rollback of a failed first install runs the uninstall hook, which refuses
+        // without the confirmation flag: the release could then neither finish nor be re-created.
+        atomic: false,
       },
       { parent: this, dependsOn: [namespace, ...after] },
     );

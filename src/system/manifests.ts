@@ -92,7 +92,12 @@ export function traefikHelmChartConfig(args: TraefikValuesArgs) {
   };
 }
 
-/** The `redirect-https` middleware the ingress convention references (default-redirect-https@kubernetescrd). */
+/**
+ * The `redirect-https` middleware of seed 003's convention (default-redirect-https@kubernetescrd).
+ * The program's own ingresses do not reference it (Traefik's web entry point already redirects every
+ * request to :443, so the middleware only ever saw HTTPS); it stays so that manifests written to the
+ * seed's convention still resolve (a router naming a missing middleware is refused by Traefik).
+ */
 export function redirectHttpsMiddleware() {
   return {
     apiVersion: "traefik.io/v1alpha1",
@@ -117,7 +122,9 @@ export function lanOnlyMiddleware(sourceRange: readonly string[]) {
 /**
  * The `nfs-client` StorageClass. Deleting a PVC deletes its PersistentVolume but keeps the
  * directory on the share (`onDelete: retain`): a PVC recreated under the same name finds its data
- * again, and nothing on the NAS is lost to a mistaken `kubectl delete`.
+ * again, and nothing on the NAS is lost to a mistaken `kubectl delete`. `allowVolumeExpansion`: the
+ * API refuses to grow a claim whose class does not allow it; csi-driver-nfs implements expansion
+ * (v4.12.0 `pkg/nfs/nfs.go`, EXPAND_VOLUME), so a raised `storageSize` is an in-place update.
  */
 export function nfsStorageClass(args: { server: string; share: string; mountOptions: readonly string[] }) {
   return {
@@ -128,6 +135,7 @@ export function nfsStorageClass(args: { server: string; share: string; mountOpti
     parameters: { server: args.server, share: args.share, subDir: NFS_SUBDIR_PATTERN, onDelete: "retain" },
     reclaimPolicy: "Delete" as const,
     volumeBindingMode: "Immediate" as const,
+    allowVolumeExpansion: true,
     mountOptions: [...args.mountOptions],
   };
 }

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CHARTS, chartRelease } from "./charts";
 import { SYSTEM_NAMESPACES } from "./conventions";
+import { retainedNamespace } from "./namespaces";
 import { GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY, mergeValues, monitoringValues, PRIVILEGED_NAMESPACE_LABELS } from "./values";
 
 export const TYPE = "homelab:system:Monitoring";
@@ -28,7 +29,7 @@ export interface MonitoringArgs {
   readonly storageClass: string;
   /** Grafana's fully qualified host, e.g. grafana.lab.example.com; undefined: no ingress (reach it by kubectl port-forward). */
   readonly grafanaHost: string | undefined;
-  /** ClusterIssuer for Grafana's certificate; undefined without cert-manager. */
+  /** ClusterIssuer for a certificate of Grafana's own; undefined: Traefik's default (the wildcard). */
   readonly clusterIssuer: string | undefined;
   /** Namespace of the stack. Default monitoring. */
   readonly namespace?: string;
@@ -48,10 +49,11 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE, name, {}, opts);
     const after = args.createAfter ?? [];
-    // Node exporters use the host's network, PID namespace and filesystem.
-    const namespace = new k8s.core.v1.Namespace(
+    // Node exporters use the host's network, PID namespace and filesystem. Prometheus' claim lives
+    // here: turning monitoring off keeps the namespace and the metrics (see retainedNamespace).
+    const namespace = retainedNamespace(
       `${name}-namespace`,
-      { metadata: { name: args.namespace ?? SYSTEM_NAMESPACES.monitoring, labels: { ...PRIVILEGED_NAMESPACE_LABELS } } },
+      { name: args.namespace ?? SYSTEM_NAMESPACES.monitoring, labels: PRIVILEGED_NAMESPACE_LABELS },
       { parent: this, dependsOn: after },
     );
     // Generated once and kept in state: re-running `up` never changes it.

@@ -10,7 +10,7 @@ import { mergeValues, nfsValues } from "./values";
 export const TYPE = "homelab:system:NfsStorage";
 
 export interface NfsStorageArgs {
-  /** csi-driver-nfs chart version (config versions.csiDriverNfs; the repository's versions look like v4.12.0). */
+  /** csi-driver-nfs chart version (config versions.csiDriverNfs, spelled as the index does: 4.12.0). */
   readonly chartVersion: string;
   /** NFS server address (config storage.nfs.server). */
   readonly server: string;

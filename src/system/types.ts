@@ -4,6 +4,11 @@ import type * as pulumi from "@pulumi/pulumi";
 export interface System {
   /** ClusterIssuer that app ingresses use (letsencrypt-staging or letsencrypt-prod); undefined without cert-manager. */
   readonly clusterIssuer: string | undefined;
+  /**
+   * The ClusterIssuer an ingress names to order a certificate of its own; undefined when Traefik's
+   * default certificate covers it (the wildcard `*.<domain>`, or Traefik's own without cert-manager).
+   */
+  readonly ingressIssuer: string | undefined;
   /** StorageClass names available in this stack. */
   readonly storageClasses: {
     readonly local: string;

@@ -102,18 +102,42 @@ export interface LonghornValuesArgs {
   readonly replicas: number;
   /** Where the metal layer mounts the data disk. */
   readonly dataPath: string;
+  /**
+   * A taint (kubectl syntax, key=value:Effect) Longhorn must tolerate: the GPU nodes' taint, so that
+   * a Longhorn volume can attach where a GPU app runs. Default none.
+   */
+  readonly tolerateTaint?: { readonly key: string; readonly value: string; readonly effect: string };
+  /** Set Longhorn's deleting-confirmation-flag, without which its uninstall hook refuses (config storage.longhorn.allowUninstall). */
+  readonly allowUninstall: boolean;
 }
 
 /**
  * Longhorn next to local-path: local-path stays the default StorageClass (databases, seed 003).
- * `defaultSettings.defaultReplicaCount` is a string: settings are strings in Longhorn's setting
- * ConfigMap, and the chart's values schema rejects a number from 1.10 on (longhorn/longhorn#11940);
- * a plain value (not the `{"v1":..,"v2":..}` form) applies to every data engine.
+ * `defaultSettings.defaultReplicaCount` is a string: Longhorn reads every setting of its
+ * `longhorn-default-setting` ConfigMap as a string (longhorn/longhorn#11940); the 1.10 chart ships
+ * no values schema. A plain value (not the `{"v1":..,"v2":..}` form) applies to every data engine.
+ *
+ * Tainted nodes: the chart's manager and driver deployer tolerate nothing by default (chart v1.10.1
+ * values `longhornManager.tolerations: []`, `longhornDriver.tolerations: []`), and the components
+ * Longhorn deploys itself (CSI plugin, instance and engine managers) read `taintToleration`; without
+ * both, a Longhorn volume cannot attach on a GPU node. `taintToleration` is a danger-zone setting:
+ * Longhorn applies a change once its volumes are detached.
+ *
+ * `deletingConfirmationFlag`: the chart's pre-delete hook (`longhorn-manager uninstall`) refuses to
+ * run until this setting is true; it is set only when the stack says Longhorn may go.
  */
 export function longhornValues(args: LonghornValuesArgs): Record<string, unknown> {
+  const t = args.tolerateTaint;
+  const tolerations = t ? [{ key: t.key, operator: "Equal", value: t.value, effect: t.effect }] : undefined;
   return {
     persistence: { defaultClass: false, defaultClassReplicaCount: args.replicas },
-    defaultSettings: { defaultReplicaCount: String(args.replicas), defaultDataPath: args.dataPath },
+    defaultSettings: {
+      defaultReplicaCount: String(args.replicas),
+      defaultDataPath: args.dataPath,
+      ...(t ? { taintToleration: `${t.key}=${t.value}:${t.effect}` } : {}),
+      ...(args.allowUninstall ? { deletingConfirmationFlag: true } : {}),
+    },
+    ...(tolerations ? { longhornManager: { tolerations }, longhornDriver: { tolerations } } : {}),
   };
 }
 
@@ -128,9 +152,15 @@ export interface MonitoringValuesArgs {
   readonly grafanaHost: string | undefined;
   /** Secret (in the release namespace) with keys admin-user and admin-password. */
   readonly grafanaAdminSecret: string;
-  /** ClusterIssuer for Grafana's certificate; undefined without cert-manager. */
+  /** ClusterIssuer for a certificate of Grafana's own; undefined: Traefik's default (the wildcard). */
   readonly clusterIssuer: string | undefined;
 }
+
+/**
+ * The busybox image the CRD upgrade job unpacks the CRDs with: pinned (the chart's default is
+ * `latest`, which would drift).
+ */
+export const CRD_UPGRADE_BUSYBOX_TAG = "1.37.0";
 
 export const GRAFANA_ADMIN_USER_KEY = "admin-user";
 export const GRAFANA_ADMIN_PASSWORD_KEY = "admin-password";
@@ -140,9 +170,15 @@ export const GRAFANA_ADMIN_PASSWORD_KEY = "admin-password";
  * the k3s process with their metrics bound to 127.0.0.1, and embedded etcd exposes metrics only
  * with `etcd-expose-metrics`: their ServiceMonitors would only ever report targets down, so they
  * are off. ServiceMonitors and rules of other releases are picked up (no Helm-label selector).
+ *
+ * CRDs: the chart ships them in Helm's `crds/` directory, which Helm installs once and never
+ * upgrades; a chart bump would leave the operator on stale CRDs (chart UPGRADE.md). The chart's
+ * upgrade job (since 68.4.0) applies them server-side in a pre-install/pre-upgrade hook;
+ * `forceConflicts` (since 69.1.0) lets it take over fields Helm's first install owns.
  */
 export function monitoringValues(args: MonitoringValuesArgs): Record<string, unknown> {
   return {
+    crds: { upgradeJob: { enabled: true, forceConflicts: true, image: { busybox: { tag: CRD_UPGRADE_BUSYBOX_TAG } } } },
     kubeControllerManager: { enabled: false },
     kubeScheduler: { enabled: false },
     kubeProxy: { enabled: false },
