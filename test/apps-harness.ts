@@ -42,6 +42,8 @@ export function standInCluster(hasGpu: boolean): Cluster {
 export function standInSystem(cfg: LoadedStack["config"]): System {
   return {
     clusterIssuer: cfg.certManager.enabled ? ISSUER_STAGING : undefined,
+    // With Traefik, cert-manager's wildcard is Traefik's default certificate: no per-ingress ones.
+    ingressIssuer: cfg.certManager.enabled && !cfg.cluster.traefik ? ISSUER_STAGING : undefined,
     storageClasses: {
       local: STORAGE_LOCAL,
       ...(cfg.storage.nfs.enabled ? { nfs: STORAGE_NFS } : {}),

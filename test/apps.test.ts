@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { containerImage, releaseTimeout } from "../src/apps/app";
 import { BACKUP_SCHEDULE, pgDumpScript, renderPgDumpCronJob } from "../src/apps/backupRender";
 import { CATALOG } from "../src/apps/catalog";
+import { CLAIM_MIGRATION } from "../src/apps/claims";
 import { HELM_CHART_MEDIA_TYPE, storageClassFor, usesGpu } from "../src/apps/render";
 import { ConfigError } from "../src/config/loader";
 import { renderIngress } from "../src/system/ingress";
@@ -33,7 +34,7 @@ const EXPECTED: Record<string, {
   n8n: { ns: "applications", source: "oci", ingress: ["n8n", 5678], volumes: { data: ["local-path", 5] }, secrets: ["encryption-key"], gpu: false },
   // Its chart's StatefulSet claims /config (volumeClaimTemplate): no catalog claim, class and size in values.
   "home-assistant": { ns: "applications", source: "https://pajikos.github.io/home-assistant-helm-chart/ home-assistant", ingress: ["home-assistant", 8123], volumes: {}, secrets: [], gpu: false },
-  ollama: { ns: "ai", source: "https://otwld.github.io/ollama-helm/ ollama", ingress: ["ollama", 11434], volumes: { models: ["nfs-client", 100] }, secrets: [], gpu: true },
+  ollama: { ns: "ai", source: "https://helm.otwld.com/ ollama", ingress: ["ollama", 11434], volumes: { models: ["nfs-client", 100] }, secrets: [], gpu: true },
   "stable-diffusion-webui": { ns: "ai", source: "oci", ingress: ["stable-diffusion-webui", 7860], volumes: { workspace: ["nfs-client", 100] }, secrets: ["web-password"], gpu: true },
   jupyter: { ns: "ai", source: "oci", ingress: ["jupyter", 8888], volumes: { work: ["nfs-client", 20] }, secrets: ["token"], gpu: true },
   plex: { ns: "media", source: "oci", ingress: ["plex", 32400], volumes: { config: ["local-path", 20] }, secrets: [], gpu: false, media: true },
@@ -82,6 +83,16 @@ async function all(): Promise<Graph> {
   return full;
 }
 
+const CLAIM = "kubernetes:core/v1:PersistentVolumeClaimPatch";
+
+/** A claim no edit deletes or replaces: kept on delete, its class never changed, aliased from a plain claim. */
+function assertRetainedClaim(r: Graph["resources"][number]): void {
+  assert.equal(r.type, CLAIM);
+  assert.equal(r.retainOnDelete, true, `${r.name} is kept when the app goes`);
+  assert.deepEqual(r.ignoreChanges, ["spec.storageClassName"], `${r.name} keeps its class`);
+  assert.match(JSON.stringify(r.aliases), /kubernetes:core\/v1:PersistentVolumeClaim(?!Patch)/, `${r.name} keeps the identity of the plain claim it was`);
+}
+
 const values = (g: Graph, app: string) => (g.get(`${app}-release`).inputs as any).spec.values;
 
 test("the table covers the catalog exactly", () => {
@@ -118,17 +129,18 @@ for (const [app, want] of Object.entries(EXPECTED)) {
     test("storage: pre-created claims of the convention's class, referenced by the chart; never emptyDir", async () => {
       const g = await all();
       for (const [vol, [cls, size]] of Object.entries(want.volumes)) {
-        const pvc = g.get(`${app}-${vol}`, "kubernetes:core/v1:PersistentVolumeClaim");
+        const pvc = g.get(`${app}-${vol}`, CLAIM);
         assert.deepEqual((pvc.inputs as any).spec, { accessModes: ["ReadWriteOnce"], storageClassName: cls, resources: { requests: { storage: `${size}Gi` } } });
         assert.equal((pvc.inputs as any).metadata.name, `${app}-${vol}`);
         assert.equal((pvc.inputs as any).metadata.namespace, want.ns);
         assert.deepEqual(g.depNames(`${app}-${vol}`), [`namespace-${want.ns}`, STORAGE_READY, SYSTEM_READY]);
         assert.ok(g.depNames(`${app}-release`).includes(`${app}-${vol}`), "the release waits for the claim");
+        assertRetainedClaim(pvc);
       }
       const v = values(g, app);
       if (app === "home-assistant") {
         assert.deepEqual(v.persistence, { enabled: true, accessMode: "ReadWriteOnce", storageClass: "local-path", size: "5Gi" });
-        assert.equal(g.ofType("kubernetes:core/v1:PersistentVolumeClaim").filter((r) => r.name.startsWith(app)).length, 0);
+        assert.equal(g.ofType(CLAIM).filter((r) => r.name.startsWith(app)).length, 0);
       } else {
         const claimRefs =
           app === "ollama"
@@ -138,7 +150,13 @@ for (const [app, want] of Object.entries(EXPECTED)) {
             : Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, v.persistence[vol].existingClaim]));
         assert.deepEqual(claimRefs, Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, `${app}-${vol}`])));
       }
-      if (want.media) assert.deepEqual(v.persistence.media, { existingClaim: "media-library", globalMounts: [{ path: "/media" }] });
+      if (want.media) assert.deepEqual(v.persistence.media, { existingClaim: "media-library", advancedMounts: { main: { main: [{ path: "/media" }] } } });
+      if (CATALOG.get(app)!.source.kind === "oci") {
+        for (const vol of Object.keys(want.volumes)) {
+          assert.deepEqual(v.persistence[vol].advancedMounts, { main: { main: [{ path: CATALOG.get(app)!.volumes.find((x) => x.name === vol)!.mountPath }] } }, "the main container only");
+          assert.equal(v.persistence[vol].globalMounts, undefined);
+        }
+      }
       assert.doesNotMatch(JSON.stringify(v), /emptyDir/);
     });
 
@@ -198,9 +216,12 @@ for (const [app, want] of Object.entries(EXPECTED)) {
         host: `${app}.lab.example.com`,
         serviceName: service,
         servicePort: port,
-        clusterIssuer: "letsencrypt-staging",
+        // The wildcard certificate is Traefik's default: no certificate of the ingress' own.
+        clusterIssuer: undefined,
         lanOnly: true,
       });
+      assert.deepEqual(expected.metadata.annotations, { "traefik.ingress.kubernetes.io/router.middlewares": "default-lan-only@kubernetescrd" });
+      assert.deepEqual(expected.spec.tls, [{ hosts: [`${app}.lab.example.com`] }]);
       assert.deepEqual(ing.inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
       assert.deepEqual(g.depNames(`${app}-ingress`), [`${app}-release`, STORAGE_READY, SYSTEM_READY].sort());
       const v = values(g, app);
@@ -233,7 +254,7 @@ for (const [app, want] of Object.entries(EXPECTED)) {
 describe("the apps layer as a whole", () => {
   test("one Namespace per namespace in use, after the cluster; the media library once, on NFS", async () => {
     const g = await all();
-    assert.deepEqual(g.ofType("kubernetes:core/v1:Namespace").map((r) => r.name).filter((n) => n.startsWith("namespace-")).sort(), [
+    assert.deepEqual(g.ofType("kubernetes:core/v1:NamespacePatch").map((r) => r.name).filter((n) => n.startsWith("namespace-")).sort(), [
       "namespace-ai",
       "namespace-applications",
       "namespace-authentik",
@@ -245,6 +266,12 @@ describe("the apps layer as a whole", () => {
     assert.deepEqual(libs.map((r) => r.name), ["media-library-media"]);
     assert.deepEqual((libs[0].inputs as any).spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-client", resources: { requests: { storage: "1000Gi" } } });
     assert.deepEqual(g.depNames("media-library-media"), ["namespace-media", STORAGE_READY], "the library waits for its StorageClass only");
+    assertRetainedClaim(libs[0]);
+    for (const ns of ["ai", "applications", "infrastructure", "media"]) {
+      const r = g.get(`namespace-${ns}`);
+      assert.equal(r.retainOnDelete, true, `namespace-${ns} is never deleted (it would take its claims along)`);
+      assert.match(JSON.stringify(r.aliases), /kubernetes:core\/v1:Namespace(?!Patch)/, "aliased from the plain Namespace it was");
+    }
     for (const a of ["plex", "radarr", "sonarr", "lidarr", "qbittorrent"]) assert.ok(g.depNames(`${a}-release`).includes("media-library-media"), a);
   });
 
@@ -310,7 +337,7 @@ describe("stack choices", () => {
     assert.ok(g.has("namespace-llm"));
     const ing = g.get("n8n-ingress").inputs as any;
     assert.equal(ing.spec.rules[0].host, "flows.lab.example.com");
-    assert.equal(ing.metadata.annotations["traefik.ingress.kubernetes.io/router.middlewares"], "default-redirect-https@kubernetescrd");
+    assert.equal(ing.metadata.annotations, undefined, "lanOnly false: no middleware; the entry point redirects to HTTPS");
     const env = values(g, "n8n").controllers.main.containers.main;
     assert.equal(env.env.WEBHOOK_URL, "https://flows.lab.example.com/");
     assert.deepEqual(env.resources, { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "2Gi" } });
@@ -406,6 +433,142 @@ describe("config checks of the catalog", () => {
         "apps.mealie.namespace: flux-system belongs to Flux; choose another, such as the default applications",
         "apps.actual.namespace: cert-manager belongs to cert-manager; choose another, such as the default applications",
       ],
+    );
+  });
+});
+
+describe("capacity: what the enabled apps ask of the stack", () => {
+  async function errorsOf(config: Record<string, any>): Promise<string[]> {
+    try {
+      await planApps(config);
+    } catch (e) {
+      if (e instanceof ConfigError) return e.errors;
+      throw e;
+    }
+    return [];
+  }
+
+  test("seed 001 as it was (Plex with its GPU and Ollama on one Tesla, no time-slicing) is refused, naming the apps and the fix", async () => {
+    const c = stackDoc("stacks/seed-001-wortmans.yaml");
+    delete c["homelab:nodes"][5].gpu.timeSlicingReplicas;
+    assert.deepEqual(await errorsOf(c), [
+      "nodes[5].gpu.timeSlicingReplicas (kube06): 2 apps request a GPU (ollama, plex) but kube06 offers 1 (timeSlicingReplicas 1: no time-slicing); the pods beyond 1 would stay Pending and `pulumi up` would fail after the release timeout; set nodes[5].gpu.timeSlicingReplicas: 2 on kube06 (the apps then take turns on the GPU and share its memory, without isolation), remove apps.plex.gpu, or disable an app",
+    ]);
+  });
+
+  test("every shipped stack fits its GPU slots (seed 001 with two, seed 000 with three for its three AI apps)", async () => {
+    assert.deepEqual(await errorsOf(stackDoc("stacks/seed-001-wortmans.yaml")), []);
+    const seed0 = stackDoc("stacks/seed-000-codeofficer.yaml");
+    assert.equal(seed0["homelab:nodes"][3].gpu.timeSlicingReplicas, 3);
+    assert.deepEqual(await errorsOf(seed0), []);
+    seed0["homelab:nodes"][3].gpu.timeSlicingReplicas = 2;
+    assert.deepEqual(await errorsOf(seed0), [
+      "nodes[3].gpu.timeSlicingReplicas (k3s-gpu-01): 3 apps request a GPU (jupyter, ollama, stable-diffusion-webui) but k3s-gpu-01 offers 2 (timeSlicingReplicas 2); the pods beyond 2 would stay Pending and `pulumi up` would fail after the release timeout; set nodes[3].gpu.timeSlicingReplicas: 3 on k3s-gpu-01 (the apps then take turns on the GPU and share its memory, without isolation), remove apps.jupyter.gpu, or disable an app",
+    ]);
+  });
+
+  test("the slots of several GPU nodes add up; disabled apps and apps without their optional GPU ask for none", async () => {
+    const c = allApps((d) => {
+      const gpu = d["homelab:nodes"].find((n: any) => n.role === "gpu");
+      gpu.gpu = { ...gpu.gpu, timeSlicingReplicas: 1 };
+      d["homelab:nodes"].push({ ...gpu, name: "k3s-gpu-02", vmid: 232, ip: "10.0.20.32", gpu: { ...gpu.gpu, pciPath: "0000:02:00.0", timeSlicingReplicas: 1 } });
+      d["homelab:apps"] = { ollama: { version: "1.24.0" }, jupyter: { version: "4.6.2", gpu: true }, plex: { version: "4.6.2", gpu: true, enabled: false }, "stable-diffusion-webui": { version: "4.6.2", enabled: false } };
+    });
+    assert.deepEqual(await errorsOf(c), []);
+    c["homelab:apps"].plex.enabled = true;
+    assert.deepEqual(await errorsOf(c), [
+      "nodes[5].gpu.timeSlicingReplicas (k3s-gpu-01): 3 apps request a GPU (jupyter, ollama, plex) but the GPU nodes offer 2 (k3s-gpu-01: 1, k3s-gpu-02: 1); the pods beyond 2 would stay Pending and `pulumi up` would fail after the release timeout; set nodes[5].gpu.timeSlicingReplicas: 2 on k3s-gpu-01 (the apps then take turns on the GPU and share its memory, without isolation), remove apps.jupyter.gpu, remove apps.plex.gpu, or disable an app",
+    ]);
+  });
+
+  test("a pinned storage class must exist in the stack and apply to a data volume", async () => {
+    assert.deepEqual(
+      await errorsOf(
+        allApps((d) => {
+          d["homelab:apps"] = {
+            ollama: { version: "1.24.0", storageClass: "longhorn" },
+            jupyter: { version: "4.6.2", storageClass: "local-path" },
+            postgresql: { version: "4.6.2", storageClass: "nfs-client" },
+          };
+        }),
+      ),
+      [
+        "apps.ollama.storageClass: longhorn needs storage.longhorn.enabled: true; enable Longhorn or pin another class (existing claims keep their class: move their data first)",
+        "apps.postgresql.storageClass: postgresql keeps only database volumes, which always stay on local-path (SQLite and databases corrupt on NFS); remove storageClass",
+      ],
+    );
+  });
+});
+
+describe("day two: disabling, moving and re-enabling apps, and storage changes (issue 10)", () => {
+  test("a pinned class keeps a data volume where it is when NFS arrives; databases never move", async () => {
+    const { graph: g } = await planApps(allApps((d) => (d["homelab:apps"] = { ollama: { version: "1.24.0", storageClass: "local-path" }, jupyter: { version: "4.6.2" }, postgresql: { version: "4.6.2" } })));
+    assert.equal((g.get("ollama-models").inputs as any).spec.storageClassName, "local-path", "pinned");
+    assert.equal((g.get("jupyter-work").inputs as any).spec.storageClassName, "nfs-client", "the convention");
+    assert.equal((g.get("postgresql-data").inputs as any).spec.storageClassName, "local-path");
+    assert.equal(storageClassFor("data", { local: "local-path", nfs: "nfs-client" }, "longhorn"), "longhorn");
+    assert.equal(storageClassFor("database", { local: "local-path", nfs: "nfs-client" }, "nfs-client"), "local-path");
+  });
+
+  test("enabling NFS later: the same claims, now computed on nfs-client, keep their class (ignoreChanges), with the same URNs", async () => {
+    const before = (await planApps(allApps((d) => {
+      d["homelab:storage"] = {};
+      delete d["homelab:versions"].csiDriverNfs;
+      d["homelab:apps"] = { ollama: { version: "1.24.0" }, postgresql: { version: "4.6.2" } };
+    }))).graph;
+    const after = (await planApps(allApps((d) => (d["homelab:apps"] = { ollama: { version: "1.24.0" }, postgresql: { version: "4.6.2" } })))).graph;
+    const claim = (g: Graph) => g.get("ollama-models");
+    assert.equal((claim(before).inputs as any).spec.storageClassName, "local-path");
+    assert.equal((claim(after).inputs as any).spec.storageClassName, "nfs-client");
+    assert.equal(claim(before).urn, claim(after).urn, "no new claim: the same resource");
+    assert.deepEqual(claim(after).ignoreChanges, ["spec.storageClassName"], "the class change is never applied: no replacement, the data stays");
+    assert.match(CLAIM_MIGRATION, /^the claim keeps the class it was created with/);
+  });
+
+  test("disabling an app keeps its namespace and claims (retainOnDelete), and the plan says how to delete them", async () => {
+    const { graph: g, stack } = await planApps(
+      allApps((d) => {
+        d["homelab:apps"] = {
+          n8n: { version: "4.6.2" },
+          mealie: { version: "4.6.2", enabled: false },
+          "paperless-ngx": { version: "4.6.2", enabled: false, namespace: "docs" },
+          "home-assistant": { version: "0.3.22", enabled: false, namespace: "home" },
+        };
+      }),
+    );
+    assert.equal(g.has("mealie"), false);
+    assert.deepEqual(stack.warnings, [
+      "apps.mealie: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): the claim mealie-data; to delete the data: `kubectl -n applications delete pvc mealie-data`",
+      "apps.paperless-ngx: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): the namespace docs, the claims paperless-ngx-data, paperless-ngx-media; to delete the data: `kubectl -n docs delete pvc paperless-ngx-data paperless-ngx-media`, then `kubectl delete namespace docs` once nothing in it is wanted",
+      "apps.home-assistant: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): the namespace home, its StatefulSet's claims; to delete the data: `kubectl -n home get pvc` for the StatefulSet's, then `kubectl delete namespace home` once nothing in it is wanted",
+    ]);
+    for (const r of g.resources.filter((x) => x.type === "kubernetes:core/v1:NamespacePatch" || x.type === CLAIM)) assert.equal(r.retainOnDelete, true, r.name);
+  });
+
+  test("moving an app to another namespace: new claims in the new namespace, the old namespace's are kept (distinct URNs, nothing deleted)", async () => {
+    const moved = (await planApps(allApps((d) => (d["homelab:apps"] = { ollama: { version: "1.24.0", namespace: "llm" } })))).graph;
+    assert.equal((moved.get("ollama-models").inputs as any).metadata.namespace, "llm");
+    assert.ok(moved.has("namespace-llm"));
+    assert.equal(moved.has("namespace-ai"), false, "the ai namespace leaves the state, kept in the cluster (retainOnDelete)");
+  });
+
+  test("MinIO's console gets its own host, the console URL MinIO redirects to, and counts for host clashes", async () => {
+    const g = await all();
+    const ing = g.get("minio-console-ingress").inputs as any;
+    assert.equal(ing.spec.rules[0].host, "minio-console.lab.example.com");
+    assert.deepEqual(ing.spec.rules[0].http.paths[0].backend, { service: { name: "minio", port: { number: 9001 } } });
+    assert.deepEqual(ing.metadata.annotations, { "traefik.ingress.kubernetes.io/router.middlewares": "default-lan-only@kubernetescrd" });
+    assert.equal(values(g, "minio").controllers.main.containers.main.env.MINIO_BROWSER_REDIRECT_URL, "https://minio-console.lab.example.com");
+    const { graph: off } = await planApps(allApps((d) => (d["homelab:apps"] = { minio: { version: "4.6.2", host: "" } })));
+    assert.equal(off.has("minio-console-ingress"), false);
+    assert.equal(values(off, "minio").controllers.main.containers.main.env.MINIO_BROWSER_REDIRECT_URL, undefined);
+    await assert.rejects(
+      planApps(allApps((d) => (d["homelab:apps"] = { minio: { version: "4.6.2" }, n8n: { version: "4.6.2", host: "minio-console" } }))),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(e.errors, ["apps.n8n.host: minio-console.lab.example.com is also the host of apps.minio; give each app its own host"]);
+        return true;
+      },
     );
   });
 });

@@ -113,7 +113,10 @@ describe("each stack carries its seed's choices", () => {
     assert.deepEqual(job.spec.jobTemplate.spec.template.spec.volumes, [{ name: "backup", nfs: { server: "10.20.11.10", path: "/volume1/k3s-backups" } }]);
     assert.equal((g.get("ollama-models").inputs as any).spec.storageClassName, "nfs-client");
     assert.equal((g.get("postgresql-data").inputs as any).spec.storageClassName, "local-path");
-    assert.equal((g.get("n8n-ingress").inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"], "letsencrypt-prod");
+    // letsencrypt-prod issues the wildcard, Traefik's default certificate; no ingress orders its own.
+    assert.equal((g.get("cert-manager-wildcard").inputs as any).spec.issuerRef.name, "letsencrypt-prod");
+    assert.deepEqual((g.get("n8n-ingress").inputs as any).metadata.annotations, { "traefik.ingress.kubernetes.io/router.middlewares": "default-lan-only@kubernetescrd" });
+    assert.deepEqual((g.get("n8n-ingress").inputs as any).spec.tls, [{ hosts: ["n8n.example.com"] }]);
   });
 
   test("004: three servers with Longhorn data disks, Cloudflare records, Authentik", async () => {

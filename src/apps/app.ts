@@ -6,7 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { renderIngress } from "../system/ingress";
 import { renderPgDumpCronJob } from "./backupRender";
-import { ingressArgsFor, renderHelmRelease, renderPvc, renderSource, type ResolvedApp } from "./render";
+import { retainedClaim } from "./claims";
+import { consoleIngressArgsFor, ingressArgsFor, renderHelmRelease, renderPvc, renderSource, type ResolvedApp } from "./render";
 
 export const TYPE = "homelab:apps:CatalogApp";
 
@@ -14,7 +15,7 @@ export interface CatalogAppArgs {
   readonly app: ResolvedApp;
   /** HelmRelease reconcile interval (config flux.interval). */
   readonly interval: string;
-  /** ClusterIssuer for the ingress certificate; undefined without cert-manager. */
+  /** ClusterIssuer for a certificate of the ingress' own; undefined: Traefik's default (the wildcard) (System.ingressIssuer). */
   readonly clusterIssuer: string | undefined;
   /** The app's namespace (created once per namespace by the caller). */
   readonly namespace: pulumi.Resource;
@@ -39,10 +40,12 @@ export function releaseTimeout(helmTimeout: string): string {
 
 export class CatalogApp extends pulumi.ComponentResource {
   public readonly secret: k8s.core.v1.Secret | undefined;
-  public readonly claims: k8s.core.v1.PersistentVolumeClaim[];
+  public readonly claims: k8s.core.v1.PersistentVolumeClaimPatch[];
   public readonly source: k8s.apiextensions.CustomResource;
   public readonly release: k8s.apiextensions.CustomResource;
   public readonly ingress: k8s.networking.v1.Ingress | undefined;
+  /** The console's Ingress (MinIO), or undefined. */
+  public readonly consoleIngress: k8s.networking.v1.Ingress | undefined;
   public readonly backup: k8s.batch.v1.CronJob | undefined;
   /** https URL of the ingress, or undefined. */
   public readonly url: string | undefined;
@@ -68,16 +71,7 @@ export class CatalogApp extends pulumi.ComponentResource {
 
     this.claims = app.volumes
       .filter((v) => v.claimedBy === "catalog")
-      .map(
-        (v) =>
-          new k8s.core.v1.PersistentVolumeClaim(`${name}-${v.name}`, renderPvc(app, v), {
-            parent: this,
-            dependsOn: inNamespace,
-            // The claim holds the app's data: disabling the app or replacing the cluster's provider
-            // must not delete it. Remove it with kubectl once the data is no longer wanted.
-            retainOnDelete: true,
-          }),
-      );
+      .map((v) => retainedClaim(`${name}-${v.name}`, renderPvc(app, v), { parent: this, dependsOn: inNamespace }));
 
     this.source = new k8s.apiextensions.CustomResource(`${name}-source`, renderSource(app), {
       parent: this,
@@ -104,16 +98,18 @@ export class CatalogApp extends pulumi.ComponentResource {
       },
     );
 
-    const ingressArgs = ingressArgsFor(app, args.clusterIssuer);
-    if (ingressArgs !== undefined) {
+    const ingress = (suffix: string, ingressArgs: ReturnType<typeof ingressArgsFor>) => {
+      if (ingressArgs === undefined) return undefined;
       const manifest = renderIngress(ingressArgs);
-      this.ingress = new k8s.networking.v1.Ingress(
-        `${name}-ingress`,
+      return new k8s.networking.v1.Ingress(
+        `${name}-${suffix}`,
         { metadata: manifest.metadata, spec: manifest.spec },
         // After the release: Pulumi's Ingress await wants the backend Service to have endpoints.
         { parent: this, dependsOn: [this.release, ...args.systemReady] },
       );
-    }
+    };
+    this.ingress = ingress("ingress", ingressArgsFor(app, args.clusterIssuer));
+    this.consoleIngress = ingress("console-ingress", consoleIngressArgsFor(app, args.clusterIssuer));
     this.url = app.host === undefined ? undefined : `https://${app.host}`;
 
     if (app.def.backup === "pg_dump" && args.backup !== undefined && app.secretName !== undefined) {

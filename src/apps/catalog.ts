@@ -33,7 +33,9 @@ export function homeAssistantConfig(trustedProxy: string): string {
 const ollama: AppDefinition = {
   name: "ollama",
   description: "Local LLM inference engine (API)",
-  source: { kind: "helm", url: "https://otwld.github.io/ollama-helm/", chart: "ollama" },
+  // The chart's registry moved (otwld/ollama-helm README at ollama-1.24.0: "We are migrating the
+  // registry from https://otwld.github.io/ollama-helm/ ... to https://helm.otwld.com/").
+  source: { kind: "helm", url: "https://helm.otwld.com/", chart: "ollama" },
   namespace: "ai",
   ingress: { service: "ollama", port: 11434 },
   volumes: [{ name: "models", kind: "data", size: 100, mountPath: "/root/.ollama" }],
@@ -104,17 +106,23 @@ const redis: AppDefinition = {
     }),
 };
 
-const minio = templateApp({
-  name: "minio",
-  description: "S3-compatible object storage (last community image; MinIO is maintenance-only)",
-  namespace: "infrastructure",
-  ingress: { service: "minio", port: 9000 },
-  // MinIO does not support NFS backends: its drive stays on local-path.
-  volumes: [{ name: "data", kind: "database", size: 100, mountPath: "/data" }],
-  gpu: "none",
-  secrets: [{ key: "root-password", length: 32, env: "MINIO_ROOT_PASSWORD" }],
-  timeout: "10m",
-});
+const minio = templateApp(
+  {
+    name: "minio",
+    description: "S3-compatible object storage (last community image; MinIO is maintenance-only)",
+    namespace: "infrastructure",
+    ingress: { service: "minio", port: 9000 },
+    // The web console listens on its own port (values.yaml `--console-address :9001`).
+    consoleIngress: { service: "minio", port: 9001 },
+    // MinIO does not support NFS backends: its drive stays on local-path.
+    volumes: [{ name: "data", kind: "database", size: 100, mountPath: "/data" }],
+    gpu: "none",
+    secrets: [{ key: "root-password", length: 32, env: "MINIO_ROOT_PASSWORD" }],
+    timeout: "10m",
+  },
+  // Behind a proxy the console must know its public URL (its redirects, e.g. after login).
+  (ctx) => (ctx.consoleHost === undefined ? {} : { MINIO_BROWSER_REDIRECT_URL: `https://${ctx.consoleHost}` }),
+);
 
 const n8n = templateApp(
   {
@@ -136,7 +144,9 @@ const n8n = templateApp(
 const stableDiffusion = templateApp(
   {
     name: "stable-diffusion-webui",
-    description: "AUTOMATIC1111 Stable Diffusion WebUI (ai-dock CUDA image, password-protected)",
+    // ai-dock/stable-diffusion-webui has had no commit since 2024-08-16 (v1.10.1, CUDA 12.1):
+    // the image gets no fixes; apps/stable-diffusion-webui/README.md says how to swap it.
+    description: "AUTOMATIC1111 Stable Diffusion WebUI (ai-dock CUDA image, unmaintained since 2024-08; password-protected)",
     namespace: "ai",
     ingress: { service: "stable-diffusion-webui", port: 7860 },
     volumes: [{ name: "workspace", kind: "data", size: 100, mountPath: "/workspace" }],

@@ -2,17 +2,19 @@
 // the stack (Flux, a GPU node, Traefik for its ingress, NFS for the media library). Pure.
 import { closest } from "fastest-levenshtein";
 import type { StackConfig } from "../config/schema";
+import type { ExtraCheckResult } from "../config/validate";
 import { FLUX_NAMESPACE } from "../platform/fluxRender";
 import { SYSTEM_NAMESPACES } from "../system/conventions";
+import { definitionOf, gpuCapacityChecks, storagePinChecks } from "./capacity";
 import { CATALOG } from "./catalog";
 import { customApp } from "./custom";
 import { customAppChecks } from "./customChecks";
-import { hostOf } from "./render";
+import { hostsOf } from "./render";
 
 /**
- * Namespaces an app must not use, and who owns them. The apps layer creates (and on removal
- * deletes) a Namespace resource per app namespace: one of these would be adopted and then deleted
- * with everything in it, or managed twice.
+ * Namespaces an app must not use, and who owns them. The apps layer applies a Namespace per app
+ * namespace: one of these would be managed twice (and the system layer deletes its own namespaces
+ * with its services).
  */
 export const RESERVED_NAMESPACES: ReadonlyMap<string, string> = new Map([
   ...["default", "kube-system", "kube-public", "kube-node-lease"].map((ns) => [ns, "Kubernetes"] as const),
@@ -60,11 +62,11 @@ export function appChecks(cfg: StackConfig): string[] {
     if (gpu && !hasGpuNode) {
       errors.push(`apps.${name}: needs a GPU node but no node has role gpu; add one${def.gpu === "optional" ? ` or remove apps.${name}.gpu` : ` or set apps.${name}.enabled: false`}`);
     }
-    const host = hostOf(def, entry.host, cfg.domain);
-    if (host !== undefined) {
-      if (!cfg.cluster.traefik) {
-        errors.push(`apps.${name}.host: the ingress needs Traefik but cluster.traefik is false; set apps.${name}.host: "" (no ingress) or cluster.traefik: true`);
-      }
+    const appHosts = hostsOf(def, entry.host, cfg.domain);
+    if (appHosts.length > 0 && !cfg.cluster.traefik) {
+      errors.push(`apps.${name}.host: the ingress needs Traefik but cluster.traefik is false; set apps.${name}.host: "" (no ingress) or cluster.traefik: true`);
+    }
+    for (const host of appHosts) {
       const other = hosts.get(host);
       if (other !== undefined) errors.push(`apps.${name}.host: ${host} is also the host of apps.${other}; give each app its own host`);
       else hosts.set(host, name);
@@ -73,5 +75,39 @@ export function appChecks(cfg: StackConfig): string[] {
       errors.push(`apps.${name}: mounts the shared media library, which lives on NFS (ReadWriteMany); set storage.nfs.enabled: true or apps.${name}.enabled: false`);
     }
   }
+  errors.push(...gpuCapacityChecks(cfg), ...storagePinChecks(cfg));
   return errors;
+}
+
+/**
+ * What an edit leaves behind, said on every plan: a disabled app's namespace and claims are kept
+ * with their data (Pulumi only forgets them), and how to remove them once the data is not wanted.
+ */
+export function appWarnings(cfg: StackConfig): ExtraCheckResult {
+  const warnings: string[] = [];
+  const defs = new Map(Object.entries(cfg.apps).map(([n, e]) => [n, definitionOf(n, e)] as const));
+  const inUse = new Set(
+    Object.entries(cfg.apps)
+      .filter(([n, e]) => e.enabled && defs.get(n) !== undefined)
+      .map(([n, e]) => e.namespace ?? defs.get(n)!.namespace),
+  );
+  for (const [name, entry] of Object.entries(cfg.apps)) {
+    const def = defs.get(name);
+    if (def === undefined || entry.enabled) continue;
+    const ns = entry.namespace ?? def.namespace;
+    const claims = def.volumes.filter((v) => (v.claimedBy ?? "catalog") === "catalog").map((v) => `${name}-${v.name}`);
+    const chartClaims = def.volumes.some((v) => v.claimedBy === "chart");
+    const kept = [
+      ...(claims.length > 0 ? [`the claim${claims.length > 1 ? "s" : ""} ${claims.join(", ")}`] : []),
+      ...(chartClaims ? ["its StatefulSet's claims"] : []),
+    ];
+    const what = inUse.has(ns) ? kept.join(" and ") : [`the namespace ${ns}`, ...kept].join(", ");
+    const cleanup = [
+      ...(claims.length > 0 ? [`\`kubectl -n ${ns} delete pvc ${claims.join(" ")}\``] : []),
+      ...(chartClaims ? [`\`kubectl -n ${ns} get pvc\` for the StatefulSet's`] : []),
+      ...(inUse.has(ns) ? [] : [`\`kubectl delete namespace ${ns}\` once nothing in it is wanted`]),
+    ];
+    warnings.push(`apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}`);
+  }
+  return { errors: [], warnings };
 }

@@ -1,12 +1,14 @@
 // The apps layer: every enabled catalog app as Flux objects created by Pulumi, after the system
 // layer (storage, ingress) and Flux's CRDs; GPU apps also after the GPU node.
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
 import type { HomelabConfig } from "../config/loader";
 import type { Platform } from "../platform/types";
+import { retainedNamespace } from "../system/namespaces";
 import type { System } from "../system/types";
 import { CatalogApp } from "./app";
+import { retainedClaim } from "./claims";
 import { appNamespaces, renderMediaLibraryPvc, resolveApps } from "./render";
 import type { Apps } from "./types";
 
@@ -22,11 +24,12 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
   // Claims need their StorageClass provisioning; releases also need ingress (routes, certificates).
   const systemReady = [...system.ingressReady, ...system.storageReady];
 
-  const namespaces = new Map<string, k8s.core.v1.Namespace>();
-  const namespaceFor = (ns: string): k8s.core.v1.Namespace => {
+  // Never deleted by Pulumi: a Namespace takes every claim in it along (see retainedNamespace).
+  const namespaces = new Map<string, k8s.core.v1.NamespacePatch>();
+  const namespaceFor = (ns: string): k8s.core.v1.NamespacePatch => {
     let namespace = namespaces.get(ns);
     if (namespace === undefined) {
-      namespace = new k8s.core.v1.Namespace(`namespace-${ns}`, { metadata: { name: ns } }, { ...opts, dependsOn: cluster.ready });
+      namespace = retainedNamespace(`namespace-${ns}`, { name: ns }, { ...opts, dependsOn: cluster.ready });
       namespaces.set(ns, namespace);
     }
     return namespace;
@@ -35,18 +38,17 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
   for (const ns of appNamespaces(apps)) namespaceFor(ns);
 
   // One media library per namespace that has an app mounting it (validation requires NFS for it).
-  const mediaLibraries = new Map<string, k8s.core.v1.PersistentVolumeClaim>();
+  const mediaLibraries = new Map<string, k8s.core.v1.PersistentVolumeClaimPatch>();
   for (const app of apps.filter((a) => a.mediaClaim !== undefined)) {
     // NFS: csi-driver-nfs's class, else TrueNAS's NFS class (both ReadWriteMany).
     const rwx = system.storageClasses.nfs ?? system.storageClasses.truenasNfs;
     if (mediaLibraries.has(app.namespace) || rwx === undefined) continue;
     mediaLibraries.set(
       app.namespace,
-      new k8s.core.v1.PersistentVolumeClaim(`media-library-${app.namespace}`, renderMediaLibraryPvc(app.namespace, rwx), {
+      // Holds the media collection: kept like the apps' own claims.
+      retainedClaim(`media-library-${app.namespace}`, renderMediaLibraryPvc(app.namespace, rwx), {
         ...opts,
         dependsOn: [namespaceFor(app.namespace), ...system.storageReady],
-        // Holds the media collection: never deleted by Pulumi (see CatalogApp's claims).
-        retainOnDelete: true,
       }),
     );
   }
@@ -58,7 +60,7 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
       {
         app,
         interval: cfg.flux.interval,
-        clusterIssuer: system.clusterIssuer,
+        clusterIssuer: system.ingressIssuer,
         namespace: namespaceFor(app.namespace),
         mediaLibrary: mediaLibraries.get(app.namespace),
         systemReady,

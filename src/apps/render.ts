@@ -34,6 +34,8 @@ export interface ResolvedApp {
   readonly version: string;
   /** Fully qualified ingress host, or undefined without ingress. */
   readonly host: string | undefined;
+  /** Fully qualified host of the console ingress (MinIO), or undefined. */
+  readonly consoleHost: string | undefined;
   readonly lanOnly: boolean;
   readonly gpu: boolean;
   readonly volumes: readonly ResolvedVolume[];
@@ -43,16 +45,30 @@ export interface ResolvedApp {
   readonly values: Values;
 }
 
-/** The StorageClass of a volume kind (seed 003): databases local, data on NFS, else Longhorn, else local. */
-export function storageClassFor(kind: StorageKind, classes: System["storageClasses"]): string {
+/**
+ * The StorageClass of a volume kind (seed 003): databases local; data where the stack pins it
+ * (apps.<name>.storageClass), else on NFS, else Longhorn, else local.
+ */
+export function storageClassFor(kind: StorageKind, classes: System["storageClasses"], pinned?: string): string {
   if (kind === "database") return classes.local;
-  return classes.nfs ?? classes.truenasNfs ?? classes.longhorn ?? classes.local;
+  return pinned ?? classes.nfs ?? classes.truenasNfs ?? classes.longhorn ?? classes.local;
 }
 
 /** The ingress host of an app: `""` turns it off, otherwise `<label>.<domain>` (label defaults to the app name). */
 export function hostOf(def: AppDefinition, label: string | undefined, domain: string): string | undefined {
   if (def.ingress === undefined || label === "") return undefined;
   return `${label ?? def.name}.${domain}`;
+}
+
+/** The console host of an app that has one: `<label>-console.<domain>`, published with the main ingress. */
+export function consoleHostOf(def: AppDefinition, label: string | undefined, domain: string): string | undefined {
+  if (def.consoleIngress === undefined || hostOf(def, label, domain) === undefined) return undefined;
+  return `${label ?? def.name}-console.${domain}`;
+}
+
+/** Every host an app publishes (its ingress, its console). */
+export function hostsOf(def: AppDefinition, label: string | undefined, domain: string): string[] {
+  return [hostOf(def, label, domain), consoleHostOf(def, label, domain)].filter((h): h is string => h !== undefined);
 }
 
 /** Whether an app runs on the GPU node. */
@@ -74,12 +90,13 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
         name: v.name,
         kind: v.kind,
         claim: `${name}-${v.name}`,
-        storageClass: storageClassFor(v.kind, classes),
+        storageClass: storageClassFor(v.kind, classes, entry.storageClass),
         size: i === 0 && entry.storageSize !== undefined ? entry.storageSize : v.size,
         mountPath: v.mountPath,
         claimedBy: v.claimedBy ?? "catalog",
       }));
       const host = hostOf(def, entry.host, cfg.domain);
+      const consoleHost = consoleHostOf(def, entry.host, cfg.domain);
       const gpu = usesGpu(def, entry.gpu);
       const secretName = def.secrets.length > 0 ? `${name}-secrets` : undefined;
       const mediaClaim = def.mediaLibrary ? MEDIA_LIBRARY.claim : undefined;
@@ -89,6 +106,7 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
           app: name,
           namespace,
           host,
+          consoleHost,
           volumes: Object.fromEntries(volumes.map((v) => [v.name, { claim: v.claim, storageClass: v.storageClass, size: v.size }])),
           secretName,
           gpu,
@@ -97,7 +115,7 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
         },
         entry.values,
       );
-      return [{ name, def, namespace, version: entry.version, host, lanOnly: entry.lanOnly ?? true, gpu, volumes, secretName, mediaClaim, values }];
+      return [{ name, def, namespace, version: entry.version, host, consoleHost, lanOnly: entry.lanOnly ?? true, gpu, volumes, secretName, mediaClaim, values }];
     });
 }
 
@@ -172,6 +190,20 @@ export function ingressArgsFor(app: ResolvedApp, clusterIssuer: string | undefin
     host: app.host,
     serviceName: app.def.ingress.service,
     servicePort: app.def.ingress.port,
+    clusterIssuer,
+    lanOnly: app.lanOnly,
+  };
+}
+
+/** The console ingress (`<app>-console`), or undefined. */
+export function consoleIngressArgsFor(app: ResolvedApp, clusterIssuer: string | undefined): IngressArgs | undefined {
+  if (app.consoleHost === undefined || app.def.consoleIngress === undefined) return undefined;
+  return {
+    name: `${app.name}-console`,
+    namespace: app.namespace,
+    host: app.consoleHost,
+    serviceName: app.def.consoleIngress.service,
+    servicePort: app.def.consoleIngress.port,
     clusterIssuer,
     lanOnly: app.lanOnly,
   };

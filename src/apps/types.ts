@@ -47,6 +47,8 @@ export interface ValuesContext {
   readonly namespace: string;
   /** Fully qualified ingress host, or undefined without ingress. */
   readonly host: string | undefined;
+  /** Fully qualified host of the console ingress, or undefined. */
+  readonly consoleHost: string | undefined;
   /** Per volume key: the PVC name (catalog-claimed), its StorageClass and size in GiB. */
   readonly volumes: Readonly<Record<string, { readonly claim: string; readonly storageClass: string; readonly size: number }>>;
   /** Name of the app's generated Secret (undefined when the app has none). */
@@ -67,6 +69,11 @@ export interface AppDefinition {
   readonly namespace: string;
   /** Service behind the ingress; undefined for apps reached only inside the cluster. */
   readonly ingress?: { readonly service: string; readonly port: number };
+  /**
+   * A second web interface (MinIO's console) on its own host, `<host>-console.<domain>`, published
+   * whenever the main ingress is.
+   */
+  readonly consoleIngress?: { readonly service: string; readonly port: number };
   readonly volumes: readonly VolumeDef[];
   /** Mounts the namespace's shared media library (NFS, ReadWriteMany) at /media. */
   readonly mediaLibrary?: boolean;

@@ -50,12 +50,15 @@ export function appTemplateValues(def: AppDefinition, ctx: ValuesContext, env: V
   for (const s of def.secrets) {
     if (s.env !== undefined && ctx.secretName !== undefined) secretEnvs[s.env] = secretEnv(ctx.secretName, s.key);
   }
+  // Mounted into the main container only (app-template mounts `globalMounts` into every container,
+  // so Paperless' Redis sidecar would get the documents too).
+  const mainOnly = (path: string) => ({ advancedMounts: { main: { main: [{ path }] } } });
   const persistence: Values = {};
   for (const v of def.volumes) {
-    persistence[v.name] = { existingClaim: ctx.volumes[v.name].claim, globalMounts: [{ path: v.mountPath }] };
+    persistence[v.name] = { existingClaim: ctx.volumes[v.name].claim, ...mainOnly(v.mountPath) };
   }
   if (def.mediaLibrary && ctx.mediaClaim !== undefined) {
-    persistence.media = { existingClaim: ctx.mediaClaim, globalMounts: [{ path: "/media" }] };
+    persistence.media = { existingClaim: ctx.mediaClaim, ...mainOnly("/media") };
   }
   const gpu = ctx.gpu ? gpuScheduling() : undefined;
   const container: Values = { env: { ...env, ...secretEnvs } };

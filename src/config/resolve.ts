@@ -139,7 +139,7 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
     let nfsOut: Homelab<S>["storage"]["nfs"] | undefined;
     if (!nfs.enabled) nfsOut = { ...nfs, enabled: false };
     else {
-      const chartVersion = pin("csiDriverNfs", "storage.nfs.enabled is true", "pin the csi-driver-nfs chart version as its repository spells it, e.g. v4.12.0");
+      const chartVersion = pin("csiDriverNfs", "storage.nfs.enabled is true", "pin the csi-driver-nfs chart version as its index spells it, e.g. 4.12.0");
       const server = need(nfs.server, "storage.nfs.server", "storage.nfs.enabled is true", "set the NFS server's address");
       const share = need(nfs.share, "storage.nfs.share", "storage.nfs.enabled is true", "set the exported path for app data");
       if (chartVersion !== undefined && server !== undefined && share !== undefined) nfsOut = { ...nfs, enabled: true, chartVersion, server, share };

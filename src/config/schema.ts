@@ -277,8 +277,13 @@ export const storageSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(false),
       replicas: z.number().int().min(1).max(5).default(2),
+      /**
+       * Let Longhorn be uninstalled (its deleting-confirmation-flag): set it, `pulumi up`, then turn
+       * enabled off. Uninstalling deletes every Longhorn volume. Default false.
+       */
+      allowUninstall: z.boolean().default(false),
     })
-    .default({ enabled: false, replicas: 2 }),
+    .default({ enabled: false, replicas: 2, allowUninstall: false }),
   /** TrueNAS through democratic-csi (src/config/truenasSchema.ts). Default off. */
   truenas: truenasSchema.default({ enabled: false, port: 443, allowInsecure: false }),
 });
@@ -323,6 +328,11 @@ export const appSchema = z.strictObject({
   host: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, "must be a DNS label such as n8n, or \"\" for no ingress").optional(),
   /** GiB of the app's data volume. */
   storageSize: sizeGiB.optional(),
+  /**
+   * StorageClass of the app's data volumes, pinned (the system layer's class names). Default: NFS
+   * when enabled, else Longhorn, else local-path; a pin keeps it there when storage changes later.
+   */
+  storageClass: z.enum(["local-path", "nfs-client", "longhorn"]).optional(),
   /** Ingress only for LAN clients (the lan-only middleware). Default true; false publishes the app to any client that reaches Traefik. */
   lanOnly: z.boolean().optional(),
   /** Schedule on the GPU node with one GPU; only for apps whose GPU is optional (jupyter, plex). Default false. */
@@ -366,7 +376,7 @@ export const stackSchema = z.strictObject({
   traefik: traefikSchema.default({}),
   storage: storageSchema.default({
     nfs: { enabled: false, mountOptions: ["nfsvers=4.1", "hard"] },
-    longhorn: { enabled: false, replicas: 2 },
+    longhorn: { enabled: false, replicas: 2, allowUninstall: false },
     truenas: { enabled: false, port: 443, allowInsecure: false },
   }),
   dns: dnsSchema.default({ enabled: false, proxied: false, ttl: 300 }),

@@ -17,8 +17,11 @@ export type SecretPresence = "secret" | "plain" | "absent";
 export interface ValidateOptions<S = SecretKey> {
   /** Presence of each secret key. */
   readonly secrets: Readonly<Record<SecretKey, SecretPresence>>;
-  /** Extra checks from higher layers (e.g. the app catalog), run on a schema-valid config. */
-  readonly extraChecks?: ReadonlyArray<(config: StackConfig) => string[]>;
+  /**
+   * Extra checks from higher layers (e.g. the app catalog), run on a schema-valid config: errors,
+   * or errors and warnings.
+   */
+  readonly extraChecks?: ReadonlyArray<(config: StackConfig) => string[] | ExtraCheckResult>;
   /**
    * Plain keys (not SECRET_KEYS) that hold a `secure:` value somewhere inside. The program reads
    * them as plain config, so such a value would be deployed and stored unencrypted. Default none.
@@ -26,6 +29,12 @@ export interface ValidateOptions<S = SecretKey> {
   readonly secretValuedKeys?: readonly string[];
   /** How the resolved model holds a secret that is set (the loader: a Pulumi secret). Default: its key name. */
   readonly secretValue?: (key: SecretKey) => S;
+}
+
+/** What an extra check may report besides errors: warnings the plan prints. */
+export interface ExtraCheckResult {
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
 }
 
 export type ValidationResult<S = SecretKey> =
@@ -364,7 +373,14 @@ export function validateStackConfig<S = SecretKey>(raw: Readonly<Record<string, 
   const resolved = resolveStack(cfg, secretSource);
   errors.push(...resolved.errors);
   errors.push(...checkSecrets(opts.secrets, opts.secretValuedKeys ?? []));
-  for (const check of opts.extraChecks ?? []) errors.push(...check(cfg));
+  for (const check of opts.extraChecks ?? []) {
+    const r = check(cfg);
+    if (Array.isArray(r)) errors.push(...r);
+    else {
+      errors.push(...(r as ExtraCheckResult).errors);
+      warnings.push(...(r as ExtraCheckResult).warnings);
+    }
+  }
   if (errors.length > 0 || resolved.model === undefined) return { ok: false, errors: unique(errors), warnings };
   return { ok: true, config: resolved.model, warnings };
 }
