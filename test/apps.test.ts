@@ -448,15 +448,15 @@ describe("capacity: what the enabled apps ask of the stack", () => {
     return [];
   }
 
-  test("seed 001 as it was (Plex with its GPU and Ollama on one Tesla, no time-slicing) is refused, naming the apps and the fix", async () => {
+  test("seed 001 as it was (Plex with its GPU, Ollama and Text Generation WebUI on one Tesla, no time-slicing) is refused, naming the apps and the fix", async () => {
     const c = stackDoc("stacks/seed-001-wortmans.yaml");
     delete c["homelab:nodes"][5].gpu.timeSlicingReplicas;
     assert.deepEqual(await errorsOf(c), [
-      "nodes[5].gpu.timeSlicingReplicas (kube06): 2 apps request a GPU (ollama, plex) but kube06 offers 1 (timeSlicingReplicas 1: no time-slicing); the pods beyond 1 would stay Pending and `pulumi up` would fail after the release timeout; set nodes[5].gpu.timeSlicingReplicas: 2 on kube06 (the apps then take turns on the GPU and share its memory, without isolation), remove apps.plex.gpu, or disable an app",
+      "nodes[5].gpu.timeSlicingReplicas (kube06): 3 apps request a GPU (ollama, plex, text-generation-webui) but kube06 offers 1 (timeSlicingReplicas 1: no time-slicing); the pods beyond 1 would stay Pending and `pulumi up` would fail after the release timeout; set nodes[5].gpu.timeSlicingReplicas: 3 on kube06 (the apps then take turns on the GPU and share its memory, without isolation), remove apps.plex.gpu, or disable an app",
     ]);
   });
 
-  test("every shipped stack fits its GPU slots (seed 001 with two, seed 000 with three for its three AI apps)", async () => {
+  test("every shipped stack fits its GPU slots (seed 001 with three, seed 000 with three for its three AI apps)", async () => {
     assert.deepEqual(await errorsOf(stackDoc("stacks/seed-001-wortmans.yaml")), []);
     const seed0 = stackDoc("stacks/seed-000-codeofficer.yaml");
     assert.equal(seed0["homelab:nodes"][3].gpu.timeSlicingReplicas, 3);
@@ -539,7 +539,7 @@ describe("day two: disabling, moving and re-enabling apps, and storage changes (
     assert.equal(g.has("mealie"), false);
     assert.deepEqual(stack.warnings, [
       "apps.mealie: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): the claim mealie-data; to delete the data: `kubectl -n applications delete pvc mealie-data`",
-      "apps.paperless-ngx: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): the namespace docs, the claims paperless-ngx-data, paperless-ngx-media; to delete the data: `kubectl -n docs delete pvc paperless-ngx-data paperless-ngx-media`, then `kubectl delete namespace docs` once nothing in it is wanted",
+      "apps.paperless-ngx: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): the namespace docs, the claims paperless-ngx-data, paperless-ngx-media; to delete the data: `kubectl -n docs delete pvc paperless-ngx-data paperless-ngx-media`, then `kubectl delete namespace docs` once nothing in it is wanted; its generated Secret paperless-ngx-secrets is deleted, and enabling the app again generates new values that data written with the old ones does not know (a database keeps its old password, n8n cannot decrypt what it stored): keep a copy first (`kubectl -n docs get secret paperless-ngx-secrets -o yaml`)",
       "apps.home-assistant: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): the namespace home, its StatefulSet's claims; to delete the data: `kubectl -n home get pvc` for the StatefulSet's, then `kubectl delete namespace home` once nothing in it is wanted",
     ]);
     for (const r of g.resources.filter((x) => x.type === "kubernetes:core/v1:NamespacePatch" || x.type === CLAIM)) assert.equal(r.retainOnDelete, true, r.name);

@@ -25,8 +25,8 @@ test("CopyParty reads one admin account from a config file in the Secret; anonym
   const g = await graph();
   const v = values(g, "copyparty");
   assert.deepEqual(v.persistence.config, { type: "secret", name: "copyparty-secrets", globalMounts: [{ path: "/cfg/copyparty.conf", subPath: "copyparty.conf", readOnly: true }] });
-  assert.deepEqual(v.persistence.files, { existingClaim: "copyparty-files", globalMounts: [{ path: "/w" }] });
-  assert.deepEqual(v.persistence.state, { existingClaim: "copyparty-state", globalMounts: [{ path: "/cfg/hists" }] });
+  assert.deepEqual(v.persistence.files, { existingClaim: "copyparty-files", advancedMounts: { main: { main: [{ path: "/w" }] } } });
+  assert.deepEqual(v.persistence.state, { existingClaim: "copyparty-state", advancedMounts: { main: { main: [{ path: "/cfg/hists" }] } } });
   const data = g.get("copyparty-secrets").rawInputs.stringData as Record<string, string>;
   assert.equal(data["copyparty.conf"], copypartyConfig(data["admin-password"]));
   assert.equal(

@@ -107,7 +107,10 @@ export function appWarnings(cfg: StackConfig): ExtraCheckResult {
       ...(chartClaims ? [`\`kubectl -n ${ns} get pvc\` for the StatefulSet's`] : []),
       ...(inUse.has(ns) ? [] : [`\`kubectl delete namespace ${ns}\` once nothing in it is wanted`]),
     ];
-    warnings.push(`apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}`);
+    // The generated passwords are not kept: a re-enabled app gets new ones, which data written
+    // with the old ones (a database's users, n8n's stored credentials) does not accept.
+    const secrets = def.secrets.length > 0 ? `; its generated Secret ${name}-secrets is deleted, and enabling the app again generates new values that data written with the old ones does not know (a database keeps its old password, n8n cannot decrypt what it stored): keep a copy first (\`kubectl -n ${ns} get secret ${name}-secrets -o yaml\`)` : "";
+    warnings.push(`apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}${secrets}`);
   }
   return { errors: [], warnings };
 }

@@ -14,6 +14,19 @@ interface Input {
 }
 
 const VM = "proxmoxve:index/vmLegacy:VmLegacy";
+/** Claims and namespaces, also as the apps layer keeps them (Patch kinds, src/apps/claims.ts, src/system/namespaces.ts). */
+const CLAIM_TYPES = new Set(["kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaimPatch"]);
+const NAMESPACE_TYPES = new Set(["kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch"]);
+/** StorageClasses whose claims may grow (nfs-client sets allowVolumeExpansion; Longhorn's class has it). */
+const EXPANDABLE_CLASSES = new Set(["nfs-client", "longhorn"]);
+/** Values that size a chart's StatefulSet claim (Home Assistant's chart, Prometheus' storageSpec). */
+const CHART_CLAIM_SIZE_PATHS = [/^spec\.values\.persistence\.size$/, /^values\.prometheus\.prometheusSpec\.storageSpec\.volumeClaimTemplate\.spec\.resources\.requests\.storage$/];
+
+/** A Kubernetes quantity in GiB (Gi and Ti only, as the program writes them), or undefined. */
+function quantityGiB(q: unknown): number | undefined {
+  const m = typeof q === "string" ? /^(\d+)(Gi|Ti)$/.exec(q) : null;
+  return m ? Number(m[1]) * (m[2] === "Ti" ? 1024 : 1) : undefined;
+}
 type Obj = Record<string, any>;
 
 /** Something only one object may hold at a time, and what happens when a second one takes it. */
@@ -114,10 +127,15 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
       const kept = c.op === "delete" && r.retainOnDelete;
       const w = (message: string) => warnings.push({ urn: c.urn, message });
       if (r.type === VM) w(`VM ${i.name ?? c.name} (VMID ${i.vmId}) ${gone}${why(c)}: its disks and everything on them are lost; back it up first, or undo the change`);
-      else if (r.type === "kubernetes:core/v1:PersistentVolumeClaim") {
+      else if (CLAIM_TYPES.has(r.type)) {
+        const old = matched.get(c.urn)?.inputs as Obj | undefined;
         if (kept) w(`claim ${i.metadata?.namespace}/${i.metadata?.name} leaves the Pulumi state but stays in the cluster with its data (retainOnDelete); delete it by hand when it is no longer needed`);
+        else if (c.op === "replace" && r.retainOnDelete)
+          w(`claim ${old?.metadata?.namespace}/${old?.metadata?.name} stays where it is with its data (retainOnDelete) and a new, empty claim ${i.metadata?.namespace}/${i.metadata?.name} is created${why(c)}: copy the data into the new claim, then delete the old one by hand`);
         else w(`claim ${i.metadata?.namespace}/${i.metadata?.name} ${gone}${why(c)}: a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change`);
-      } else if (r.type === "kubernetes:core/v1:Namespace" && !kept)
+      } else if (NAMESPACE_TYPES.has(r.type) && kept)
+        w(`namespace ${i.metadata?.name} leaves the Pulumi state but stays in the cluster with everything in it (retainOnDelete); delete it with kubectl once its claims are no longer needed`);
+      else if (NAMESPACE_TYPES.has(r.type) && !kept)
         w(`namespace ${i.metadata?.name} ${gone}${why(c)}: Kubernetes deletes everything in it, claims and secrets included; move what must stay first, or keep the namespace`);
       else if (r.type === "kubernetes:storage.k8s.io/v1:StorageClass" && !kept)
         w(`StorageClass ${i.metadata?.name} ${gone}${why(c)}: claims made while it is gone fail, and volumes it provisions later follow the new settings; existing volumes stay`);
@@ -130,6 +148,31 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
         const under = changes.filter((x) => headBy.get(x.urn)?.provider.startsWith(`${c.urn}::`)).length;
         w(`the Kubernetes provider ${c.name} is replaced${why(c)}: all ${under} objects it manages are replaced with it (namespaces, claims and their data included); keep its clusterIdentifier stable`);
       }
+    }
+    if (c.op !== "delete" && CLAIM_TYPES.has(r.type)) {
+      const old = matched.get(c.urn)?.inputs as Obj | undefined;
+      const was = old?.spec?.storageClassName;
+      const now = i.spec?.storageClassName;
+      if (was !== undefined && now !== was && r.ignoreChanges.includes("spec.storageClassName")) {
+        warnings.push({
+          urn: c.urn,
+          message: `claim ${i.metadata?.namespace}/${i.metadata?.name} stays on ${was} with its data: the program now computes ${now} for it, but a claim's class is immutable, so the change is ignored; to move the data, disable the app, copy the data out of the kept claim, delete it with kubectl and enable the app again (or pin apps.<name>.storageClass: ${was} to say it stays)`,
+        });
+      }
+      const size = (o: Obj | undefined) => quantityGiB(o?.spec?.resources?.requests?.storage);
+      const [before, after] = [size(old), size(i)];
+      const cls = was ?? now;
+      if (c.op === "update" && before !== undefined && after !== undefined && after !== before) {
+        if (after < before) warnings.push({ urn: c.urn, message: `claim ${i.metadata?.namespace}/${i.metadata?.name} would shrink from ${before}Gi to ${after}Gi: the API refuses to shrink a claim and pulumi up fails; keep ${before}Gi` });
+        else if (!EXPANDABLE_CLASSES.has(cls))
+          warnings.push({ urn: c.urn, message: `claim ${i.metadata?.namespace}/${i.metadata?.name} would grow to ${after}Gi on ${cls}, which does not allow volume expansion: the API refuses it and pulumi up fails; keep ${before}Gi (local-path does not enforce the size anyway)` });
+      }
+    }
+    if (c.op === "update" && CHART_CLAIM_SIZE_PATHS.some((re) => c.properties.some((p) => re.test(p.path)))) {
+      warnings.push({
+        urn: c.urn,
+        message: `${c.name} changes the size of a claim its chart's StatefulSet creates (volumeClaimTemplates are immutable): the upgrade fails and is rolled back; keep the old size, or resize the claim by hand where its class allows it`,
+      });
     }
     if (c.op === "update" && r.type === VM) {
       if (c.properties.some((p) => /^disks\[\d+\]\.importFrom$/.test(p.path)))
