@@ -3,7 +3,12 @@
 // sizes grow only where the API lets them, and chart upgrades carry their CRDs.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { StackDiff } from "../src/plan/diff";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { diffPlans, type StackDiff } from "../src/plan/diff";
+import { toPlanJson } from "../src/plan/format";
+import { parseStackFile, runPlan } from "../src/plan/run";
+import { ROOT } from "./harness";
 import { scenario } from "./scenario";
 
 const LAB = "Pulumi.lab.yaml";
@@ -116,5 +121,26 @@ describe("day two on the lab stack: nothing that holds data is deleted by an edi
     assert.equal(change(d, "monitoring-namespace").op, "delete");
     assert.deepEqual(change(d, "monitoring-namespace").reasons, ["removed from state, kept: retainOnDelete leaves the object where it is"]);
     assert.equal(change(d, "monitoring-release").op, "delete");
+  });
+});
+
+describe("upgrading a stack deployed before the claims and namespaces were kept", () => {
+  test("the plain Namespace and PersistentVolumeClaim of the old state are the same resources (aliases): nothing deleted or created", async () => {
+    const head = toPlanJson(await runPlan({ stack: "lab", stackFile: parseStackFile(readFileSync(join(ROOT, LAB), "utf8")) }));
+    // The state as the previous program left it: the same objects under the plain kinds, without the new options.
+    const plain = (t: string) => t.replace(/:(Namespace|PersistentVolumeClaim)Patch\b/, ":$1");
+    const base = {
+      ...head,
+      resources: head.resources.map((r) =>
+        /:(Namespace|PersistentVolumeClaim)Patch$/.test(r.type)
+          ? { ...r, type: plain(r.type), urn: plain(r.urn), aliases: [], retainOnDelete: false, ignoreChanges: [] }
+          : r,
+      ),
+    };
+    const d = diffPlans(base, head, "lab");
+    const kept = d.changes.filter((c) => /:(Namespace|PersistentVolumeClaim)Patch$/.test(c.type));
+    assert.ok(kept.length >= 8, `${kept.length}`);
+    for (const c of kept) assert.ok(c.op === "same" || c.op === "update", `${c.name}: ${c.op}`);
+    assert.deepEqual(d.changes.filter((c) => c.op === "delete" || c.op === "create" || c.op === "replace"), []);
   });
 });
