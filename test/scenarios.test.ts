@@ -135,29 +135,31 @@ describe("scenarios on the lab stack", () => {
     assert.deepEqual(messages(d.warnings).sort(), vms.sort().map((v) => `VM ${v} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image`));
   });
 
-  test("enable NFS on a stack that had none: the claims change class, so they are replaced (data warning)", async () => {
+  test("enable NFS on a stack that had none: no claim is replaced (each keeps its class), and the diff says how to migrate", async () => {
     const d = await scenario(LAB, () => {}, {
       base: (doc) => {
         doc.config["homelab:storage"].nfs.enabled = false;
         delete doc.config["homelab:storage"].nfs.backupShare;
       },
     });
-    // Today the apps' claims follow the default class, so enabling NFS moves existing claims.
-    assert.deepEqual(notSame(d), { nfs: "create", "nfs-release": "create", "nfs-storage-class": "create", "jupyter-work": "replace", "ollama-models": "replace", "postgresql-backup": "create" });
-    assert.deepEqual(change(d, "jupyter-work").properties, [{ path: "spec.storageClassName", old: "local-path", new: "nfs-client", forcesReplacement: true }]);
+    // The claims' class is immutable: the program ignores the class it now computes (issue 10).
+    assert.deepEqual(notSame(d), { nfs: "create", "nfs-release": "create", "nfs-storage-class": "create", "postgresql-backup": "create" });
+    assert.equal(change(d, "jupyter-work").op, "same");
     assert.deepEqual(messages(d.warnings), [
-      "claim ai/jupyter-work is deleted and re-created (spec.storageClassName changed): a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change",
-      "claim ai/ollama-models is deleted and re-created (spec.storageClassName changed): a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change",
+      "claim ai/jupyter-work stays on local-path with its data: the program now computes nfs-client for it, but a claim's class is immutable, so the change is ignored; to move the data, disable the app, copy the data out of the kept claim, delete it with kubectl and enable the app again (or pin apps.<name>.storageClass: local-path to say it stays)",
+      "claim ai/ollama-models stays on local-path with its data: the program now computes nfs-client for it, but a claim's class is immutable, so the change is ignored; to move the data, disable the app, copy the data out of the kept claim, delete it with kubectl and enable the app again (or pin apps.<name>.storageClass: local-path to say it stays)",
     ]);
   });
 
-  test("move an app to another namespace: its objects are replaced, its claim with a data warning", async () => {
+  test("move an app to another namespace: its objects are replaced; the old claim stays with its data (retainOnDelete) and the diff says to copy it", async () => {
     const d = await scenario(LAB, (doc) => {
       doc.config["homelab:apps"].n8n.namespace = "ai";
     });
     assert.deepEqual(notSame(d), { "n8n-source": "replace", "n8n-data": "replace", "n8n-secrets": "replace", "n8n-release": "replace", "n8n-ingress": "replace" });
     assert.ok(d.changes.filter((c) => c.op === "replace").every((c) => c.deleteBeforeReplace === true && c.reasons[0] === "metadata.namespace changed"));
-    assert.deepEqual(messages(d.warnings), ["claim ai/n8n-data is deleted and re-created (metadata.namespace changed): a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change"]);
+    assert.deepEqual(messages(d.warnings), [
+      "claim applications/n8n-data stays where it is with its data (retainOnDelete) and a new, empty claim ai/n8n-data is created (metadata.namespace changed): copy the data into the new claim, then delete the old one by hand",
+    ]);
   });
 
   test("bump a chart version: the Helm release updates in place", async () => {
