@@ -489,12 +489,14 @@ describe("capacity: what the enabled apps ask of the stack", () => {
             ollama: { version: "1.24.0", storageClass: "longhorn" },
             jupyter: { version: "4.6.2", storageClass: "local-path" },
             postgresql: { version: "4.6.2", storageClass: "nfs-client" },
+            "stable-diffusion-webui": { version: "4.6.2", storageClass: "freenas-nfs-csi" },
           };
         }),
       ),
       [
         "apps.ollama.storageClass: longhorn needs storage.longhorn.enabled: true; enable Longhorn or pin another class (existing claims keep their class: move their data first)",
         "apps.postgresql.storageClass: postgresql keeps only database volumes, which always stay on local-path (SQLite and databases corrupt on NFS); remove storageClass",
+        "apps.stable-diffusion-webui.storageClass: freenas-nfs-csi needs storage.truenas.enabled: true with storage.truenas.nfs; configure it or pin another class",
       ],
     );
   });

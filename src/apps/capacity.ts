@@ -65,6 +65,12 @@ export function storagePinChecks(cfg: StackConfig): string[] {
     if (entry.storageClass === "nfs-client" && !cfg.storage.nfs.enabled) {
       errors.push(`${path}: nfs-client needs storage.nfs.enabled: true; enable NFS or pin another class`);
     }
+    const truenas = cfg.storage.truenas;
+    for (const [cls, part] of [["freenas-nfs-csi", "nfs"], ["freenas-iscsi-csi", "iscsi"]] as const) {
+      if (entry.storageClass === cls && !(truenas.enabled && truenas[part] !== undefined)) {
+        errors.push(`${path}: ${cls} needs storage.truenas.enabled: true with storage.truenas.${part}; configure it or pin another class`);
+      }
+    }
     if (entry.storageClass === "longhorn" && !cfg.storage.longhorn.enabled) {
       errors.push(`${path}: longhorn needs storage.longhorn.enabled: true; enable Longhorn or pin another class (existing claims keep their class: move their data first)`);
     }

@@ -330,9 +330,10 @@ export const appSchema = z.strictObject({
   storageSize: sizeGiB.optional(),
   /**
    * StorageClass of the app's data volumes, pinned (the system layer's class names). Default: NFS
-   * when enabled, else Longhorn, else local-path; a pin keeps it there when storage changes later.
+   * when enabled, else TrueNAS NFS, else Longhorn, else local-path; a pin keeps it there when
+   * storage changes later.
    */
-  storageClass: z.enum(["local-path", "nfs-client", "longhorn"]).optional(),
+  storageClass: z.enum(["local-path", "nfs-client", "longhorn", "freenas-nfs-csi", "freenas-iscsi-csi"]).optional(),
   /** Ingress only for LAN clients (the lan-only middleware). Default true; false publishes the app to any client that reaches Traefik. */
   lanOnly: z.boolean().optional(),
   /** Schedule on the GPU node with one GPU; only for apps whose GPU is optional (jupyter, plex). Default false. */

@@ -17,8 +17,8 @@ const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 /** Claims and namespaces, also as the apps layer keeps them (Patch kinds, src/apps/claims.ts, src/system/namespaces.ts). */
 const CLAIM_TYPES = new Set(["kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaimPatch"]);
 const NAMESPACE_TYPES = new Set(["kubernetes:core/v1:Namespace", "kubernetes:core/v1:NamespacePatch"]);
-/** StorageClasses whose claims may grow (nfs-client sets allowVolumeExpansion; Longhorn's class has it). */
-const EXPANDABLE_CLASSES = new Set(["nfs-client", "longhorn"]);
+/** StorageClasses whose claims may grow (nfs-client and the democratic-csi classes set allowVolumeExpansion; Longhorn's class has it). */
+const EXPANDABLE_CLASSES = new Set(["nfs-client", "longhorn", "freenas-nfs-csi", "freenas-iscsi-csi"]);
 /** Values that size a chart's StatefulSet claim (Home Assistant's chart, Prometheus' storageSpec). */
 const CHART_CLAIM_SIZE_PATHS = [/^spec\.values\.persistence\.size$/, /^values\.prometheus\.prometheusSpec\.storageSpec\.volumeClaimTemplate\.spec\.resources\.requests\.storage$/];
 
