@@ -390,15 +390,16 @@ describe("K3sCluster: lifecycle", () => {
     const member = g.get("k3s-agent-02-k3s-member");
     const del = String(member.rawInputs.delete);
     assert.equal((member.rawInputs.connection as any).host, "10.0.20.11", "runs on a server, through kubectl");
-    assert.match(del, /kubectl drain 'k3s-agent-02' --ignore-daemonsets --delete-emptydir-data --timeout=300s/);
-    assert.match(del, /kubectl delete node 'k3s-agent-02' --timeout=120s/);
+    assert.match(del, /\nnode='k3s-agent-02'\nrole='agent'\ndrain_timeout='300s'\n/);
+    assert.match(del, /kubectl drain "\$node" --ignore-daemonsets --delete-emptydir-data --timeout="\$drain_timeout"/);
+    assert.match(del, /kubectl delete node "\$node" --timeout=120s/);
     assert.ok(del.indexOf("kubectl drain") < del.indexOf("kubectl delete node"));
     // The engine deletes dependents first: member, then join (uninstall), then the VM.
     assert.ok(g.dependsOn("k3s-agent-02-k3s-member", "k3s-agent-02-k3s-join"));
     assert.ok(g.dependsOn("k3s-agent-02-k3s-join", "k3s-agent-02-vm"));
     assert.match(String(g.get("k3s-agent-02-k3s-join").rawInputs.delete), /sudo \/usr\/local\/bin\/k3s-agent-uninstall\.sh/);
     // A server's removal also removes its etcd member (the Node object), unless it is the last.
-    assert.match(String(g.get("k3s-server-03-k3s-member").rawInputs.delete), /node-role\.kubernetes\.io\/control-plane=true/);
+    assert.match(String(g.get("k3s-server-03-k3s-member").rawInputs.delete), /\nrole='server'\n/);
 
     const doc = stackDoc();
     doc["homelab:nodes"] = (doc["homelab:nodes"] as { name: string }[]).filter((n) => n.name !== "k3s-agent-02");

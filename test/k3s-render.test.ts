@@ -659,6 +659,42 @@ describe("join script (run against stubs)", () => {
   });
 });
 
+/** Runs the bootstrap script with stubs: k3s there or not, a peer answering or not; returns the marker it left. */
+function runBootstrap(state: { installed: boolean; answering: boolean }) {
+  const dir = mkdtempSync(join(tmpdir(), "bootstrap-stub-"));
+  const etc = join(dir, "etc");
+  const stubs: Record<string, string> = {
+    curl: `#!/bin/sh\nexit ${state.answering ? 0 : 7}\n`,
+    sudo: `#!/bin/sh\n[ "$1" = install ] || exit 0\nfor last; do :; done\nmkdir -p "$(dirname "$last")"\ncat > "$last"\n`,
+    ...(state.installed ? { k3s: "#!/bin/sh\nexit 0\n" } : {}),
+  };
+  for (const [name, body] of Object.entries(stubs)) {
+    writeFileSync(join(dir, name), body);
+    chmodSync(join(dir, name), 0o755);
+  }
+  const script = bootstrapScript("k3s-server-01", ["https://10.0.20.12:6443"]).replace(`\netc='/etc/rancher/k3s'\n`, `\netc='${etc}'\n`);
+  const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` } });
+  const marker = join(etc, "homelab-bootstrap");
+  return { status: r.status, stderr: r.stderr, marker: existsSync(marker) ? readFileSync(marker, "utf8") : undefined };
+}
+
+describe("bootstrap script (run against stubs)", () => {
+  test("a fresh first server with no server answering gets the marker that lets it initialise etcd", () => {
+    const r = runBootstrap({ installed: false, answering: false });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.marker, "k3s-server-01\n");
+  });
+
+  test("no marker where k3s already runs or a server of the cluster answers (a stack older than the bootstrap step)", () => {
+    for (const state of [{ installed: true, answering: false }, { installed: false, answering: true }]) {
+      const r = runBootstrap(state);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.marker, undefined, JSON.stringify(state));
+      assert.match(r.stderr, /nothing to bootstrap/);
+    }
+  });
+});
+
 /** Runs the upgrade script with `k3s --version` reporting `installed`; returns what it ran. */
 function runUpgrade(role: "server" | "agent", installed: string, target: string, opts: { apiUp?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "upgrade-stub-"));

@@ -253,42 +253,15 @@ export function memberScript(args: MemberArgs): string {
  * cluster is going).
  */
 export function removeScript(node: string, role: K3sRole): string {
-  const n = shq(node);
-  const lastServerGuard =
-    role === "server"
-      ? `servers=$(kubectl get nodes -l node-role.kubernetes.io/control-plane=true -o name | wc -l)
-if [ "$servers" -le 1 ]; then
-  echo "${node} is the last server; leaving it (the cluster is being torn down)" >&2
-  exit 0
-fi
-`
-      : "";
-  return `${prelude(`Removes node ${node} from the cluster before its VM goes: drain, then delete the Node object.`, [])}
-if ! command -v k3s >/dev/null 2>&1; then
-  echo "k3s is not installed on $(hostname); no cluster to remove ${node} from" >&2
-  exit 0
-fi
-if ! wait_for "the API server on $(hostname)" kubectl get --raw /readyz --request-timeout=10s; then
-  echo "cannot reach the Kubernetes API to remove node ${node}; fix the server and run pulumi up again" >&2
-  exit 1
-fi
-if [ -z "$(kubectl get node ${n} --ignore-not-found -o name)" ]; then
-  echo "node ${node} is not in the cluster" >&2
-  exit 0
-fi
-${lastServerGuard}# A node that is not Ready (often why it is being removed) has no kubelet to confirm evictions: a
-# drain would only time out. Its pods are rescheduled once its Node object is gone.
-ready=$(kubectl get node ${n} -o ${shq(`jsonpath={.status.conditions[?(@.type=="Ready")].status}`)})
-if [ "$ready" != True ]; then
-  echo "node ${node} is not Ready; deleting it without a drain" >&2
-elif ! kubectl drain ${n} --ignore-daemonsets --delete-emptydir-data --timeout=${DRAIN_TIMEOUT} >&2; then
-  echo "draining ${node} did not finish within ${DRAIN_TIMEOUT} (a PodDisruptionBudget may block it); resolve it and run pulumi up again" >&2
-  exit 1
-fi
-# Bounded: finalizers (e.g. a volume still detaching) must not hang the removal forever.
-kubectl delete node ${n} --timeout=120s >&2
-echo "node ${node} removed"
-`;
+  return render(
+    `Removes node ${node} from the cluster before its VM goes: drain, then delete the Node object.`,
+    [
+      ["node", node],
+      ["role", role],
+      ["drain_timeout", DRAIN_TIMEOUT],
+    ],
+    ["remove.sh"],
+  );
 }
 
 /** Node annotation marking a cordon this program made for an upgrade (and so may undo). */
