@@ -97,6 +97,10 @@ describe("renovate.json against Renovate's JSON schema", () => {
     for (const m of config.customManagers)
       for (const s of [...m.matchStrings, ...m.managerFilePatterns, m.versioningTemplate ?? "", m.extractVersionTemplate ?? ""]) {
         assert.doesNotMatch(s, /\(\?<?[=!]|\\[1-9]/, `${m.description}: ${s}`);
+        // Indentation then the rest of the line, with no overlap between the two: "[ ]{8,}[^\n]*" or
+        // "[ \t]+[^\n]*" can split a line many ways, and a failing match then backtracks for minutes
+        // in a backtracking engine (JavaScript's, Renovate's fallback, this test's).
+        assert.doesNotMatch(s, /(\{\d+,\}|\]\+)\[\^\\n\]\*/, `${m.description}: ambiguous indentation in ${s}`);
       }
   });
 });
