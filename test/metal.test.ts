@@ -275,7 +275,7 @@ describe("rebootFingerprint: exactly the inputs Proxmox applies at a power cycle
     nodeName: "pve-a", vmId: 201, hostname: "k3s-a", address: "10.1.10.11/24", gateway: "10.1.10.1", dnsServers: ["10.1.10.1"],
     bridge: "vmbr0", cores: 2, cpuType: "x86-64-v2-AES", memory: 4096, diskSize: 32, datastoreId: "local-lvm",
     snippetDatastoreId: "local", stack: "lab", imageFileId: "local:import/a.qcow2", tags: ["k3s"], sshUser: "ubuntu",
-    authorizedKeys: [KEY], sshPrivateKey: "k",
+    authorizedKeys: [KEY], sshPrivateKey: "k", proxmoxHost: { address: "10.1.0.2", user: "root" },
   };
   const fp = (edit: Partial<ProxmoxVmArgs>) => fingerprint(rebootInputs({ ...args, ...edit }));
 
@@ -303,7 +303,7 @@ describe("rebootFingerprint: exactly the inputs Proxmox applies at a power cycle
     const base = fp({});
     for (const e of [
       { diskSize: 64 }, { tags: ["k3s", "x"] }, { authorizedKeys: [KEY, KEY] }, { packages: ["jq"] }, { imageFileId: "local:import/b.qcow2" },
-      { bridge: "vmbr1" }, { vlanId: 30 }, { stack: "home" }, { protect: true }, { sshPrivateKey: "other" },
+      { bridge: "vmbr1" }, { vlanId: 30 }, { stack: "home" }, { protect: true }, { sshPrivateKey: "other" }, { proxmoxHost: { address: "10.1.0.3", user: "root" } },
     ] as Partial<ProxmoxVmArgs>[]) {
       assert.equal(fp(e), base, JSON.stringify(e));
     }

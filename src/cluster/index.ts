@@ -8,7 +8,9 @@ import { GpuNode } from "./gpuNode";
 import { K3sCluster, type K3sMember } from "./k3sCluster";
 import { clusterSettings } from "./k3sConfig";
 import { driverPackage } from "./nvidia";
+import type { ControlServer } from "./k3sNode";
 import { NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
+import { RollingReboot, type RebootNode } from "./rollingReboot";
 import type { Cluster } from "./types";
 
 export type { Cluster } from "./types";
@@ -38,6 +40,34 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
   });
 
   const gpuNodes = gpus.map((spec) => ({ spec, node: new GpuNode(spec.name, { spec, vm: vmOf(spec), cluster: k3s }) }));
+
+  // Settings that need a power cycle reach the nodes one server at a time, then a bounded number
+  // of agents at a time, each drained first (the VM update itself never reboots: ProxmoxVm).
+  const byName = [...servers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // The server kubectl runs on for a node: the first server by name that is not the node itself
+  // (K3sCluster's membership steps keep the first server in config order until the cluster
+  // layer's own choice lands; this is the one line to switch to it).
+  const controlFor = (node: string): ControlServer => {
+    const server = byName.find((s) => s.name !== node) ?? byName[0];
+    return { connection: vmOf(server).connection, ready: [k3s.nodes.get(server.name)?.ready ?? vmOf(server).ready] };
+  };
+  const k3sNodes = [...k3s.nodes.entries(), ...gpuNodes.map(({ spec, node }) => [spec.name, node.k3s] as const)];
+  // After every upgrade step, so a version bump and a resize in one run never take two nodes down.
+  const upgrades = k3sNodes.map(([, n]) => n.upgrade);
+  const rebootNode = (spec: VmSpec, role: "server" | "agent"): RebootNode => ({
+    name: spec.name,
+    role,
+    vm: vmOf(spec),
+    control: controlFor(spec.name),
+    after: [...k3sNodes.filter(([n]) => n === spec.name).map(([, n]) => n.ready), ...upgrades],
+  });
+  const gpuAgents = gpuNodes.map(({ spec }) => rebootNode(spec, "agent"));
+  new RollingReboot("reboot", {
+    servers: servers.map((s) => rebootNode(s, "server")),
+    agents: [...agents.map((a) => rebootNode(a, "agent")), ...gpuAgents],
+    agentBatch: cfg.cluster.agentRebootBatch,
+  });
+
   let gpuReady: pulumi.Resource[] = [];
   if (cfg.devicePlugin !== undefined && gpuNodes.length > 0) {
     const plugin = new NvidiaDevicePlugin(

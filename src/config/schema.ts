@@ -231,6 +231,8 @@ export const clusterSchema = z.strictObject({
       snapshot: z.string().regex(/^[A-Za-z0-9._-]+$/, "must be a snapshot name such as etcd-snapshot-k3s-server-01-1767225600"),
     })
     .optional(),
+  /** Agents the rolling reboot (settings that need a power cycle) takes down at once. Default 1. */
+  agentRebootBatch: z.number().int().min(1).max(32).default(1),
 });
 
 export const metallbSchema = z.strictObject({
@@ -369,7 +371,7 @@ export const stackSchema = z.strictObject({
   domain: dnsName,
   versions: versionsSchema,
   defaults: defaultsSchema.default({ cores: 2, memory: 4096, diskSize: 32, cpuType: "x86-64-v2-AES", protect: false }),
-  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true, k3s: { server: {}, agent: {} }, agentUpgradeBatch: 1 }),
+  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true, k3s: { server: {}, agent: {} }, agentUpgradeBatch: 1, agentRebootBatch: 1 }),
   nodes: z.array(clusterNodeSchema).min(1, "declare at least one cluster node"),
   vms: z.array(standaloneVmSchema).default([]),
   metallb: metallbSchema.default({ enabled: false }),

@@ -10,6 +10,7 @@ import { vmFirewallRules } from "./firewallRules";
 import { createAfter } from "./lanes";
 import { ProxmoxVm, type ProxmoxVmArgs } from "./proxmoxVm";
 import { VmFirewall } from "./vmFirewall";
+import { VmReboot } from "./vmReboot";
 
 export { ProxmoxVm } from "./proxmoxVm";
 
@@ -104,6 +105,7 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
       datastoreId: pve.vmDatastore,
       snippetDatastoreId: pve.snippetDatastore,
       stack: pulumi.getStack(),
+      proxmoxHost: { address: pve.address, user: cfg.proxmox.sshUsername },
       imageFileId: imageFor(spec).id,
       tags: spec.tags,
       sshUser: cfg.ssh.user,
@@ -148,6 +150,9 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
       const rules = vmFirewallRules(cfg, spec.role);
       new VmFirewall(`${spec.name}-firewall`, { nodeName: spec.host, vmId: spec.vmid, inputPolicy: cfg.network.firewall.inputPolicy, rules, vm: vm.vm }, { providers: { proxmoxve: provider } });
     }
+    // A standalone VM applies settings that need a reboot on its own; k3s nodes get the cluster
+    // layer's rolling reboot, which drains them first.
+    if (spec.role === "standalone") new VmReboot(`${spec.name}-reboot`, { vm });
   }
   // Keep the map in config order for readers.
   const ordered = new Map(vmSpecs.flatMap((s) => {

@@ -3,8 +3,10 @@
 import * as proxmox from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { createHash } from "node:crypto";
 import { renderUserData, SYNC_AUTHORIZED_KEYS, WAIT_FOR_CLOUD_INIT } from "./cloudInit";
+import { fingerprint, rebootInputs } from "./rebootInputs";
+
+export { fingerprint, rebootInputs } from "./rebootInputs";
 
 export const TYPE = "homelab:metal:ProxmoxVm";
 
@@ -63,6 +65,8 @@ export interface ProxmoxVmArgs {
    * stacks with the same hostname on one Proxmox node never overwrite each other's user-data.
    */
   readonly stack: string;
+  /** SSH to the Proxmox node that hosts the VM (the provider's user and key), for `qm reboot`. */
+  readonly proxmoxHost: { readonly address: string; readonly user: string };
   /** `download.File` id of the cloud image on this node (import content). */
   readonly imageFileId: pulumi.Input<string>;
   /** Sorted Proxmox tags. */
@@ -101,6 +105,10 @@ export class ProxmoxVm extends pulumi.ComponentResource {
   public readonly instanceKey: pulumi.Output<string>;
   /** SSH connection for steps that run on the VM once it is up (secret: holds the private key). */
   public readonly connection: command.types.input.remote.ConnectionArgs;
+  /** SSH to the Proxmox node hosting the VM (secret), for steps that act on the VM from outside. */
+  public readonly hostConnection: command.types.input.remote.ConnectionArgs;
+  public readonly hostname: string;
+  public readonly vmid: number;
   /** The same connection with the long dial budget, for steps that wait out a boot or a reboot. */
   public readonly bootConnection: command.types.input.remote.ConnectionArgs;
   /**
@@ -213,6 +221,9 @@ export class ProxmoxVm extends pulumi.ComponentResource {
     this.instanceKey = this.vm.networkDevices.apply((devices) => devices[0].macAddress);
     const ssh = { host: this.ipAddress, user: args.sshUser, privateKey: pulumi.secret(args.sshPrivateKey) };
     this.connection = { ...ssh, ...SSH_DIAL_UP };
+    this.hostConnection = { host: args.proxmoxHost.address, user: args.proxmoxHost.user, privateKey: pulumi.secret(args.sshPrivateKey), ...SSH_DIAL_UP };
+    this.hostname = args.hostname;
+    this.vmid = args.vmId;
     this.bootConnection = { ...ssh, ...SSH_DIAL };
 
     this.ready = new command.remote.Command(
@@ -247,44 +258,3 @@ export class ProxmoxVm extends pulumi.ComponentResource {
 
 /** The snippet's inputs that make its path; kept from creation (see ProxmoxVm). */
 export const SNIPPET_PATH_INPUTS = ["datastoreId", "sourceRaw.fileName"];
-
-/**
- * The VM inputs this program sets that Proxmox applies only when the VM is power-cycled: CPU,
- * memory (no hotplug), the cloud-init settings (addresses, DNS, search domain), firmware, machine,
- * EFI disk, PCI passthrough, OS type, SCSI controller, serial port (bpg vm.go vmUpdate marks each
- * `rebootRequired`). Not the disks (a resize is live: disk hotplug is on by default), not the NIC
- * (hotplugged), not the agent's timeouts (provider-side only), not the snippet path (force-new).
- */
-export function rebootInputs(args: ProxmoxVmArgs) {
-  const pt = args.passthrough;
-  return {
-    machine: pt ? "q35" : undefined,
-    bios: pt ? "ovmf" : "seabios",
-    efiDisk: pt ? { datastoreId: args.datastoreId, type: "4m", preEnrolledKeys: false } : undefined,
-    hostpci: pt ? { mapping: pt.mappingName, pcie: true, rombar: true } : undefined,
-    operatingSystem: { type: "l26" },
-    cpu: { cores: args.cores, sockets: 1, type: args.cpuType },
-    // Passthrough pins guest memory, so ballooning must be off (floating 0).
-    memory: { dedicated: args.memory, floating: pt ? 0 : args.memory },
-    scsiHardware: "virtio-scsi-single",
-    serialDevices: [{ device: "socket" }],
-    initialization: {
-      ipConfigs: [{ ipv4: { address: args.address, gateway: args.gateway } }],
-      dns: { servers: [...args.dnsServers], domain: args.searchDomain },
-    },
-  };
-}
-
-/** sha256 (16 hex) of a plain value as canonical JSON: keys sorted, undefined dropped. */
-export function fingerprint(value: unknown): string {
-  return createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 16);
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}

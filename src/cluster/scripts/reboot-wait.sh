@@ -1,0 +1,46 @@
+# --- reboot-wait.sh: runs on a control server after the node's reboot; uncordons it ---
+# stdin: "reboot <boot ID before the reboot>" or "none". The node is back when it reports another
+# boot ID and is Ready (a server: its own API server answers too); only then is it uncordoned and
+# the chain moves on to the next node.
+kubectl() { sudo timeout "$kubectl_bound" k3s kubectl "$@"; }
+wait_for() {
+  what=$1
+  shift
+  tries=0
+  until "$@" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge "$wait_tries" ]; then
+      echo "timed out after $((wait_tries * wait_seconds))s waiting for $what" >&2
+      return 1
+    fi
+    sleep "$wait_seconds"
+  done
+}
+booted() {
+  id=$(kubectl get node "$node" -o 'jsonpath={.status.nodeInfo.bootID}')
+  [ -n "$id" ] && [ "$id" != "$old_boot" ]
+}
+ready() { [ "$(kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+api_ready() { kubectl --server "https://$node_ip:6443" get --raw /readyz; }
+
+decision=none
+old_boot=
+read -r decision old_boot || true
+if [ "$decision" != reboot ]; then
+  echo none
+  exit 0
+fi
+ok=true
+wait_for "$node to boot again" booted || ok=false
+[ "$ok" = false ] || wait_for "$node to be Ready" ready || ok=false
+if [ "$ok" = true ] && [ "$role" = server ]; then
+  wait_for "the API server on $node" api_ready || ok=false
+fi
+if [ "$ok" = false ]; then
+  echo "$node did not come back healthy after its reboot; it stays cordoned. Its conditions:" >&2
+  kubectl get node "$node" -o 'jsonpath={range .status.conditions[*]}{.type}={.status} {.message}{"\n"}{end}' >&2 || true
+  exit 1
+fi
+kubectl uncordon "$node" >&2
+kubectl annotate node "$node" "$rebooting_key-" >&2
+echo "$node rebooted and Ready"
