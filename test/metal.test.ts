@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import fc from "fast-check";
 import type { VmSpec } from "../src/config/model";
 import { BASE_PACKAGES, renderUserData, SYNC_AUTHORIZED_KEYS, WAIT_FOR_CLOUD_INIT } from "../src/metal/cloudInit";
+import { imageFileName } from "../src/metal";
 import { createAfter } from "../src/metal/lanes";
 import { fingerprint, rebootInputs, SSH_DIAL, SSH_DIAL_UP, type ProxmoxVmArgs } from "../src/metal/proxmoxVm";
 import { DEFAULT_SYNTH } from "../src/plan/recorder";
@@ -63,7 +64,7 @@ describe("ProxmoxVm", () => {
     // The snippet path is fixed at creation: userDataFileId is force-new.
     assert.deepEqual(g.get("k3s-agent-vm", VM).ignoreChanges, ["initialization.userDataFileId"]);
     assert.deepEqual(vm.disks, [
-      { interface: "scsi0", datastoreId: "local-lvm", importFrom: "local:import/noble-20251213.qcow2", size: 32, iothread: true, discard: "on", ssd: true },
+      { interface: "scsi0", datastoreId: "local-lvm", importFrom: "local:import/test-noble-20251213-2b5f90ffe818.qcow2", size: 32, iothread: true, discard: "on", ssd: true },
     ]);
     assert.deepEqual(vm.networkDevices, [{ bridge: "vmbr0", model: "virtio", vlanId: 10 }]);
     assert.deepEqual(vm.initialization, {
@@ -152,18 +153,21 @@ describe("ProxmoxVm", () => {
     }
   });
 
-  test("one cloud image download per Proxmox node in use, never overwritten, replaced delete-first", async () => {
+  test("one cloud image download per Proxmox node in use, never overwritten, its file named after the stack and the checksum", async () => {
     const g = await fixture();
     const images = g.ofType(IMAGE);
-    // A bump that keeps the file name (or fixes only the checksum) must not meet the old file.
-    for (const i of images) assert.equal(i.deleteBeforeReplace, true, i.name);
+    // Created before the old one goes (delete-first would re-diff every VM with its disks unknown);
+    // a bump that keeps the configured file name, or fixes only the checksum, still gets a new file.
+    for (const i of images) assert.equal(i.deleteBeforeReplace, false, i.name);
+    assert.equal(imageFileName("lab", "noble-20251213.qcow2", "2b5f90ffe8180def"), "lab-noble-20251213-2b5f90ffe818.qcow2");
+    assert.equal(imageFileName("home", "a.b.raw", "0123456789abcdef"), "home-a.b-0123456789ab.raw");
     assert.deepEqual(images.map((i) => i.name).sort(), ["image-noble-pve-a", "image-noble-pve-b"]);
     assert.deepEqual(g.get("image-noble-pve-a").inputs, {
       nodeName: "pve-a",
       datastoreId: "local",
       contentType: "import",
       url: "https://cloud-images.ubuntu.com/releases/noble/release-20251213/ubuntu-24.04-server-cloudimg-amd64.img",
-      fileName: "noble-20251213.qcow2",
+      fileName: "test-noble-20251213-2b5f90ffe818.qcow2",
       checksum: "2b5f90ffe8180def601c021c874e55d8303e8bcbfc66fee2b94414f43ac5eb1f",
       checksumAlgorithm: "sha256",
       overwrite: false,

@@ -27,6 +27,18 @@ export interface Metal {
  */
 export const LEGACY_GPU_PARENT_TYPE = "homelab:cluster:GpuNode";
 
+/**
+ * The image's file name on the Proxmox storage: `<stack>-<fileName stem>-<12 hex of checksum>.<ext>`.
+ * url, checksum and file_name are RequiresReplace (bpg fwprovider/nodes/resource_download_file.go)
+ * and the download is created before the old one is deleted: a bump that kept the name, or fixed
+ * only the checksum, would meet the old file ("File already exists"). With the checksum in the
+ * name it never does; with the stack in it, two stacks on one Proxmox node never share a file.
+ */
+export function imageFileName(stack: string, fileName: string, checksum: string): string {
+  const dot = fileName.lastIndexOf(".");
+  return `${stack}-${fileName.slice(0, dot)}-${checksum.slice(0, 12)}${fileName.slice(dot)}`;
+}
+
 /** Name of the Proxmox PCI resource mapping of a GPU node (mapping IDs must start with a letter). */
 export function gpuMappingName(node: string): string {
   return `gpu-${node}`;
@@ -59,7 +71,7 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
           datastoreId: spec.pve.imageDatastore,
           contentType: "import",
           url: image.url,
-          fileName: image.fileName,
+          fileName: imageFileName(pulumi.getStack(), image.fileName, image.checksum),
           checksum: image.checksum,
           checksumAlgorithm: image.checksumAlgorithm,
           // A dated URL never changes: never re-download or replace the file in place.
@@ -71,13 +83,10 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
           // A cloud image is ~600 MB: on a slow uplink the provider's 10-minute default is too short.
           uploadTimeout: 1800,
         },
-        // url, checksum and file_name are RequiresReplace (bpg fwprovider/nodes/
-        // resource_download_file.go): a bump that keeps the file name, or fixes only the checksum,
-        // would create the new file while the old one is still there and fail with "File already
-        // exists". Delete-first is safe: VMs read the image only when they are created (import_from
-        // is not force-new and never re-imports), so no VM is touched, and the VMs created in the
-        // same run wait for the new download.
-        { provider, deleteBeforeReplace: true },
+        // Create-first (the default) on a bump: the new file has a new name (imageFileName), so it
+        // never meets the old one. Not delete-first: the engine would then re-diff every VM with
+        // its whole `disks` input unknown (the image id feeds it), a replacement of every VM.
+        { provider },
       );
       images.set(key, file);
     }

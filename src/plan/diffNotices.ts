@@ -180,8 +180,18 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
       const reboot = changedUnder(c, ["cpu", "memory", "initialization", "hostpcis", "efiDisk"]);
       if (reboot.length > 0 && i.rebootAfterUpdate !== false)
         warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} reboots to apply ${reboot.join(", ")}: the provider stops and starts it (rebootAfterUpdate); plan for the downtime, or apply it in a maintenance window` });
-      else if (reboot.length > 0)
-        warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} keeps running with its old ${reboot.join(", ")} until its next reboot (rebootAfterUpdate is off): reboot it when convenient (drain it first if it runs k3s)` });
+      else if (reboot.length > 0) {
+        // The program's own reboot steps (cluster RollingReboot, metal VmReboot) carry the VM's
+        // reboot fingerprint: when one of them changes, the reboot is part of this run.
+        const vmName = String(i.name ?? c.name);
+        const rolling = changes.some((x) => x.op === "update" && (x.name === `${vmName}-reboot-drain` || x.name === `${vmName}-reboot-check`));
+        warnings.push({
+          urn: c.urn,
+          message: rolling
+            ? `VM ${vmName} applies its new ${reboot.join(", ")} at a Proxmox reboot later in this run (rebootAfterUpdate is off): a k3s node is drained first and rebooted one server at a time, then a bounded number of agents; expect it down for a few minutes`
+            : `VM ${vmName} keeps running with its old ${reboot.join(", ")} until its next reboot (rebootAfterUpdate is off): reboot it when convenient (drain it first if it runs k3s)`,
+        });
+      }
     }
   }
 
