@@ -47,7 +47,7 @@ describe("day two: servers", () => {
     assert.deepEqual(d.blockers, []);
     assert.deepEqual(
       d.changes.filter((c) => c.op === "delete").map((c) => c.name).sort(),
-      ["k3s-server-01", "k3s-server-01-authorized-keys", "k3s-server-01-k3s", "k3s-server-01-k3s-join", "k3s-server-01-k3s-member", "k3s-server-01-k3s-upgrade", "k3s-server-01-ready", "k3s-server-01-user-data", "k3s-server-01-vm"],
+      ["k3s-server-01", "k3s-server-01-authorized-keys", "k3s-server-01-k3s", "k3s-server-01-k3s-join", "k3s-server-01-k3s-member", "k3s-server-01-k3s-upgrade", "k3s-server-01-ready", "k3s-server-01-reboot-drain", "k3s-server-01-reboot-vm", "k3s-server-01-reboot-wait", "k3s-server-01-user-data", "k3s-server-01-vm"],
     );
     // The other servers' config.yaml changes only by tls-san (the server addresses); nothing else
     // of theirs is replaced, and the new server's join goes through the others.
@@ -70,7 +70,8 @@ describe("day two: servers", () => {
     assert.equal(op(d, "k3s-k8s"), "same");
     assert.deepEqual(
       d.changes.filter((c) => c.op !== "same").map((c) => `${c.op} ${c.name}`).sort(),
-      ["k3s-server-01-authorized-keys", "k3s-server-01-k3s-join", "k3s-server-01-k3s-member", "k3s-server-01-k3s-upgrade", "k3s-server-01-ready", "k3s-server-01-vm"].map((n) => `replace ${n}`),
+      // The rolling reboot's steps restart with the new VM too (their create only records its settings).
+      ["k3s-server-01-authorized-keys", "k3s-server-01-k3s-join", "k3s-server-01-k3s-member", "k3s-server-01-k3s-upgrade", "k3s-server-01-ready", "k3s-server-01-reboot-drain", "k3s-server-01-reboot-vm", "k3s-server-01-reboot-wait", "k3s-server-01-vm"].map((n) => `replace ${n}`),
     );
   });
 });

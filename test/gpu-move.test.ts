@@ -16,13 +16,18 @@ describe("the GPU VM's move to the metal layer", () => {
   test("every resource of the old GpuNode maps to one of today's through aliases; none is created, deleted or replaced", async () => {
     const head = toPlanJson((await planFile("Pulumi.lab.yaml", "lab")).result);
     const d = diffPlans(before, head);
-    const gpu = d.changes.filter((c) => c.name.startsWith("k3s-gpu-01") && !c.name.includes("-reboot-") && !c.urn.includes("NvidiaDevicePlugin"));
+    const gpu = d.changes.filter((c) => c.name.startsWith("k3s-gpu-01"));
     const moved = gpu.filter((c) => c.oldUrn !== undefined).map((c) => [c.name, c.oldUrn, c.urn]);
     assert.deepEqual(moved.map(([n]) => n).sort(), ["k3s-gpu-01", "k3s-gpu-01-authorized-keys", "k3s-gpu-01-pci", "k3s-gpu-01-ready", "k3s-gpu-01-user-data", "k3s-gpu-01-vm"]);
     const vm = gpu.find((c) => c.name === "k3s-gpu-01-vm")!;
     assert.equal(vm.oldUrn, "urn:pulumi:lab::homelab::homelab:cluster:GpuNode$homelab:metal:ProxmoxVm$proxmoxve:index/vmLegacy:VmLegacy::k3s-gpu-01-vm");
     assert.equal(vm.urn, "urn:pulumi:lab::homelab::homelab:metal:ProxmoxVm$proxmoxve:index/vmLegacy:VmLegacy::k3s-gpu-01-vm");
-    for (const c of gpu) assert.ok(c.op === "same" || c.op === "update", `${c.name}: ${c.op} (${c.reasons.join("; ")})`);
+    // Every resource of the old plan is found again, kept (same or updated in place).
+    for (const b of before.resources.filter((r) => r.type !== "pulumi:pulumi:Stack")) {
+      const c = d.changes.filter((x) => x.urn === b.urn || x.oldUrn === b.urn);
+      assert.equal(c.length, 1, b.urn);
+      assert.ok(c[0].op === "same" || c[0].op === "update", `${c[0].name}: ${c[0].op} (${c[0].reasons.join("; ")})`);
+    }
     assert.deepEqual(d.changes.filter((c) => c.op === "delete").map((c) => c.name), [], "nothing of the old GPU node is left over to delete");
     // The VM's inputs: only this change set's own edits, none force-new: the agent wait, rebootAfterUpdate,
     // and the image file's new name in importFrom (read only at creation: a no-op on a running VM).

@@ -43,14 +43,8 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
 
   // Settings that need a power cycle reach the nodes one server at a time, then a bounded number
   // of agents at a time, each drained first (the VM update itself never reboots: ProxmoxVm).
-  const byName = [...servers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  // The server kubectl runs on for a node: the first server by name that is not the node itself
-  // (K3sCluster's membership steps keep the first server in config order until the cluster
-  // layer's own choice lands; this is the one line to switch to it).
-  const controlFor = (node: string): ControlServer => {
-    const server = byName.find((s) => s.name !== node) ?? byName[0];
-    return { connection: vmOf(server).connection, ready: [k3s.nodes.get(server.name)?.ready ?? vmOf(server).ready] };
-  };
+  // kubectl for a node runs on K3sCluster's control server for it: a server other than the node.
+  const controlFor = (node: string): ControlServer => k3s.controlFor(node);
   const k3sNodes = [...k3s.nodes.entries(), ...gpuNodes.map(({ spec, node }) => [spec.name, node.k3s] as const)];
   // After every upgrade step, so a version bump and a resize in one run never take two nodes down.
   const upgrades = k3sNodes.map(([, n]) => n.upgrade);
