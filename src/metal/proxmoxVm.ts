@@ -65,8 +65,12 @@ export interface ProxmoxVmArgs {
    * stacks with the same hostname on one Proxmox node never overwrite each other's user-data.
    */
   readonly stack: string;
-  /** SSH to the Proxmox node that hosts the VM (the provider's user and key), for `qm reboot`. */
-  readonly proxmoxHost: { readonly address: string; readonly user: string };
+  /**
+   * SSH to the Proxmox node that hosts the VM (the provider's user and key), for the reboots that
+   * apply pending settings (`qm reboot`). Default none: such settings stay pending until the VM is
+   * next stopped and started.
+   */
+  readonly proxmoxHost?: { readonly address: string; readonly user: string };
   /** `download.File` id of the cloud image on this node (import content). */
   readonly imageFileId: pulumi.Input<string>;
   /** Sorted Proxmox tags. */
@@ -106,7 +110,7 @@ export class ProxmoxVm extends pulumi.ComponentResource {
   /** SSH connection for steps that run on the VM once it is up (secret: holds the private key). */
   public readonly connection: command.types.input.remote.ConnectionArgs;
   /** SSH to the Proxmox node hosting the VM (secret), for steps that act on the VM from outside. */
-  public readonly hostConnection: command.types.input.remote.ConnectionArgs;
+  public readonly hostConnection: command.types.input.remote.ConnectionArgs | undefined;
   public readonly hostname: string;
   public readonly vmid: number;
   /** The same connection with the long dial budget, for steps that wait out a boot or a reboot. */
@@ -221,7 +225,7 @@ export class ProxmoxVm extends pulumi.ComponentResource {
     this.instanceKey = this.vm.networkDevices.apply((devices) => devices[0].macAddress);
     const ssh = { host: this.ipAddress, user: args.sshUser, privateKey: pulumi.secret(args.sshPrivateKey) };
     this.connection = { ...ssh, ...SSH_DIAL_UP };
-    this.hostConnection = { host: args.proxmoxHost.address, user: args.proxmoxHost.user, privateKey: pulumi.secret(args.sshPrivateKey), ...SSH_DIAL_UP };
+    this.hostConnection = args.proxmoxHost && { host: args.proxmoxHost.address, user: args.proxmoxHost.user, privateKey: pulumi.secret(args.sshPrivateKey), ...SSH_DIAL_UP };
     this.hostname = args.hostname;
     this.vmid = args.vmId;
     this.bootConnection = { ...ssh, ...SSH_DIAL };

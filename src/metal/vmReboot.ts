@@ -47,6 +47,7 @@ export function rebootCheckScript(vm: string, fingerprint: string, mode: "create
  */
 export function proxmoxReboot(name: string, vm: ProxmoxVm, decision: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): command.remote.Command {
   const script = rebootVmScript(vm.hostname, vm.vmid);
+  if (vm.hostConnection === undefined) throw new Error(`${name}: ProxmoxVm ${vm.hostname} has no [proxmoxHost] to run qm reboot on`);
   return new command.remote.Command(
     name,
     {
