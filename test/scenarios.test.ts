@@ -23,7 +23,7 @@ const change = (d: StackDiff, name: string) => {
 };
 const node = (doc: { config: Record<string, any> }, name: string) => doc.config["homelab:nodes"].find((n: { name: string }) => n.name === name);
 const messages = (xs: { message: string }[]) => xs.map((x) => x.message);
-const NODE_PARTS = ["-k3s", "", "-user-data", "-vm", "-ready", "-authorized-keys", "-k3s-join", "-k3s-member", "-k3s-drain", "-k3s-upgrade", "-k3s-uncordon"];
+const NODE_PARTS = ["-k3s", "", "-user-data", "-vm", "-reboot-drain", "-reboot-vm", "-reboot-wait", "-ready", "-authorized-keys", "-k3s-join", "-k3s-member", "-k3s-drain", "-k3s-upgrade", "-k3s-uncordon"];
 const nodeResources = (name: string, op: string) => Object.fromEntries(NODE_PARTS.map((p) => [`${name}${p}`, op]));
 
 describe("scenarios on the lab stack", () => {
@@ -38,11 +38,12 @@ describe("scenarios on the lab stack", () => {
     const d = await scenario(LAB, (doc) => {
       node(doc, "k3s-server-01").memory = 16384;
     });
-    assert.deepEqual(notSame(d), { "k3s-server-01-vm": "update" });
+    // The VM update never reboots; the server's rolling-reboot decision changes (drain, reboot, wait).
+    assert.deepEqual(notSame(d), { "k3s-server-01-reboot-drain": "update", "k3s-server-01-vm": "update" });
     const vm = change(d, "k3s-server-01-vm");
     assert.deepEqual(vm.properties.map((p) => [p.path, p.old, p.new]), [["memory.dedicated", 8192, 16384], ["memory.floating", 8192, 16384]]);
     assert.equal(vm.confidence, "table");
-    assert.deepEqual(messages(d.warnings), ["VM k3s-server-01 keeps running with its old memory until its next reboot (rebootAfterUpdate is off): reboot it when convenient (drain it first if it runs k3s)"]);
+    assert.deepEqual(messages(d.warnings), ["VM k3s-server-01 applies its new memory at a Proxmox reboot later in this run (rebootAfterUpdate is off): a k3s node is drained first and rebooted one server at a time, then a bounded number of agents; expect it down for a few minutes"]);
   });
 
   test("k3s version bump: the install and upgrade steps update in place, nothing is replaced", async () => {
@@ -85,7 +86,7 @@ describe("scenarios on the lab stack", () => {
     assert.equal(vm.confidence, "advisory", "vm_id is replaced by the provider's CustomizeDiff, not its schema");
     assert.equal(vm.deleteBeforeReplace, true);
     // The steps keyed on the VM (its MAC in their triggers) follow it through the engine's cascade.
-    const steps = ["ready", "authorized-keys", "k3s-join", "k3s-member", "k3s-upgrade"].map((s) => `k3s-server-01-${s}`);
+    const steps = ["ready", "authorized-keys", "k3s-join", "k3s-member", "k3s-upgrade", "reboot-drain", "reboot-vm", "reboot-wait"].map((s) => `k3s-server-01-${s}`);
     assert.deepEqual(notSame(d), Object.fromEntries(["k3s-server-01-vm", ...steps].map((n) => [n, "replace"])));
     assert.match(change(d, "k3s-server-01-ready").reasons[0], /^k3s-server-01-vm is replaced delete-first and its outputs feed triggers, an input that forces replacement/);
     assert.deepEqual(messages(d.blockers), [
@@ -130,7 +131,7 @@ describe("scenarios on the lab stack", () => {
     });
     assert.equal(change(d, "image-ubuntu-noble-pve-01").confidence, "table");
     const vm = change(d, "k3s-server-01-vm");
-    assert.ok(vm.properties.some((p) => p.path === "disks[0].importFrom" && p.new === "local:import/ubuntu-24.04-server-cloudimg-amd64-20260115.qcow2" && !p.forcesReplacement));
+    assert.ok(vm.properties.some((p) => p.path === "disks[0].importFrom" && p.new === "local:import/lab-ubuntu-24.04-server-cloudimg-amd64-20260115-aaaaaaaaaaaa.qcow2" && !p.forcesReplacement));
     assert.deepEqual(d.blockers, []);
     assert.deepEqual(messages(d.warnings).sort(), vms.sort().map((v) => `VM ${v} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image`));
   });
