@@ -119,6 +119,21 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
     }
   }
 
+  // A delete-first replacement of a retainOnDelete object leaves the old object where it is: the
+  // new one cannot take its name (pulumi-kubernetes then fails the create with AlreadyExists).
+  for (const c of changes) {
+    const old = matched.get(c.urn);
+    if (c.op !== "replace" || !c.deleteBeforeReplace || !old?.retainOnDelete) continue;
+    const kept = new Set(identities(old).map((x) => x.id));
+    for (const x of identities(headBy.get(c.urn)!)) {
+      if (!kept.has(x.id)) continue;
+      blockers.push({
+        urn: c.urn,
+        message: `replacing ${c.name} deletes the old one first, but retainOnDelete keeps it, still holding ${x.id}: ${x.effect}; undo the change (or ignore it with ignoreChanges), or move the data and delete the old object by hand first`,
+      });
+    }
+  }
+
   for (const c of changes) {
     const r = c.op === "delete" ? baseBy.get(c.urn)! : headBy.get(c.urn)!;
     const i = r.inputs as Obj;
