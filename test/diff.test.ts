@@ -97,6 +97,12 @@ describe("diff: replacements", () => {
     const ignored = diffPlans(plan(pvc("a")), plan(pvc("b", { ignoreChanges: ["spec"] })));
     assert.equal(op(ignored, "claim"), "same");
   });
+  test("a delete-first replacement of a kept (retainOnDelete) object under the same name is a blocker", () => {
+    const d = diffPlans(plan(pvc("local-path", { retainOnDelete: true })), plan(pvc("nfs-client", { retainOnDelete: true })));
+    assert.deepEqual(d.blockers.map((b) => b.message), [
+      "replacing claim deletes the old one first, but retainOnDelete keeps it, still holding core/v1:PersistentVolumeClaim a/claim: the create fails (AlreadyExists); undo the change (or ignore it with ignoreChanges), or move the data and delete the old object by hand first",
+    ]);
+  });
   test("a delete-first replacement cascades to dependents whose force-new input it feeds", () => {
     const vm = (id: number) => res(U("proxmoxve:index/vmLegacy:VmLegacy", "vm"), { deleteBeforeReplace: true, inputs: { vmId: id } });
     const cmd = res(U("command:remote:Command", "ready"), { inputs: { triggers: ["mac"], create: "x" }, replaceOnChanges: ["triggers[*]"], propertyDependencies: { triggers: [U("proxmoxve:index/vmLegacy:VmLegacy", "vm")], create: [] } });
