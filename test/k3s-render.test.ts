@@ -868,7 +868,7 @@ describe("GPU rendering", () => {
     const reboot = s.indexOf("sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot");
     const stopSsh = s.indexOf("sudo systemctl stop ssh.service");
     assert.ok(noop > 0 && noop < s.indexOf("apt_get update"), "checks before it acts");
-    assert.ok(stopSsh > 0 && stopSsh < reboot, "sshd stops before the reboot is scheduled");
+    assert.ok(reboot > 0 && reboot < stopSsh, "the reboot is scheduled before sshd stops (a failed schedule leaves sshd up)");
   });
 
   test("install on a node that is right: only the unattended-upgrades guard is (re)written; no apt, no reboot", () => {
@@ -880,7 +880,7 @@ describe("GPU rendering", () => {
     assert.match(r.stdout, /k3s-gpu-01: nvidia-driver-570-server-open and nvidia-container-toolkit are installed and the GPU is visible/);
   });
 
-  test("install on a fresh node: repository, retried apt-get update, one install, and the reboot with sshd stopped first", () => {
+  test("install on a fresh node: repository, retried apt-get update, one install, the reboot scheduled, then sshd stopped", () => {
     const r = runNvidiaInstall({ installed: false, visibleBefore: false, visibleAfterInstall: false, updateFailures: 2 });
     assert.equal(r.status, 0, r.stderr);
     const apt = "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600";
@@ -892,9 +892,9 @@ describe("GPU rendering", () => {
       `${apt} update`,
       `${apt} install -y linux-image-virtual linux-headers-virtual nvidia-driver-570-server-open nvidia-container-toolkit`,
       "sudo nvidia-smi -L",
+      "sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot",
       "sudo systemctl stop ssh.socket",
       "sudo systemctl stop ssh.service",
-      "sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot",
     ]);
     assert.equal(r.written["nvidia-container-toolkit.list"], `${TOOLKIT_SOURCE}\n`);
     assert.match(r.stdout, /k3s-gpu-01: reboot scheduled\n$/);

@@ -42,7 +42,7 @@ Unattended-Upgrade::Package-Blacklist { "nvidia-"; "libnvidia-"; };
 export const APT_UPDATE_TRIES = 30;
 export const APT_UPDATE_SECONDS = 10;
 
-/** The Ubuntu driver metapackage for a GPU config, e.g. nvidia-driver-570-server-open. */
+/** The Ubuntu driver metapackage for a GPU config, e.g. nvidia-driver-580-server-open. */
 export function driverPackage(gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">): string {
   return `nvidia-driver-${gpu.driverBranch}-server${gpu.kernelModules === "open" ? "-open" : ""}`;
 }
@@ -121,10 +121,12 @@ if gpu_visible; then
   exit 0
 fi
 echo "${node}: rebooting to load the NVIDIA driver" >&2
+# The reboot is scheduled first: if that fails, the script stops here with sshd still running
+# (stopping sshd first would leave a VM no step can reach until someone reboots it by hand).
+sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot
 # ssh.socket first (Ubuntu 24.04 socket-activates sshd), so nothing restarts the daemon.
 sudo systemctl stop ssh.socket 2>/dev/null || true
 sudo systemctl stop ssh.service
-sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot
 echo "${node}: reboot scheduled"
 `;
 }
@@ -204,7 +206,10 @@ export function smokeJob<T>(args: SmokeJobArgs<T>) {
               command: ["nvidia-smi", "-L"],
               env: [{ name: "NVIDIA_DISABLE_REQUIRE", value: "true" }],
               resources: { limits: { [GPU_RESOURCE]: "1" } },
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, readOnlyRootFilesystem: true },
+              // No readOnlyRootFilesystem: the toolkit's jit-cdi mode (its default since toolkit PR #1600)
+              // runs nvidia-cdi-hook inside the container's rootfs, which fails on a read-only one
+              // (kserve #5711); the container writes nothing else.
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
             },
           ],
         },

@@ -140,8 +140,11 @@ export const gpuSchema = z.strictObject({
   iommuGroup: z.number().int().min(0).optional(),
   /** Value of the `accelerator` node label, e.g. nvidia-rtx-4000-ada. */
   accelerator: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a label value such as nvidia-rtx-4000-ada"),
-  /** NVIDIA driver branch installed from Ubuntu's archive (see kernelModules for the package). Default 570. */
-  driverBranch: z.string().regex(/^\d{3}$/, "must be a driver branch such as 570").default("570"),
+  /**
+   * NVIDIA driver branch installed from Ubuntu's archive (see kernelModules for the package). Default
+   * 580: on noble the 570-server packages became transitional packages to 580-server.
+   */
+  driverBranch: z.string().regex(/^\d{3}$/, "must be a driver branch such as 580").default("580"),
   /**
    * NVIDIA kernel module flavour: open (nvidia-driver-<branch>-server-open; NVIDIA's default since
    * 560 and the one to use on Turing and newer, e.g. Ada) or proprietary (nvidia-driver-<branch>-server;
