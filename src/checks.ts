@@ -1,14 +1,15 @@
 // Config checks that need knowledge from layers above config (e.g. the app catalog's names).
 // Run by the entry point with the schema's own checks, before any resource is registered.
-import { appChecks, appWarnings } from "./apps/checks";
-import type { StackConfig } from "./config/schema";
-import type { ExtraCheckResult } from "./config/validate";
+import { APP_CHECK_KEYS, APP_HOST_CHECK_KEYS, appChecks, appHostChecks, appWarnings } from "./apps/checks";
+import { needing, type ConfigCheck } from "./config/validate";
 import { fluxChecks, fluxWarnings } from "./platform/fluxRender";
 import { systemChecks } from "./system/checks";
 
-export const EXTRA_CHECKS: ReadonlyArray<(config: StackConfig) => string[] | ExtraCheckResult> = [
-  (cfg) => ({ errors: fluxChecks(cfg), warnings: fluxWarnings(cfg) }),
-  appChecks,
-  systemChecks,
-  appWarnings,
+/** Each runs when the keys it reads parsed (`needing`), so a broken key hides no other check. */
+export const EXTRA_CHECKS: ReadonlyArray<ConfigCheck> = [
+  needing(["flux", "versions"], (cfg) => ({ errors: fluxChecks(cfg), warnings: fluxWarnings(cfg) })),
+  needing(APP_CHECK_KEYS, appChecks),
+  needing(APP_HOST_CHECK_KEYS, appHostChecks),
+  needing(["versions", "storage", "monitoring"], systemChecks),
+  needing(["apps"], appWarnings),
 ];

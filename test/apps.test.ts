@@ -376,6 +376,10 @@ describe("config checks of the catalog", () => {
     const errors = await errorsOf((c) => (c["homelab:apps"] = { olama: { version: "1.0.0" } }));
     assert.deepEqual(errors, [`apps.olama: unknown app; use one of ${[...CATALOG.keys()].sort().join(", ")} (did you mean 'ollama'?), or describe your own under apps.olama.custom`]);
   });
+  test("unknown app far from any: no guess (bazarr is not radarr, another real app)", async () => {
+    const errors = await errorsOf((c) => (c["homelab:apps"] = { bazarr: { version: "1.0.0" } }));
+    assert.deepEqual(errors, [`apps.bazarr: unknown app; use one of ${[...CATALOG.keys()].sort().join(", ")}, or describe your own under apps.bazarr.custom`]);
+  });
   test("GPU apps need a GPU node; gpu only for optional apps; no host for apps without a web UI", async () => {
     const errors = await errorsOf((c) => {
       c["homelab:nodes"] = c["homelab:nodes"].filter((n: any) => n.role !== "gpu");

@@ -19,7 +19,7 @@ export function definitionOf(name: string, entry: AppConfig): AppDefinition | un
  * when the slots of all GPU nodes cover them. One pod too many stays Pending ("Insufficient
  * nvidia.com/gpu"), Flux retries the release, and `pulumi up` fails after the release timeout.
  */
-export function gpuCapacityChecks(cfg: StackConfig): string[] {
+export function gpuCapacityChecks(cfg: Pick<StackConfig, "apps" | "nodes" | "storage">): string[] {
   const gpuNodes = cfg.nodes.flatMap((n, i) => (n.role === "gpu" && n.gpu !== undefined ? [{ node: n, index: i, slots: n.gpu.timeSlicingReplicas }] : []));
   if (gpuNodes.length === 0) return []; // appChecks reports GPU apps without a GPU node
   const defs = new Map(Object.entries(cfg.apps).map(([name, entry]) => [name, definitionOf(name, entry)] as const));
@@ -51,7 +51,7 @@ export function gpuCapacityChecks(cfg: StackConfig): string[] {
 }
 
 /** A pinned apps.<name>.storageClass must exist in the stack and have a volume to apply to. */
-export function storagePinChecks(cfg: StackConfig): string[] {
+export function storagePinChecks(cfg: Pick<StackConfig, "apps" | "nodes" | "storage">): string[] {
   const errors: string[] = [];
   for (const [name, entry] of Object.entries(cfg.apps)) {
     if (entry.storageClass === undefined) continue;

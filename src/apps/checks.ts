@@ -1,13 +1,14 @@
 // Config checks that need the app catalog: names, namespaces, and what each enabled app needs from
 // the stack (Flux, a GPU node, Traefik for its ingress, NFS for the media library). Pure.
-import { closest } from "fastest-levenshtein";
+import { closeMatch } from "../config/messages";
+import { fileIndex } from "../config/model";
 import type { StackConfig } from "../config/schema";
 import type { ExtraCheckResult } from "../config/validate";
 import { FLUX_NAMESPACE } from "../platform/fluxRender";
 import { SYSTEM_NAMESPACES } from "../system/conventions";
 import { definitionOf, gpuCapacityChecks, storagePinChecks } from "./capacity";
 import { CATALOG } from "./catalog";
-import { customApp } from "./custom";
+import { appDefinition, customApp } from "./custom";
 import { customAppChecks } from "./customChecks";
 import { hostsOf } from "./render";
 
@@ -25,7 +26,10 @@ export const RESERVED_NAMESPACES: ReadonlyMap<string, string> = new Map([
   [FLUX_NAMESPACE, "Flux"],
 ]);
 
-export function appChecks(cfg: StackConfig): string[] {
+/** The keys appChecks reads. */
+export const APP_CHECK_KEYS = ["apps", "nodes", "flux", "cluster", "domain", "storage"] as const;
+
+export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]>): string[] {
   const errors: string[] = [];
   const names = [...CATALOG.keys()].sort();
   const hasGpuNode = cfg.nodes.some((n) => n.role === "gpu");
@@ -37,7 +41,8 @@ export function appChecks(cfg: StackConfig): string[] {
     if (customErrors.length > 0) continue;
     const def = entry.custom !== undefined ? customApp(name, entry.custom) : CATALOG.get(name);
     if (def === undefined) {
-      errors.push(`apps.${name}: unknown app; use one of ${names.join(", ")} (did you mean '${closest(name, names)}'?), or describe your own under apps.${name}.custom`);
+      const guess = closeMatch(name, names);
+      errors.push(`apps.${name}: unknown app; use one of ${names.join(", ")}${guess ? ` (did you mean '${guess}'?)` : ""}, or describe your own under apps.${name}.custom`);
       continue;
     }
     if (entry.gpu !== undefined && def.gpu !== "optional") {
@@ -83,13 +88,14 @@ export function appChecks(cfg: StackConfig): string[] {
  * What an edit leaves behind, said on every plan: a disabled app's namespace and claims are kept
  * with their data (Pulumi only forgets them), and how to remove them once the data is not wanted.
  */
-export function appWarnings(cfg: StackConfig): ExtraCheckResult {
+export function appWarnings(cfg: Pick<StackConfig, "apps">): ExtraCheckResult {
   const warnings: string[] = [];
   const defs = new Map(Object.entries(cfg.apps).map(([n, e]) => [n, definitionOf(n, e)] as const));
   const inUse = new Set(
-    Object.entries(cfg.apps)
-      .filter(([n, e]) => e.enabled && defs.get(n) !== undefined)
-      .map(([n, e]) => e.namespace ?? defs.get(n)!.namespace),
+    Object.entries(cfg.apps).flatMap(([n, e]) => {
+      const def = defs.get(n);
+      return e.enabled && def !== undefined ? [e.namespace ?? def.namespace] : [];
+    }),
   );
   for (const [name, entry] of Object.entries(cfg.apps)) {
     const def = defs.get(name);
@@ -113,4 +119,35 @@ export function appWarnings(cfg: StackConfig): ExtraCheckResult {
     warnings.push(`apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}${secrets}`);
   }
   return { errors: [], warnings };
+}
+
+/** The keys appHostChecks reads. */
+export const APP_HOST_CHECK_KEYS = ["apps", "domain", "monitoring", "network", "nodes", "vms"] as const;
+
+/**
+ * An app's host must be its own: not Grafana's (two Ingresses for one name, and Traefik picks
+ * one), and not a VM's FQDN (its name under network.searchDomain: the LAN's DNS would answer
+ * with the VM, the wildcard record with Traefik). Two apps on one host are reported by appChecks.
+ */
+export function appHostChecks(cfg: Pick<StackConfig, (typeof APP_HOST_CHECK_KEYS)[number]>): string[] {
+  const errors: string[] = [];
+  const grafana = cfg.monitoring.enabled ? `${cfg.monitoring.grafanaHost}.${cfg.domain}` : undefined;
+  const search = cfg.network.searchDomain;
+  const vmFqdns = new Map<string, string>();
+  if (search !== undefined) {
+    cfg.nodes.forEach((n, i) => vmFqdns.set(`${n.name}.${search}`, `nodes[${fileIndex(n, i)}] (${n.name})`));
+    cfg.vms.forEach((v, i) => vmFqdns.set(`${v.name}.${search}`, `vms[${fileIndex(v, i)}] (${v.name})`));
+  }
+  for (const [name, entry] of Object.entries(cfg.apps)) {
+    if (!entry.enabled || customAppChecks(name, entry).length > 0) continue;
+    const def = appDefinition(name, entry);
+    if (def === undefined) continue;
+    const fix = `set apps.${name}.host to another label`;
+    for (const host of hostsOf(def, entry.host, cfg.domain)) {
+      if (host === grafana) errors.push(`apps.${name}.host: ${host} is also Grafana's host (monitoring.grafanaHost); ${fix} or change monitoring.grafanaHost`);
+      const vm = vmFqdns.get(host);
+      if (vm !== undefined) errors.push(`apps.${name}.host: ${host} is also the FQDN of ${vm} (its name under network.searchDomain); ${fix} or rename the VM`);
+    }
+  }
+  return errors;
 }

@@ -35,7 +35,7 @@ export const vmFirewallSchema = z.strictObject({
 export type VmFirewallConfig = z.output<typeof vmFirewallSchema>;
 
 /** Checks of the stack's firewall rules beyond their schema. */
-export function firewallChecks(cfg: StackConfig): string[] {
+export function firewallChecks(cfg: Pick<StackConfig, "network">): string[] {
   const errors: string[] = [];
   cfg.network.firewall.rules.forEach((r, i) => {
     if (r.dport !== undefined && r.proto !== "tcp" && r.proto !== "udp") {

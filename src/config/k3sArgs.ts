@@ -2,9 +2,9 @@
 // are its CLI flags without the dashes. Checked against the flags `k3s server --help` and
 // `k3s agent --help` print (docs.k3s.io, k3s-io/docs docs/cli/server.md and agent.md), with the
 // flags this program sets itself refused, since a second value would fight it. Pure.
-import { closest } from "fastest-levenshtein";
 import { z } from "zod";
 import type { StackConfig } from "./schema";
+import { closeMatch } from "./spelling";
 
 /** A config.yaml value: a flag's value, true/false for a switch, or a list for a repeatable flag. */
 const k3sValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.string())], {
@@ -97,7 +97,8 @@ function checkRole(role: "server" | "agent", args: Readonly<Record<string, unkno
       continue;
     }
     if (!flags.has(key)) {
-      const other = role === "agent" && SERVER_FLAGS.has(key) ? "; it is a server flag, set it under cluster.k3s.server" : ` (did you mean '${closest(key, known)}'?)`;
+      const guess = closeMatch(key, known);
+      const other = role === "agent" && SERVER_FLAGS.has(key) ? "; it is a server flag, set it under cluster.k3s.server" : guess ? ` (did you mean '${guess}'?)` : "";
       errors.push(`${at}: k3s ${role} has no flag --${key}${other}`);
       continue;
     }
@@ -118,7 +119,7 @@ function checkRole(role: "server" | "agent", args: Readonly<Record<string, unkno
 }
 
 /** Errors of the extra k3s settings. */
-export function k3sArgsChecks(cfg: StackConfig): string[] {
+export function k3sArgsChecks(cfg: Pick<StackConfig, "cluster">): string[] {
   const k3s = cfg.cluster.k3s;
   return [...checkRole("server", k3s.server), ...checkRole("agent", k3s.agent)];
 }

@@ -4,7 +4,7 @@
 import { isInCidr } from "./ip";
 import type { StackConfig } from "./schema";
 
-export function lanAllowlistWarnings(cfg: StackConfig): string[] {
+export function lanAllowlistWarnings(cfg: Pick<StackConfig, "traefik" | "cluster" | "apps" | "proxmox" | "network">): string[] {
   if (cfg.traefik.lanAllowlist !== undefined || !cfg.cluster.traefik) return [];
   const lanOnlyApps = Object.entries(cfg.apps).filter(([, a]) => a.enabled && a.host !== "" && a.lanOnly !== false).map(([n]) => n);
   if (lanOnlyApps.length === 0) return [];

@@ -68,6 +68,9 @@ function replaceSecure(value: unknown, key: string): { value: unknown; secret: b
   return { value, secret: false };
 }
 
+/** The top-level keys of a Pulumi stack file (pulumi.com, "Stack settings file reference"). */
+const STACK_FILE_KEYS: readonly string[] = ["config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"];
+
 /** Parses a Pulumi stack file's `config:` the way the CLI hands it to a program. */
 export function parseStackFile(text: string): StackFile {
   let doc: { config?: Record<string, unknown> };
@@ -79,6 +82,15 @@ export function parseStackFile(text: string): StackFile {
   }
   if (doc.config !== undefined && (doc.config === null || typeof doc.config !== "object" || Array.isArray(doc.config))) {
     throw new ConfigError(["config: must be a map of keys to values; see docs/config-reference.yaml"]);
+  }
+  // Pulumi reads only these top-level keys of a stack file and ignores the rest: settings written
+  // beside `config:` instead of under it (a missing `config:` line) would silently not apply.
+  const outside = doc !== null && typeof doc === "object" ? Object.keys(doc).filter((k) => !STACK_FILE_KEYS.includes(k)) : [];
+  if (outside.length > 0) {
+    const shown = outside.length > 3 ? `${outside.slice(0, 3).join(", ")} and ${outside.length - 3} more` : outside.join(", ");
+    throw new ConfigError([
+      `(file): ${shown} ${outside.length === 1 ? "is" : "are"} outside config:, where Pulumi ignores ${outside.length === 1 ? "it" : "them"}; put the settings under a top-level config: key (indented below it), as in docs/config-reference.yaml`,
+    ]);
   }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];

@@ -1,7 +1,7 @@
 // Pure rendering for the Flux bootstrap: the FluxInstance the flux-operator reconciles, the Git
 // credentials it syncs with, and the config checks that go with them. No Pulumi resources here.
 import type { StackConfig } from "../config/schema";
-import { knownHostsFor, parseGitUrl } from "../config/git";
+import { parseGitUrl } from "../config/git";
 import { toYaml } from "../lib/serialize";
 import { checkFluxVersion } from "./fluxVersions";
 
@@ -83,16 +83,12 @@ export function renderFluxInstance(args: FluxInstanceArgs) {
 }
 
 /** Config checks for Flux that need the rendering rules above. */
-export function fluxChecks(cfg: StackConfig): string[] {
+export function fluxChecks(cfg: Pick<StackConfig, "flux" | "versions">): string[] {
   const errors: string[] = [];
   const flux = cfg.flux;
   if (!flux.enabled || flux.url === undefined) return errors;
   const git = parseGitUrl(flux.url);
-  if (git.scheme === "ssh" && knownHostsFor(flux.url, flux.knownHosts) === undefined) {
-    errors.push(
-      `flux.knownHosts: is required because flux.url points at ${git.host}${git.port ? `:${git.port}` : ""}, whose SSH host keys are not built in; set it to the output of \`ssh-keyscan${git.port ? ` -p ${git.port}` : ""} ${git.host}\` after checking the fingerprints`,
-    );
-  }
+  // A missing known_hosts for an ssh:// host is reported where the model needs it (config/resolve.ts).
   if (git.scheme === "https" && flux.knownHosts !== undefined) {
     errors.push(`flux.knownHosts: is only used with an ssh:// flux.url; remove it`);
   }
@@ -102,7 +98,7 @@ export function fluxChecks(cfg: StackConfig): string[] {
 }
 
 /** Config warnings for Flux: a version pair this program cannot judge. */
-export function fluxWarnings(cfg: StackConfig): string[] {
+export function fluxWarnings(cfg: Pick<StackConfig, "flux" | "versions">): string[] {
   const { fluxOperator, flux } = cfg.versions;
   if (!cfg.flux.enabled || fluxOperator === undefined || flux === undefined) return [];
   return checkFluxVersion(fluxOperator, flux).warnings;

@@ -16,7 +16,7 @@ function before(version: string, min: readonly number[]): boolean {
 /** kube-prometheus-stack's CRD upgrade job with forceConflicts (monitoringValues relies on both). */
 export const MIN_KUBE_PROMETHEUS_STACK = [69, 1, 0] as const;
 
-export function systemChecks(cfg: StackConfig): ExtraCheckResult {
+export function systemChecks(cfg: Pick<StackConfig, "versions" | "storage" | "monitoring">): ExtraCheckResult {
   const errors: string[] = [];
   const warnings: string[] = [];
   const v = cfg.versions;
