@@ -146,9 +146,8 @@ describe("every phase at once (test/fixtures/several)", () => {
     await assert.rejects(runPlan({ stack: "fixture", stackFile: parseStackFile(text), monitor }), (e: unknown) => {
       assert.ok(e instanceof ConfigError, String(e));
       assert.deepEqual(e.errors, [
+        `images.noble.checksum: expected a string, got a number; YAML reads a value of only digits as a number (a long one loses digits), so quote it: checksum: "..."`,
         "network.gatway: unknown key; remove it (did you mean 'gateway'?)",
-        `nodes[2].cores: expected a number, got "four"; change it to a number`,
-        // nodes[2] is left out of what follows; the others keep their file positions.
         "nodes[3].ip (k3s-agent): address 10.1.10.12 is also used by nodes[1].ip (k3s-b); give each VM its own address",
         "nodes[4].ip (k3s-gpu): 10.1.10.31 is the address of Proxmox node pve-b (proxmox.nodes[1].address); give the VM a free address",
         "versions.metallb: is required because metallb.enabled is true; pin the MetalLB chart version, e.g. 0.15.2",

@@ -1,8 +1,7 @@
 // Parsing a stack config so that one mistake hides no other: the strict schema first; when it
 // fails, whatever parsed, so the cross-field checks run on it in the same run. A part that failed
-// is left out, never guessed: a field with a default is not reset to it (that would invent a
-// setting, e.g. metallb.enabled: false, and report problems the config does not have); the object
-// holding it is left out instead, up to the whole `homelab:<key>`. Pure.
+// is left out whole, never guessed: the list entry (`nodes[3]`), map entry (`apps.n8n`) or
+// top-level key holding the problem, and a key the schema does not know. Pure.
 import { z } from "zod";
 import { recordFileIndex } from "./model";
 import type { PartialStackConfig } from "./resolve";
@@ -32,20 +31,13 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-/** The schema under its optional/default/pipe wrappers, and whether they include a bare optional. */
-function unwrap(t: z.ZodType): { inner: z.ZodType; optional: boolean; defaulted: boolean } {
+/** The schema under its optional/default/pipe wrappers. */
+function unwrap(t: z.ZodType): { inner: z.ZodType } {
   let cur: z.ZodType = t;
-  let optional = false;
-  let defaulted = false;
   for (;;) {
-    if (cur instanceof z.ZodDefault) {
-      defaulted = true;
-      cur = cur.unwrap() as z.ZodType;
-    } else if (cur instanceof z.ZodOptional) {
-      optional = true;
-      cur = cur.unwrap() as z.ZodType;
-    } else if (cur instanceof z.ZodPipe) cur = cur.in as z.ZodType;
-    else return { inner: cur, optional, defaulted };
+    if (cur instanceof z.ZodDefault || cur instanceof z.ZodOptional) cur = cur.unwrap() as z.ZodType;
+    else if (cur instanceof z.ZodPipe) cur = cur.in as z.ZodType;
+    else return { inner: cur };
   }
 }
 
@@ -71,20 +63,16 @@ export function allowedKeysAt(path: ReadonlyArray<PropertyKey>): string[] {
 }
 
 /**
- * What to leave out for a problem at `path`: the value itself when leaving it out is valid and
- * changes no meaning (an optional field without a default, a list entry, a map entry, a key the
- * schema does not know, a whole top-level key), else the nearest enclosing value that is.
+ * What to leave out for a problem at `path`: the list entry, map entry or top-level key that holds
+ * it. Not the field alone: an absent field means something too (no custom block is a catalog app,
+ * no loadBalancerIp an unpinned Traefik, a missing enabled is false), so leaving out just the
+ * field would have the checks report problems the config does not have.
  */
 function pruneTarget(path: ReadonlyArray<PropertyKey>): PropertyKey[] {
-  for (let n = path.length; n >= 1; n--) {
-    if (n === 1) return path.slice(0, 1);
+  for (let n = path.length; n > 1; n--) {
     const parent = schemaAt(path.slice(0, n - 1));
     const parentInner = parent === undefined ? undefined : unwrap(parent).inner;
     if (parentInner instanceof z.ZodArray || parentInner instanceof z.ZodRecord) return path.slice(0, n);
-    const here = schemaAt(path.slice(0, n));
-    if (here === undefined) return path.slice(0, n);
-    const w = unwrap(here);
-    if (w.optional && !w.defaulted) return path.slice(0, n);
   }
   return path.slice(0, 1);
 }
