@@ -210,7 +210,7 @@ describe("secure: values are never quoted", () => {
       secretValuedKeys: ["domain", "nodes"],
     });
     assert.ok(!r.ok);
-    const why = "but only proxmoxApiToken, sshPrivateKey, cloudflareApiToken, fluxGitToken, sopsAgeKey are read as secrets, so it would be deployed and stored in plain text; remove the secure: value";
+    const why = `but only ${SECRET_KEYS.join(", ")} are read as secrets, so it would be deployed and stored in plain text; remove the secure: value`;
     assert.deepEqual(r.errors, [
       `proxmox.endpoint: "10.1.10.77" is invalid; it must be a URL such as https://10.0.10.11:8006/`,
       `domain: holds a secure: value, ${why}`,
