@@ -3,7 +3,9 @@
 // self-hosted runner, no secrets where a fork's code runs, minimal permissions, actions pinned to
 // a version, one operation per stack at a time, and the sticky comment found by its marker.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
@@ -37,6 +39,7 @@ interface Job {
 interface Workflow {
   name: string;
   on: Record<string, unknown>;
+  "run-name"?: string;
   permissions: Record<string, string>;
   concurrency?: { group: string; "cancel-in-progress": boolean };
   jobs: Record<string, Job>;
@@ -55,8 +58,8 @@ const FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repo
 /** The self-hosted runner's labels, as the README names them. */
 const LAN_RUNNER = ["self-hosted", "homelab-lan"];
 
-test("the three workflows are there", () => {
-  assert.deepEqual(FILES, ["pr-diff.yml", "pr-preview.yml", "up.yml"]);
+test("the four workflows are there", () => {
+  assert.deepEqual(FILES, ["pr-diff-comment.yml", "pr-diff.yml", "pr-preview.yml", "up.yml"]);
 });
 
 describe("action-validator (GitHub's workflow schema)", () => {
@@ -85,7 +88,8 @@ describe("every workflow", () => {
 
   test("has minimal top-level permissions and no job widens them", () => {
     const expected: Record<string, Record<string, string>> = {
-      "pr-diff.yml": { contents: "read", "pull-requests": "write" },
+      "pr-diff-comment.yml": { actions: "read", contents: "read", "pull-requests": "write" },
+      "pr-diff.yml": { contents: "read" },
       "pr-preview.yml": { contents: "read", "pull-requests": "write" },
       "up.yml": { contents: "read" },
     };
@@ -93,7 +97,9 @@ describe("every workflow", () => {
       const w = wf(f);
       assert.deepEqual(w.permissions, expected[f], f);
       for (const [name, job] of Object.entries(w.jobs)) assert.equal(job.permissions, undefined, `${f}: job ${name} sets its own permissions`);
-      assert.doesNotMatch(text(f), /write-all|pull_request_target|workflow_run/, f);
+      assert.doesNotMatch(text(f), /write-all|pull_request_target/, f);
+      // workflow_run runs with write access after untrusted code: only the comment workflow, which runs none.
+      if (f !== "pr-diff-comment.yml") assert.deepEqual(Object.keys(w.on).filter((t) => t === "workflow_run"), [], f);
     }
   });
 
@@ -109,8 +115,8 @@ describe("every workflow", () => {
     }
   });
 
-  test("takes Node.js from .nvmrc", () => {
-    for (const f of FILES) {
+  test("takes Node.js from .nvmrc (the comment workflow installs nothing: github-script brings its Node)", () => {
+    for (const f of FILES.filter((f) => f !== "pr-diff-comment.yml")) {
       const node = steps(wf(f)).filter((s) => s.uses?.startsWith("actions/setup-node@"));
       assert.deepEqual(
         node.map((s) => s.with?.["node-version-file"]),
@@ -150,13 +156,80 @@ describe("pr-diff.yml: the offline diff on every pull request", () => {
     assert.match(diff.run!, /cat diff\.md >> "\$GITHUB_STEP_SUMMARY"/);
   });
 
-  test("posts the sticky comment with the repository's script, only where the token can write", () => {
-    const post = job.steps.find((s) => s.uses?.startsWith("actions/github-script@"))!;
-    assert.equal(post.if, `always() && steps.diff.outcome == 'success' && ${FORK_GUARD}`);
-    assert.match(String(post.with?.script), /require\("\.\/\.github\/scripts\/sticky-comment\.cjs"\)/);
-    assert.match(String(post.with?.script), /upsertStickyComment\(\{ github, context, core, body \}\)/);
+  test("has no write permission anywhere and posts no comment itself: it uploads the diff for pr-diff-comment.yml", () => {
+    assert.deepEqual(w.permissions, { contents: "read" });
+    assert.doesNotMatch(text("pr-diff.yml"), /: *write\b/);
+    assert.equal(job.steps.find((s) => s.uses?.startsWith("actions/github-script@")), undefined);
+    const record = job.steps.find((s) => s.run?.includes("pr.json"))!;
+    assert.equal(record.if, "always() && steps.diff.outcome == 'success'");
+    assert.deepEqual(record.env, { PR_NUMBER: "${{ github.event.pull_request.number }}", HEAD_SHA: "${{ github.event.pull_request.head.sha }}" });
+    const upload = job.steps.find((s) => s.uses?.startsWith("actions/upload-artifact@"))!;
+    assert.equal(upload.if, record.if);
+    assert.deepEqual(upload.with, { name: "pr-diff", path: "diff.md\npr.json\n", "if-no-files-found": "error", "retention-days": 1 });
+    const i = (s: Step) => job.steps.indexOf(s);
+    assert.ok(i(job.steps.find((s) => s.id === "diff")!) < i(record) && i(record) < i(upload));
     const fail = job.steps.at(-1)!;
-    assert.equal(fail.if, "steps.diff.outputs.status != '0'", "a failed diff still fails the job, after the comment");
+    assert.equal(fail.if, "steps.diff.outputs.status != '0'", "a failed diff still fails the job, after the upload");
+  });
+
+  test("pr.json as the record step writes it is what the comment workflow parses", (t) => {
+    if (!requireTool(t, "bash")) return;
+    const run = job.steps.find((s) => s.run?.includes("pr.json"))!.run!;
+    const dir = mkdtempSync(join(tmpdir(), "prjson-"));
+    try {
+      const r = spawnSync("bash", ["-c", run], { cwd: dir, env: { PATH: process.env.PATH, PR_NUMBER: "42", HEAD_SHA: "a".repeat(40) } });
+      assert.equal(r.status, 0, String(r.stderr));
+      assert.deepEqual(JSON.parse(readFileSync(join(dir, "pr.json"), "utf8")), { number: 42, head_sha: "a".repeat(40) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("pr-diff-comment.yml: the sticky comment, for forks too, without running the PR's code", () => {
+  const w = wf("pr-diff-comment.yml");
+  const job = w.jobs.comment!;
+
+  test("runs when the pr-diff workflow (by its name) completes, for pull_request runs not cancelled", () => {
+    assert.deepEqual(w.on, { workflow_run: { workflows: [wf("pr-diff.yml").name], types: ["completed"] } });
+    assert.equal(wf("pr-diff.yml").name, "pr-diff");
+    assert.deepEqual(Object.keys(w.jobs), ["comment"]);
+    assert.equal(job.if, "github.event.workflow_run.event == 'pull_request' && github.event.workflow_run.conclusion != 'cancelled'");
+    assert.equal(job["runs-on"], "ubuntu-24.04");
+    assert.doesNotMatch(text("pr-diff-comment.yml"), /secrets\./);
+  });
+
+  test("has exactly the permissions it needs", () => {
+    assert.deepEqual(w.permissions, { actions: "read", contents: "read", "pull-requests": "write" });
+  });
+
+  test("never checks out or runs the PR's code: the default branch only, no npm, no run step", () => {
+    const checkout = job.steps.filter((s) => s.uses?.startsWith("actions/checkout@"));
+    assert.deepEqual(
+      checkout.map((s) => s.with),
+      [{ "persist-credentials": false }],
+      "no ref, no repository: workflow_run checks out the default branch",
+    );
+    assert.doesNotMatch(text("pr-diff-comment.yml"), /\bref:|repository:|head\.ref|head_sha/);
+    assert.deepEqual(
+      job.steps.filter((s) => s.run !== undefined),
+      [],
+    );
+    assert.doesNotMatch(text("pr-diff-comment.yml"), /\bnpm\b|setup-node|\.ci\/run/);
+  });
+
+  test("downloads the other run's artifact outside the checkout, only when it exists, then posts from the default branch's script", () => {
+    const [, find, download, post] = job.steps;
+    assert.equal(find!.id, "find");
+    assert.match(String(find!.with?.script), /listWorkflowRunArtifacts\(\{ \.\.\.context\.repo, run_id: context\.payload\.workflow_run\.id, name: "pr-diff" \}\)/);
+    assert.match(download!.uses!, /^actions\/download-artifact@/);
+    assert.deepEqual(download!.with, { name: "pr-diff", path: "${{ runner.temp }}/pr-diff", "run-id": "${{ github.event.workflow_run.id }}", "github-token": "${{ github.token }}" });
+    assert.equal(download!.if, "steps.find.outputs.found == 'true'");
+    assert.equal(post!.if, download!.if);
+    assert.deepEqual(post!.env, { ARTIFACT_DIR: download!.with!.path });
+    assert.match(String(post!.with?.script), /require\("\.\/\.github\/scripts\/sticky-comment\.cjs"\)/);
+    assert.match(String(post!.with?.script), /commentFromArtifact\(\{ github, context, core, dir: process\.env\.ARTIFACT_DIR \}\)/);
+    assert.equal(job.steps.length, 4);
   });
 });
 
@@ -228,7 +301,8 @@ const sticky = require("../.github/scripts/sticky-comment.cjs") as {
   MARKER: string;
   MAX_BODY: number;
   commentBody(markdown: string): string;
-  upsertStickyComment(args: { github: unknown; context: unknown; core: unknown; body: string }): Promise<{ action: string; id: number }>;
+  upsertStickyComment(args: { github: unknown; context: unknown; core: unknown; body: string; issueNumber?: number }): Promise<{ action: string; id: number }>;
+  commentFromArtifact(args: { github: unknown; context: unknown; core: unknown; dir: string }): Promise<{ action: string; id?: number; reason?: string }>;
 };
 
 interface FakeComment {
@@ -236,7 +310,7 @@ interface FakeComment {
   body: string;
   user: { type: "Bot" | "User" };
 }
-function fakeGithub(pages: FakeComment[][]) {
+function fakeGithub(pages: FakeComment[][], pr: { state: string; head: { sha: string } } = { state: "open", head: { sha: "c".repeat(40) } }) {
   const calls: string[] = [];
   const listComments = () => {
     throw new Error("listComments is called through paginate");
@@ -249,6 +323,12 @@ function fakeGithub(pages: FakeComment[][]) {
       return pages.flat();
     },
     rest: {
+      pulls: {
+        get: async (p: Record<string, unknown>) => {
+          calls.push(`get pull ${JSON.stringify(p)}`);
+          return { data: pr };
+        },
+      },
       issues: {
         listComments,
         updateComment: async (p: { comment_id: number; body: string }) => void calls.push(`update ${p.comment_id} ${p.body}`),
@@ -259,7 +339,7 @@ function fakeGithub(pages: FakeComment[][]) {
       },
     },
   };
-  const context = { repo: { owner: "o", repo: "r" }, issue: { number: 7 } };
+  const context = { repo: { owner: "o", repo: "r" }, issue: { number: 7 }, payload: { workflow_run: { head_sha: "c".repeat(40) } } };
   const core = { info: () => undefined };
   return { github, context, core, calls };
 }
@@ -303,5 +383,54 @@ describe("the sticky comment", () => {
     assert.ok(body.startsWith(`${sticky.MARKER}\nxxx`));
     assert.match(body, /_\(truncated: the comment reached GitHub's 65,536-character limit; the workflow run's summary has the whole diff\)_\n$/);
     assert.equal(sticky.commentBody("short").length, `${sticky.MARKER}\nshort\n`.length);
+  });
+});
+
+describe("the sticky comment from pr-diff.yml's artifact (untrusted content)", () => {
+  const SHA = "c".repeat(40);
+  const withArtifact = async (files: Record<string, string>, f: ReturnType<typeof fakeGithub>) => {
+    const dir = mkdtempSync(join(tmpdir(), "prdiff-"));
+    try {
+      for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+      return await sticky.commentFromArtifact({ ...f, dir });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const meta = (number: unknown, head_sha: unknown = SHA) => JSON.stringify({ number, head_sha });
+
+  test("posts on the artifact's PR when its head is still the run's head sha", async () => {
+    const f = fakeGithub([[]]);
+    assert.deepEqual(await withArtifact({ "pr.json": meta(7), "diff.md": "diff\n" }, f), { action: "created", id: 99 });
+    assert.deepEqual(f.calls, [`get pull {"owner":"o","repo":"r","pull_number":7}`, "list 1 pages", `create on 7 ${sticky.MARKER}\ndiff\n`]);
+  });
+
+  test("skips a stale diff: the PR has a newer head than the diffed commit", async () => {
+    const f = fakeGithub([[]], { state: "open", head: { sha: "d".repeat(40) } });
+    const r = await withArtifact({ "pr.json": meta(7), "diff.md": "diff" }, f);
+    assert.deepEqual(r, { action: "skipped", reason: `PR #7's head is now ${"d".repeat(40)}, the diff is of ${SHA} (stale)` });
+    assert.equal(f.calls.length, 1, "read the PR, wrote nothing");
+  });
+
+  test("skips an artifact whose sha is not the run's (a number pointing at another PR), a closed PR, and malformed content", async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ "pr.json": meta(7, "e".repeat(40)), "diff.md": "x" }, `the artifact's head sha "${"e".repeat(40)}" is not the run's ${SHA}`],
+      [{ "pr.json": meta("7; rm -rf /"), "diff.md": "x" }, `the PR number "7; rm -rf /" is not a positive integer`],
+      [{ "pr.json": meta("7"), "diff.md": "x" }, `the PR number "7" is not a positive integer`],
+      [{ "pr.json": meta(0), "diff.md": "x" }, "the PR number 0 is not a positive integer"],
+      [{ "pr.json": meta(1.5), "diff.md": "x" }, "the PR number 1.5 is not a positive integer"],
+      [{ "pr.json": "null", "diff.md": "x" }, "the PR number undefined is not a positive integer"],
+    ];
+    for (const [files, reason] of cases) {
+      const f = fakeGithub([[]]);
+      assert.deepEqual(await withArtifact(files, f), { action: "skipped", reason });
+      assert.deepEqual(f.calls, [], reason);
+    }
+    const notJson = await withArtifact({ "pr.json": "{", "diff.md": "x" }, fakeGithub([[]]));
+    assert.match(notJson.reason!, /^pr\.json is not readable JSON \(/);
+    const closed = fakeGithub([[]], { state: "closed", head: { sha: SHA } });
+    assert.deepEqual(await withArtifact({ "pr.json": meta(7), "diff.md": "x" }, closed), { action: "skipped", reason: "PR #7 is closed" });
+    const noDiff = await withArtifact({ "pr.json": meta(7) }, fakeGithub([[]]));
+    assert.match(noDiff.reason!, /^diff\.md is not readable \(ENOENT/);
   });
 });
