@@ -55,6 +55,9 @@ export interface DiffDocument {
   readonly stacks: StackDiff[];
 }
 
+/** The provider of a resource in an older plan JSON that did not record providers. */
+export const PROVIDER_NOT_RECORDED = "[not recorded]";
+
 /** How the reason of a replacement forced by its replaced provider starts. */
 export const PROVIDER_REPLACED = "its provider";
 
@@ -269,7 +272,8 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
     const oldProv = providerUrnOf(b.provider);
     const provReplaced = ctx.replaced.get(prov);
     if (provReplaced) forcing.push({ reason: `${PROVIDER_REPLACED} ${provReplaced.name} is replaced (every resource of a replaced provider is)`, confidence: "exact" });
-    else if (prov !== oldProv && ctx.aliasOf.get(prov) !== oldProv) forcing.push({ reason: `its provider changed from ${oldProv ? parseUrn(oldProv).name : "the default"} to ${prov ? parseUrn(prov).name : "the default"}`, confidence: "exact" });
+    // A plan from before providers were recorded says nothing about them: no change to infer.
+    else if (b.provider !== PROVIDER_NOT_RECORDED && prov !== oldProv && ctx.aliasOf.get(prov) !== oldProv) forcing.push({ reason: `its provider changed from ${oldProv ? parseUrn(oldProv).name : "the default"} to ${prov ? parseUrn(prov).name : "the default"}`, confidence: "exact" });
     for (const t of h.replaceWith) {
       const r = ctx.replaced.get(t);
       if (r) forcing.push({ reason: `replaceWith: ${r.name} is replaced`, confidence: "exact" });
@@ -331,7 +335,7 @@ export function normalizePlan(doc: PlanJson): PlanJson {
       ...r,
       dependencies: (r.dependencies ?? []).map(map),
       custom: r.custom ?? !/^homelab:|^pulumi:pulumi:Stack$/.test(r.type),
-      provider: mapRef(r.provider ?? ""),
+      provider: r.provider === undefined ? PROVIDER_NOT_RECORDED : mapRef(r.provider),
       propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.map(map)])),
       aliases: r.aliases ?? [],
       replaceOnChanges: r.replaceOnChanges ?? (r.type === "command:remote:Command" ? ["triggers[*]"] : []),
