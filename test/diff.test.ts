@@ -2,7 +2,7 @@
 // retainOnDelete, protect, the delete-first cascade, provider replacement, secret inputs.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { diffPlans } from "../src/plan/diff";
+import { diffPlans, normalizePlan } from "../src/plan/diff";
 import { lineDiff } from "../src/plan/diffFormat";
 import type { PlanJson, PlanJsonResource } from "../src/plan/format";
 
@@ -121,6 +121,21 @@ describe("diff: replacements", () => {
     assert.deepEqual([op(d, "k8s"), op(d, "a")], ["replace", "replace"]);
     assert.equal(d.changes.find((c) => c.name === "a")!.confidence, "exact");
     assert.match(d.warnings.map((w) => w.message).join("\n"), /the Kubernetes provider k8s is replaced .*: all 1 objects it manages are replaced with it/);
+  });
+  test("a base plan from before providers were recorded infers no provider change; a recorded one still does", () => {
+    const PROV = U("pulumi:providers:kubernetes", "k8s");
+    const prov = res(PROV, { inputs: { clusterIdentifier: "one" } });
+    const ns = (provider: string | undefined) => res(U(NS, "a"), { provider, inputs: { metadata: { name: "a" } } });
+    // A plan JSON written by an older version has no `provider` field at all.
+    const legacy = normalizePlan(plan(prov, ns(undefined)));
+    const head = normalizePlan(plan(prov, ns(`${PROV}::id`)));
+    const d = diffPlans(legacy, head);
+    assert.equal(op(d, "a"), "same");
+    assert.deepEqual(d.changes.filter((c) => c.op !== "same").map((c) => c.name), []);
+    // The default provider recorded as "" is a real record: moving to k8s is a provider change.
+    const recorded = diffPlans(normalizePlan(plan(prov, ns(""))), head);
+    assert.equal(op(recorded, "a"), "replace");
+    assert.deepEqual(recorded.changes.find((c) => c.name === "a")!.reasons, ["its provider changed from the default to k8s"]);
   });
   test("a changed secret input is shown only as changed", () => {
     const cmd = (digest: string) => res(U("command:remote:Command", "join"), { inputs: { stdin: "[secret]" }, secretPaths: ["stdin"], secretDigests: { stdin: digest } });
