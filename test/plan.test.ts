@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { assertNoSecrets, secretValues, toCriticalPath, toMermaid, toPlanJson, toTree } from "../src/plan/format";
+import { assertNoSecrets, secretValues, toCriticalPath, toMermaid, toPlanJson, toTree, TREE_LEGEND } from "../src/plan/format";
 import { criticalPath, effectiveDependencies } from "../src/plan/graph";
 import type { RecordedResource } from "../src/plan/recorder";
 import { cli, planFile, type Graph } from "./harness";
@@ -125,6 +125,11 @@ describe("tree and mermaid", () => {
     const tree = toTree(plan);
     const lines = tree.trimEnd().split("\n");
     assert.match(lines[0], /^stack lab: \d+ resources \(\d+ to create\)$/);
+    // The marks are explained under the tree.
+    assert.deepEqual(lines.slice(-TREE_LEGEND.length), [...TREE_LEGEND]);
+    for (const mark of ["to create", "(after N)", "[protect]", "[delete-before-replace]", "[ignore-changes: p]", "[secret: p]"]) assert.ok(TREE_LEGEND.some((l) => l.includes(mark)), mark);
+    // The stand-in deploy key reads as one.
+    assert.match(String(plan.outputs.fluxDeployKey), /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLANxSTANDxINxNOTxAxREALxKEY[0-9a-f]{15} plan-stand-in-NOT-A-REAL-KEY$/);
     for (const r of plan.resources.filter((x) => x.parent !== null)) {
       assert.equal(lines.filter((l) => new RegExp(`[└├]─ ${r.name}  ${r.type.replace(/[$/.]/g, "\\$&")}`).test(l)).length, 1, r.name);
     }

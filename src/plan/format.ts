@@ -112,8 +112,21 @@ export function toTree(plan: PlanResult): string {
       lines.push(`  ${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
     }
   }
+  lines.push(...TREE_LEGEND);
   return `${lines.join("\n")}\n`;
 }
+
+/** What the tree's marks mean, printed under it. */
+export const TREE_LEGEND: readonly string[] = [
+  "legend:",
+  "  N to create    resources a first `pulumi up` creates (components and providers not counted)",
+  "  (after N)      the resource waits for N others it depends on",
+  "  [protect]      `pulumi destroy` and replacements refuse it",
+  "  [delete-before-replace]  a replacement deletes it first (its VMID or address cannot be held twice)",
+  "  [ignore-changes: p]      edits of input p are not applied (kept from creation)",
+  "  [secret: p]    input p is a Pulumi secret; its value is never printed",
+  "  outputs        the stack outputs; plan stand-ins (plan-..., a deploy key marked NOT-A-REAL-KEY) where the real value only exists after `pulumi up`",
+];
 
 /** A Mermaid flowchart: custom resources as nodes, grouped by component, edges for dependencies. */
 export function toMermaid(plan: PlanResult): string {

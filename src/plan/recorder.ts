@@ -145,7 +145,8 @@ export const DEFAULT_SYNTH: Record<string, OutputSynth> = {
   "random:index/randomPassword:RandomPassword": (a) => ({ result: `plan-random-${digest(a.name, 16)}` }),
   "random:index/randomBytes:RandomBytes": (a) => ({ hex: digest(a.name, 64), base64: Buffer.from(digest(a.name, 32)).toString("base64") }),
   "tls:index/privateKey:PrivateKey": (a) => ({
-    publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${digest(a.name, 43)} plan`,
+    // Obviously a stand-in (V13): still an OpenSSH line of the right shape, but it reads as fake.
+    publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLANxSTANDxINxNOTxAxREALxKEY${digest(a.name, 15)} plan-stand-in-NOT-A-REAL-KEY`,
     privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nplan-${digest(a.name)}\n-----END OPENSSH PRIVATE KEY-----\n`,
     privateKeyPem: `-----BEGIN PRIVATE KEY-----\nplan-${digest(a.name)}\n-----END PRIVATE KEY-----\n`,
     publicKeyPem: `-----BEGIN PUBLIC KEY-----\nplan-${digest(a.name)}\n-----END PUBLIC KEY-----\n`,
