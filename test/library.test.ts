@@ -2,6 +2,7 @@
 // imports only `homelab-infra` and the SDKs): run under Pulumi's mock runtime with the recording
 // monitor, it registers exactly this graph, with the defaults applied.
 import assert from "node:assert/strict";
+import { join, relative } from "node:path";
 import { before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { RecordingMonitor } from "../src/plan/recorder";
@@ -37,6 +38,13 @@ function providerOf(g: Graph, name: string): string {
 }
 
 describe("the package entry point, used by an outside program", () => {
+  test("`homelab-infra` is the source under the tests' `homelab-source` condition, and the build (lib/) otherwise", () => {
+    // .ci/run runs this file again after `npm run build` without the condition: the built package,
+    // the one `npm pack` ships, then has to build the same graph.
+    const expected = process.env.HOMELAB_LIBRARY === "built" ? "lib/library.js" : "src/library.ts";
+    assert.equal(relative(join(__dirname, ".."), require.resolve("homelab-infra")), expected);
+  });
+
   test("exports the components and the catalog, and registers nothing on import", () => {
     for (const c of ["ProxmoxVm", "K3sCluster", "GpuNode", "MetalLbPool", "CertManagerIssuer", "TraefikConfig", "NfsStorage", "Longhorn", "Monitoring", "FluxBootstrap", "DnsRecords", "CatalogApp"]) {
       assert.equal(typeof (lib as Record<string, unknown>)[c], "function", c);
