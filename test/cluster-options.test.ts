@@ -7,7 +7,7 @@ import { clusterSettings, renderK3sConfig } from "../src/cluster/k3sConfig";
 import { validateStackConfig, type ValidationResult } from "../src/config/validate";
 import { stackDoc } from "./harness";
 
-const SECRETS = { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent" } as const;
+const SECRETS = { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent", piholePassword: "secret" } as const;
 const TOKENS = { token: "server-token-value", agentToken: "agent-token-value" };
 
 function validate(edit: (doc: Record<string, any>) => void, file?: string): ValidationResult {

@@ -56,7 +56,7 @@ function labConfig(edit: (doc: Record<string, any>) => void = () => {}) {
   const doc = stackDoc();
   edit(doc);
   const raw = Object.fromEntries(Object.entries(doc).map(([k, v]) => [k.replace(/^homelab:/, ""), v]));
-  const r = validateStackConfig(raw, { secrets: { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent" } });
+  const r = validateStackConfig(raw, { secrets: { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent", piholePassword: "absent" } });
   if (!r.ok) throw new Error(r.errors.join("\n"));
   return r.config;
 }

@@ -4,6 +4,7 @@ import { closeMatch } from "../config/messages";
 import { fileIndex } from "../config/model";
 import type { StackConfig } from "../config/schema";
 import type { ExtraCheckResult } from "../config/validate";
+import { EXTERNAL_DNS_NAMESPACE } from "../platform/externalDnsRender";
 import { FLUX_NAMESPACE } from "../platform/fluxRender";
 import { SYSTEM_NAMESPACES } from "../system/conventions";
 import { definitionOf, gpuCapacityChecks, storagePinChecks } from "./capacity";
@@ -24,6 +25,7 @@ export const RESERVED_NAMESPACES: ReadonlyMap<string, string> = new Map([
   [SYSTEM_NAMESPACES.longhorn, "Longhorn"],
   [SYSTEM_NAMESPACES.monitoring, "the monitoring stack"],
   [FLUX_NAMESPACE, "Flux"],
+  [EXTERNAL_DNS_NAMESPACE, "external-dns"],
 ]);
 
 /** The keys appChecks reads. */

@@ -71,6 +71,7 @@ export type Homelab<S = SecretRef> = StackConfig & {
   };
   readonly dns: Feature<{ readonly zoneId: string; readonly address: string; readonly apiToken: S }>;
   readonly monitoring: Feature<{ readonly chartVersion: string }>;
+  readonly externalDns: Feature<{ readonly chartVersion: string; readonly target: ExternalDnsTarget<S> }>;
   readonly flux: Feature<{
     readonly url: string;
     readonly operatorVersion: string;
@@ -87,6 +88,11 @@ export type Homelab<S = SecretRef> = StackConfig & {
   /** The NVIDIA device plugin, when a node has role gpu. */
   readonly devicePlugin: { readonly chartVersion: string } | undefined;
 };
+
+/** Where external-dns writes: Cloudflare with the token, or Pi-hole with its URL and password. */
+export type ExternalDnsTarget<S> =
+  | { readonly provider: "cloudflare"; readonly apiToken: S }
+  | { readonly provider: "pihole"; readonly server: string; readonly apiVersion: "5" | "6"; readonly tlsSkipVerify: boolean; readonly password: S };
 
 /** cluster.etcdSnapshots resolved: the secret key attached (the cluster layer defaults the folder to the stack). */
 export interface EtcdSnapshots<S> {

@@ -4,7 +4,7 @@
 // check again. Runs on whatever part of the config parsed (a key that failed its schema is absent),
 // so its errors come with the schema's. Pure.
 import { knownHostsFor, parseGitUrl } from "./git";
-import { allVms, imageNameOf, type FluxAuth, type Homelab, type VmSpec } from "./model";
+import { allVms, imageNameOf, type ExternalDnsTarget, type FluxAuth, type Homelab, type VmSpec } from "./model";
 import { stackSchema, type SecretKey, type StackConfig } from "./schema";
 
 /** Whichever top-level keys parsed. */
@@ -216,7 +216,28 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
     if (zoneId !== undefined && address !== undefined && apiToken !== undefined) dns = { ...cfg.dns, enabled: true, zoneId, address, apiToken };
   }
 
+  let externalDns: Homelab<S>["externalDns"] | undefined;
+  if (cfg.externalDns && !cfg.externalDns.enabled) externalDns = { ...cfg.externalDns, enabled: false };
+  else if (cfg.externalDns) {
+    const e = cfg.externalDns;
+    const chartVersion = pin("externalDns", "externalDns.enabled is true", "pin the external-dns chart version, e.g. 1.21.1");
+    let target: ExternalDnsTarget<S> | undefined;
+    if (e.provider === "cloudflare") {
+      // cert-manager or the DNS records already asked for the token when they are on; one message is enough.
+      const asked = cfg.certManager?.enabled === true || cfg.dns?.enabled === true;
+      const apiToken = asked ? (secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined) : secret("cloudflareApiToken", "externalDns.provider is cloudflare");
+      if (apiToken !== undefined) target = { provider: "cloudflare", apiToken };
+    } else if (e.provider === "pihole") {
+      // Pi-hole v6 answers its API only after a login with the web password.
+      const password = secret("piholePassword", "externalDns.provider is pihole (Pi-hole's API login)");
+      if (password !== undefined && e.pihole !== undefined) target = { provider: "pihole", ...e.pihole, password };
+    }
+    // A missing provider or server is reported by externalDnsChecks.
+    if (chartVersion !== undefined && target !== undefined) externalDns = { ...e, enabled: true, chartVersion, target };
+    else incomplete = true;
+  }
+
   if (errors.length > 0 || incomplete || !isComplete(cfg)) return { errors, model: undefined };
-  if (!metallb || !certManager || !storage || !monitoring || !flux || !dns || !firstServer) return { errors, model: undefined };
-  return { errors, model: { ...cfg, metallb, certManager, storage, monitoring, flux, dns, machines, firstServer, devicePlugin, etcdSnapshots } };
+  if (!metallb || !certManager || !storage || !monitoring || !flux || !dns || !externalDns || !firstServer) return { errors, model: undefined };
+  return { errors, model: { ...cfg, metallb, certManager, storage, monitoring, flux, dns, externalDns, machines, firstServer, devicePlugin, etcdSnapshots } };
 }

@@ -5,6 +5,7 @@
 // Cross-field checks (overlaps, quorum, references) live in validate.ts.
 import { z } from "zod";
 import { customAppSchema } from "./customAppSchema";
+import { externalDnsSchema } from "./externalDnsSchema";
 import { vmFirewallSchema } from "./firewallSchema";
 import { k3sArgsSchema } from "./k3sArgs";
 import { truenasSchema } from "./truenasSchema";
@@ -359,6 +360,8 @@ export const versionsSchema = z.strictObject({
   nvidiaDevicePlugin: version.optional(),
   /** democratic-csi chart (storage.truenas). */
   democraticCsi: version.optional(),
+  /** external-dns chart (externalDns), kubernetes-sigs.github.io/external-dns. */
+  externalDns: version.optional(),
   fluxOperator: version.optional(),
   flux: version.optional(),
 });
@@ -386,6 +389,8 @@ export const stackSchema = z.strictObject({
     truenas: { enabled: false, port: 443, allowInsecure: false },
   }),
   dns: dnsSchema.default({ enabled: false, proxied: false, ttl: 300 }),
+  /** external-dns publishing the app hosts (src/config/externalDnsSchema.ts). Default off. */
+  externalDns: externalDnsSchema.default({ enabled: false, sources: ["ingress"], policy: "upsert-only", interval: "1m" }),
   monitoring: monitoringSchema.default({ enabled: false, grafanaHost: "grafana", retention: "15d", storageSize: 20 }),
   flux: fluxSchema.default({ enabled: false, branch: "main", interval: "10m" }),
   apps: z.record(z.string(), appSchema).default({}),
@@ -400,6 +405,7 @@ export const SECRET_KEYS = [
   "sopsAgeKey",
   "etcdS3SecretKey",
   "truenasApiKey",
+  "piholePassword",
 ] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 

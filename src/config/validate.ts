@@ -1,6 +1,7 @@
 // Validation of a whole stack config: the strict schema, then cross-field checks.
 // Every problem is reported at once, each as `path.to.field: problem; how to fix`.
 import { isHostIn, isInCidr, networkOf, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
+import { externalDnsChecks } from "./externalDnsSchema";
 import { firewallChecks } from "./firewallSchema";
 import { k3sArgsChecks } from "./k3sArgs";
 import { lanAllowlistWarnings } from "./lanWarnings";
@@ -265,6 +266,7 @@ export function crossCheck(cfg: PartialStackConfig, incompleteLists: ReadonlySet
   errors.push(...needing(["cluster"], k3sArgsChecks)(cfg, incompleteLists));
   errors.push(...needing(["network"], firewallChecks)(cfg, incompleteLists));
   errors.push(...needing(["storage"], truenasChecks)(cfg, incompleteLists));
+  errors.push(...needing(["externalDns", "dns", "domain", "cluster"], externalDnsChecks)(cfg, incompleteLists));
   warnings.push(...needing(["traefik", "cluster", "apps", "proxmox", "network"], lanAllowlistWarnings)(cfg, incompleteLists));
   return { errors, warnings };
 }

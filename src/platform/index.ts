@@ -3,6 +3,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
 import type { HomelabConfig } from "../config/loader";
+import { ExternalDns } from "./externalDns";
 import { FluxBootstrap } from "./flux";
 import { syncPath } from "./fluxRender";
 import type { Platform } from "./types";
@@ -10,9 +11,34 @@ import type { Platform } from "./types";
 export type { Platform } from "./types";
 export { FluxBootstrap } from "./flux";
 
+/** The TXT registry owner of a stack's records: two stacks on one zone never touch each other's. */
+export function txtOwnerIdOf(cfg: Pick<HomelabConfig, "externalDns">, stack: string): string {
+  return cfg.externalDns.txtOwnerId ?? `homelab-${stack}`;
+}
+
 export function buildPlatform(cfg: HomelabConfig, stack: string, cluster: Cluster): Platform {
-  if (!cfg.flux.enabled) return { fluxReady: [], fluxDeployKey: undefined };
   const opts: pulumi.ComponentResourceOptions = { providers: { kubernetes: cluster.provider } };
+  const e = cfg.externalDns;
+  if (e.enabled) {
+    new ExternalDns(
+      "external-dns",
+      {
+        chartVersion: e.chartVersion,
+        provider: e.target.provider,
+        credential: e.target.provider === "cloudflare" ? e.target.apiToken : e.target.password,
+        pihole: e.target.provider === "pihole" ? { server: e.target.server, apiVersion: e.target.apiVersion, tlsSkipVerify: e.target.tlsSkipVerify } : undefined,
+        sources: e.sources,
+        policy: e.policy,
+        txtOwnerId: txtOwnerIdOf(cfg, stack),
+        // Every app host and Grafana's are <label>.<domain>: nothing outside the domain is touched.
+        domainFilters: [cfg.domain],
+        interval: e.interval,
+        createAfter: cluster.ready,
+      },
+      opts,
+    );
+  }
+  if (!cfg.flux.enabled) return { fluxReady: [], fluxDeployKey: undefined };
   const flux = new FluxBootstrap(
     "flux",
     {

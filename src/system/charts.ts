@@ -16,6 +16,7 @@ export const CHARTS = {
   csiDriverNfs: { repo: "https://raw.githubusercontent.com/kubernetes-csi/csi-driver-nfs/master/charts", chart: "csi-driver-nfs" },
   longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn" },
   democraticCsi: { repo: "https://democratic-csi.github.io/charts/", chart: "democratic-csi" },
+  externalDns: { repo: "https://kubernetes-sigs.github.io/external-dns/", chart: "external-dns" },
   kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack" },
 } as const satisfies Record<string, ChartRef>;
 
