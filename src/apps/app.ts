@@ -27,6 +27,8 @@ export interface CatalogAppArgs {
   readonly fluxReady: pulumi.Resource[];
   /** The GPU node is ready (device plugin, smoke test); only for GPU apps. */
   readonly gpuReady: pulumi.Resource[];
+  /** Created before the ingress: the forward-auth Middleware it names (Traefik refuses a router naming a missing one). Default none. */
+  readonly ingressAfter?: pulumi.Resource[];
   /** NFS server and backup share for PostgreSQL's pg_dump job; undefined: no backup job. */
   readonly backup?: { readonly server: string; readonly share: string };
 }
@@ -105,7 +107,7 @@ export class CatalogApp extends pulumi.ComponentResource {
         `${name}-${suffix}`,
         { metadata: manifest.metadata, spec: manifest.spec },
         // After the release: Pulumi's Ingress await wants the backend Service to have endpoints.
-        { parent: this, dependsOn: [this.release, ...args.systemReady] },
+        { parent: this, dependsOn: [this.release, ...args.systemReady, ...(args.ingressAfter ?? [])] },
       );
     };
     this.ingress = ingress("ingress", ingressArgsFor(app, args.clusterIssuer));

@@ -1,6 +1,6 @@
 // The apps layer: every enabled catalog app as Flux objects created by Pulumi, after the system
 // layer (storage, ingress) and Flux's CRDs; GPU apps also after the GPU node.
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
 import type { HomelabConfig } from "../config/loader";
@@ -9,6 +9,7 @@ import { retainedNamespace } from "../system/namespaces";
 import type { System } from "../system/types";
 import { CatalogApp } from "./app";
 import { retainedClaim } from "./claims";
+import { forwardAuthMiddleware, renderForwardAuthMiddleware } from "./forwardAuth";
 import { appNamespaces, renderMediaLibraryPvc, resolveApps } from "./render";
 import type { Apps } from "./types";
 
@@ -53,6 +54,17 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
     );
   }
 
+  // Authentik's forward auth: one Middleware beside Authentik, for the apps that opt in (and for
+  // manifests of one's own). The Middleware CRD comes with k3s's Traefik (systemReady).
+  const authentik = cfg.cluster.traefik ? forwardAuthMiddleware(cfg) : undefined;
+  const forwardAuth =
+    authentik === undefined
+      ? undefined
+      : new k8s.apiextensions.CustomResource("authentik-forward-auth", renderForwardAuthMiddleware(authentik), {
+          ...opts,
+          dependsOn: [namespaceFor(authentik.namespace), ...system.ingressReady],
+        });
+
   const nfs = cfg.storage.nfs;
   for (const app of apps) {
     const component = new CatalogApp(
@@ -66,6 +78,7 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
         systemReady,
         fluxReady: platform.fluxReady,
         gpuReady: cluster.gpuReady,
+        ingressAfter: app.forwardAuth !== undefined && forwardAuth !== undefined ? [forwardAuth] : [],
         backup: nfs.enabled && nfs.server !== undefined && nfs.backupShare !== undefined ? { server: nfs.backupServer ?? nfs.server, share: nfs.backupShare } : undefined,
       },
       { providers: { kubernetes: cluster.provider } },

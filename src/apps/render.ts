@@ -4,6 +4,7 @@ import type { StackConfig } from "../config/schema";
 import type { IngressArgs } from "../system/ingress";
 import type { System } from "../system/types";
 import { appDefinition } from "./custom";
+import { forwardAuthMiddleware } from "./forwardAuth";
 import type { AppDefinition, StorageKind } from "./types";
 import { appValues, type Values } from "./values";
 
@@ -37,6 +38,8 @@ export interface ResolvedApp {
   /** Fully qualified host of the console ingress (MinIO), or undefined. */
   readonly consoleHost: string | undefined;
   readonly lanOnly: boolean;
+  /** Authentik's forward-auth Middleware, when the app opts in (apps.<name>.auth). */
+  readonly forwardAuth: { readonly name: string; readonly namespace: string } | undefined;
   readonly gpu: boolean;
   readonly volumes: readonly ResolvedVolume[];
   /** `<app>-secrets`, or undefined when the app generates no secret. */
@@ -78,6 +81,7 @@ export function usesGpu(def: AppDefinition, wanted: boolean | undefined): boolea
 
 /** Every enabled app of the stack, sorted by name, with everything decided. Pure. */
 export function resolveApps(cfg: StackConfig, classes: System["storageClasses"]): ResolvedApp[] {
+  const authentik = forwardAuthMiddleware(cfg);
   return Object.entries(cfg.apps)
     .filter(([, entry]) => entry.enabled)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -115,7 +119,8 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
         },
         entry.values,
       );
-      return [{ name, def, namespace, version: entry.version, host, consoleHost, lanOnly: entry.lanOnly ?? true, gpu, volumes, secretName, mediaClaim, values }];
+      const forwardAuth = entry.auth === "authentik" ? authentik : undefined;
+      return [{ name, def, namespace, version: entry.version, host, consoleHost, lanOnly: entry.lanOnly ?? true, forwardAuth, gpu, volumes, secretName, mediaClaim, values }];
     });
 }
 
@@ -192,6 +197,7 @@ export function ingressArgsFor(app: ResolvedApp, clusterIssuer: string | undefin
     servicePort: app.def.ingress.port,
     clusterIssuer,
     lanOnly: app.lanOnly,
+    ...(app.forwardAuth ? { forwardAuth: app.forwardAuth } : {}),
   };
 }
 
@@ -206,6 +212,7 @@ export function consoleIngressArgsFor(app: ResolvedApp, clusterIssuer: string | 
     servicePort: app.def.consoleIngress.port,
     clusterIssuer,
     lanOnly: app.lanOnly,
+    ...(app.forwardAuth ? { forwardAuth: app.forwardAuth } : {}),
   };
 }
 

@@ -342,6 +342,8 @@ export const appSchema = z.strictObject({
   storageClass: z.enum(["local-path", "nfs-client", "longhorn", "freenas-nfs-csi", "freenas-iscsi-csi"]).optional(),
   /** Ingress only for LAN clients (the lan-only middleware). Default true; false publishes the app to any client that reaches Traefik. */
   lanOnly: z.boolean().optional(),
+  /** Sign-in in front of the ingress: authentik (Authentik's forward auth, after the lan-only allow-list). Needs apps.authentik. Default none. */
+  auth: z.enum(["authentik"]).optional(),
   /** Schedule on the GPU node with one GPU; only for apps whose GPU is optional (jupyter, plex). Default false. */
   gpu: z.boolean().optional(),
   /** Helm values merged over the catalog's (escape hatch). */

@@ -22,14 +22,19 @@ export interface IngressArgs {
   readonly clusterIssuer: string | undefined;
   /** Also allow only LAN clients (the lan-only middleware). Default false. */
   readonly lanOnly?: boolean;
+  /** A forward-auth Middleware (Authentik's) the router runs after the allow-list. Default none. */
+  readonly forwardAuth?: { readonly name: string; readonly namespace: string };
   readonly path?: string;
 }
 
 /** The annotations of the convention (for charts that render their own Ingress from values). */
-export function ingressAnnotations(args: Pick<IngressArgs, "clusterIssuer" | "lanOnly">): Record<string, string> {
+export function ingressAnnotations(args: Pick<IngressArgs, "clusterIssuer" | "lanOnly" | "forwardAuth">): Record<string, string> {
+  // Traefik runs a router's middlewares in the order listed: the allow-list refuses other networks
+  // with 403 before anyone is sent to a login page.
+  const middlewares = [...(args.lanOnly ? [middlewareRef(LAN_ONLY_MIDDLEWARE)] : []), ...(args.forwardAuth ? [middlewareRef(args.forwardAuth)] : [])];
   return {
     ...(args.clusterIssuer !== undefined ? { "cert-manager.io/cluster-issuer": args.clusterIssuer } : {}),
-    ...(args.lanOnly ? { "traefik.ingress.kubernetes.io/router.middlewares": middlewareRef(LAN_ONLY_MIDDLEWARE) } : {}),
+    ...(middlewares.length > 0 ? { "traefik.ingress.kubernetes.io/router.middlewares": middlewares.join(",") } : {}),
   };
 }
 
