@@ -1,16 +1,22 @@
 // GpuNode: the cluster side of a k3s agent with a GPU passed through (seed 000: an RTX 4000 Ada on
 // k3s-gpu-01). The metal layer builds its VM (q35, OVMF + EFI disk, no ballooning) and PCI mapping
 // like every other VM; this component puts the driver and k3s on it.
-//   <name>-nvidia        driver + nvidia-container-toolkit, and the reboot the driver needs
-//   <name>-nvidia-check  GPU visible and the runtime present, before k3s ever starts
-//   <name>-k3s           the k3s agent (K3sNode), labelled and tainted for GPU work
+//   <name>-nvidia-drain     on a control server: a driver change on a node that already runs k3s
+//                           is cordoned and drained first (the rolling reboot's reboot-drain.sh;
+//                           a first create or an unchanged driver drains nothing)
+//   <name>-nvidia           driver + nvidia-container-toolkit, and the reboot the driver needs
+//   <name>-nvidia-check     GPU visible and the runtime present, before k3s ever starts
+//   <name>-k3s              the k3s agent (K3sNode), labelled and tainted for GPU work
+//   <name>-nvidia-uncordon  on a control server: Ready again (a new boot when the install rebooted),
+//                           uncordoned if the drain cordoned it, the driver recorded on the Node
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { GpuVmSpec } from "../config/model";
 import type { ProxmoxVm } from "../metal/proxmoxVm";
 import type { K3sCluster } from "./k3sCluster";
 import { K3sNode } from "./k3sNode";
-import { GPU_TAINT_STRING, gpuNodeLabels, nvidiaCheckScript, nvidiaInstallScript } from "./nvidia";
+import { driverPackage, GPU_TAINT_STRING, gpuNodeLabels, nvidiaCheckScript, nvidiaInstallScript } from "./nvidia";
+import { driverDecision, driverDrainScript, driverUncordonScript } from "./rollingReboot";
 
 export const TYPE = "homelab:cluster:GpuNode";
 
@@ -29,7 +35,11 @@ export class GpuNode extends pulumi.ComponentResource {
   public readonly driverReady: command.remote.Command;
   /** The k3s agent. */
   public readonly k3s: K3sNode;
-  /** Resolves once the agent is registered and Ready. */
+  /** Drains the node before a driver change (on a control server). */
+  public readonly driverDrain: command.remote.Command;
+  /** Uncordons it after the driver install and check (on a control server). */
+  public readonly driverUncordon: command.remote.Command;
+  /** Resolves once the agent is registered, Ready and uncordoned after a driver change. */
   public readonly ready: pulumi.Resource;
 
   constructor(name: string, args: GpuNodeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -41,6 +51,23 @@ export class GpuNode extends pulumi.ComponentResource {
     this.vm = args.vm;
 
     const triggers = [this.vm.instanceKey];
+    const pkg = driverPackage(gpu);
+    const control = cluster.controlFor(spec.name);
+    const quiet = { logging: "stderr" as const, addPreviousOutputInEnv: false };
+    // Re-runs (an update) only when the driver package or the control server's connection changes;
+    // the package recorded on the Node decides whether that is a driver change. A new VM replaces it
+    // (triggers): its create never drains.
+    this.driverDrain = new command.remote.Command(
+      `${name}-nvidia-drain`,
+      {
+        connection: control.connection,
+        create: driverDrainScript(spec.name, pkg, "create"),
+        update: driverDrainScript(spec.name, pkg, "update"),
+        triggers,
+        ...quiet,
+      },
+      { ...child, dependsOn: [this.vm.ready, ...control.ready] },
+    );
     const install = new command.remote.Command(
       `${name}-nvidia`,
       {
@@ -51,7 +78,7 @@ export class GpuNode extends pulumi.ComponentResource {
         logging: "stderr",
         addPreviousOutputInEnv: false,
       },
-      { ...child, dependsOn: [this.vm.ready] },
+      { ...child, dependsOn: [this.vm.ready, this.driverDrain] },
     );
     // Its SSH dial waits out the reboot the install may have scheduled (sshd is stopped until then).
     this.driverReady = new command.remote.Command(
@@ -78,8 +105,22 @@ export class GpuNode extends pulumi.ComponentResource {
       ),
       child,
     );
-    this.ready = this.k3s.ready;
+    // After the agent's membership step too: on a first create that is when the Node exists to
+    // record the driver on; on a driver change the k3s steps have nothing to do.
+    this.driverUncordon = new command.remote.Command(
+      `${name}-nvidia-uncordon`,
+      {
+        connection: control.connection,
+        create: driverUncordonScript(spec.name, pkg),
+        update: driverUncordonScript(spec.name, pkg),
+        stdin: pulumi.all([this.driverDrain.stdout, install.stdout]).apply(([d, i]) => driverDecision(d, i)),
+        triggers,
+        ...quiet,
+      },
+      { ...child, dependsOn: [this.driverReady, this.k3s.ready] },
+    );
+    this.ready = this.driverUncordon;
 
-    this.registerOutputs({ ipAddress: this.vm.ipAddress, ready: this.k3s.ready.id });
+    this.registerOutputs({ ipAddress: this.vm.ipAddress, ready: this.driverUncordon.id });
   }
 }

@@ -53,7 +53,8 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
     role,
     vm: vmOf(spec),
     control: controlFor(spec.name),
-    after: [...k3sNodes.filter(([n]) => n === spec.name).map(([, n]) => n.ready), ...upgrades],
+    // A GPU node: after its driver steps' uncordon too (one drain at a time per node).
+    after: [...k3sNodes.filter(([n]) => n === spec.name).map(([, n]) => n.ready), ...gpuNodes.filter((g) => g.spec.name === spec.name).map((g) => g.node.ready), ...upgrades],
   });
   const gpuAgents = gpuNodes.map(({ spec }) => rebootNode(spec, "agent"));
   new RollingReboot("reboot", {

@@ -29,9 +29,9 @@ export const REBOOT_DRAIN_TIMEOUT = "300s";
 /** Poll budget for the node to come back: 120 x 5 s; and a hard bound (s) on each kubectl call. */
 export const REBOOT_NODE_WAIT = { tries: 120, seconds: 5, kubectlBound: 900 } as const;
 
-const common = (node: string): [string, string | number][] => [
+const common = (node: string, rebootingKey = REBOOTING_ANNOTATION): [string, string | number][] => [
   ["node", node],
-  ["rebooting_key", REBOOTING_ANNOTATION],
+  ["rebooting_key", rebootingKey],
   ["wait_tries", REBOOT_NODE_WAIT.tries],
   ["wait_seconds", REBOOT_NODE_WAIT.seconds],
   ["kubectl_bound", REBOOT_NODE_WAIT.kubectlBound],
@@ -50,6 +50,52 @@ export function rebootDrainScript(node: string, fingerprint: string, mode: "crea
 /** The wait step: stdin is the reboot step's stdout. */
 export function rebootWaitScript(node: string, role: K3sRole, ip: string): string {
   return renderScript(SCRIPTS, `Waits for ${node} to come back from its reboot, healthy, and uncordons it.`, [...common(node), ["role", role], ["node_ip", ip]], ["reboot-wait.sh"]);
+}
+
+/** Node annotation: the NVIDIA driver package a GPU node runs (GpuNode's driver drain). */
+export const DRIVER_ANNOTATION = "homelab-infra/gpu-driver";
+/** Node annotation: the boot ID a driver install's reboot must replace (its own, not the rolling reboot's). */
+export const DRIVER_REBOOTING_ANNOTATION = "homelab-infra/driver-rebooting";
+
+/**
+ * The same drain for a GPU node's driver change: the recorded package instead of the VM settings;
+ * a node that never joined (a first create) has nothing to drain; `create` never drains.
+ */
+export function driverDrainScript(node: string, pkg: string, mode: "create" | "update"): string {
+  return renderScript(
+    SCRIPTS,
+    `Decides whether ${node} must be drained for its NVIDIA driver ${pkg}, and drains it if so.`,
+    [
+      ...common(node, DRIVER_REBOOTING_ANNOTATION),
+      ["settings_key", DRIVER_ANNOTATION],
+      ["fingerprint", pkg],
+      ["mode", mode],
+      ["drain_timeout", REBOOT_DRAIN_TIMEOUT],
+      ["unregistered", "none"],
+      ["what", "NVIDIA driver"],
+    ],
+    ["reboot-drain.sh"],
+  );
+}
+
+/** After the driver install and its check: waits Ready (a new boot if it rebooted), uncordons, records the package. */
+export function driverUncordonScript(node: string, pkg: string): string {
+  return renderScript(
+    SCRIPTS,
+    `Waits for ${node} to be Ready with its NVIDIA driver ${pkg}, uncordons it and records the driver.`,
+    [...common(node, DRIVER_REBOOTING_ANNOTATION), ["role", "agent"], ["node_ip", ""], ["record_key", DRIVER_ANNOTATION], ["record_value", pkg]],
+    ["reboot-wait.sh"],
+  );
+}
+
+/**
+ * The uncordon step's stdin: the drain's decision, "reboot <boot ID>" when the install rebooted
+ * (its last line says so), "drained <boot ID>" when it did not, "none" without a drain.
+ */
+export function driverDecision(drain: string, install: string): string {
+  const [decision, ...rest] = drain.trim().split(/\s+/);
+  if (decision !== "reboot") return "none";
+  return [install.trim().endsWith("reboot scheduled") ? "reboot" : "drained", ...rest].join(" ");
 }
 
 export interface RebootNode {

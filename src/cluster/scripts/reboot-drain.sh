@@ -3,10 +3,18 @@
 # ($settings_key). A node without one just joined (or predates this step): it runs with its
 # settings already, so they are recorded only. A change is drained before the reboot; the
 # fingerprint is recorded once the drain is done, with the boot ID the reboot must replace
-# ($rebooting_key), so a run that stops half-way resumes the same reboot.
+# ($rebooting_key), so a run that stops half-way resumes the same reboot. A node that was cordoned
+# before this step stays cordoned afterwards: the decision then ends in "cordoned-before".
+# The GPU driver steps (GpuNode) use it too, with $unregistered=none: a node that never joined has
+# nothing to drain (the default waits for the node to register).
 kubectl() { sudo timeout "$kubectl_bound" k3s kubectl "$@"; }
 annotation() { kubectl get node "$node" -o "jsonpath={.metadata.annotations.$1}"; }
 
+if [ "${unregistered:-wait}" = none ] && ! kubectl get node "$node" >/dev/null 2>&1; then
+  echo "$node is not registered in the cluster: nothing to drain" >&2
+  echo none
+  exit 0
+fi
 tries=0
 until kubectl get node "$node" >/dev/null 2>&1; do
   tries=$((tries + 1))
@@ -36,7 +44,10 @@ fi
 
 boot_id=$(kubectl get node "$node" -o 'jsonpath={.status.nodeInfo.bootID}')
 ready=$(kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')
-echo "$node: VM settings changed ($recorded -> $fingerprint); cordon and drain before its reboot" >&2
+# Someone else's cordon (maintenance by hand) is theirs to lift: the wait step leaves it.
+own=
+[ "$(kubectl get node "$node" -o 'jsonpath={.spec.unschedulable}')" != true ] || own=" cordoned-before"
+echo "$node: ${what:-VM settings} changed ($recorded -> $fingerprint); cordon and drain before its reboot" >&2
 kubectl cordon "$node" >&2
 if [ "$ready" != True ]; then
   # No kubelet to confirm evictions: a drain would only time out. The reboot may well fix it.
@@ -46,4 +57,4 @@ elif ! kubectl drain "$node" --ignore-daemonsets --delete-emptydir-data --timeou
   exit 1
 fi
 kubectl annotate node "$node" --overwrite "$settings_key=$fingerprint" "$rebooting_key=${boot_id:-unknown}" >&2
-echo "reboot ${boot_id:-unknown}"
+echo "reboot ${boot_id:-unknown}$own"
