@@ -76,6 +76,40 @@ describe("day two: servers", () => {
   });
 });
 
+describe("day two: the GPU driver", () => {
+  test("a driver branch change (the lab from 570 to its default 580): the driver steps update in place, drain first; only the smoke Job is replaced", async () => {
+    const GPU = "k3s-gpu-01";
+    const gpuOf = (doc: StackDoc) => doc.config["homelab:nodes"].find((n: { name: string }) => n.name === GPU).gpu;
+    // The base is the lab as it was pinned; the head is the file as committed (no driverBranch: 580).
+    const d = await scenario("Pulumi.lab.yaml", (doc) => assert.equal(gpuOf(doc).driverBranch, undefined), { base: (doc) => void (gpuOf(doc).driverBranch = "570") });
+    assert.deepEqual(d.blockers, []);
+    assert.deepEqual(d.warnings, []);
+    assert.deepEqual(d.summary, { create: 0, update: 4, replace: 1, delete: 0, same: d.changes.length - 5 });
+    const changed = d.changes.filter((c) => c.op !== "same");
+    // The four driver steps: their scripts name the new package, so each runs its update: the drain
+    // (on the control server) finds another package recorded on the Node and cordons and drains it,
+    // the install installs and reboots, the check re-checks, the uncordon waits for the new boot.
+    assert.deepEqual(
+      changed.filter((c) => c.op === "update").map((c) => [c.name, c.properties.map((p) => p.path), c.properties.some((p) => p.forcesReplacement)]),
+      [`${GPU}-nvidia-drain`, `${GPU}-nvidia`, `${GPU}-nvidia-check`, `${GPU}-nvidia-uncordon`].map((n) => [n, ["create", "update"], false]),
+    );
+    const drain = changed.find((c) => c.name === `${GPU}-nvidia-drain`)!;
+    assert.match(String(drain.properties[1].old), /\nfingerprint='nvidia-driver-570-server-open'\n/);
+    assert.match(String(drain.properties[1].new), /\nfingerprint='nvidia-driver-580-server-open'\n/);
+    // Replaced by design: the smoke Job's pod template records what it proves (the VM and the
+    // driver), and a Job's template is immutable, so the test runs again against the new driver.
+    const job = changed.filter((c) => c.op === "replace");
+    assert.deepEqual(
+      job.map((c) => [c.name, c.type, c.properties.map((p) => [p.path, p.forcesReplacement])]),
+      [[`nvidia-device-plugin-smoke-${GPU}`, "kubernetes:batch/v1:Job", [['spec.template.metadata.annotations["homelab-infra/gpu-fingerprint"]', true]]]],
+    );
+    assert.match(String(job[0].properties[0].new), /\/nvidia-driver-580-server-open/);
+    // Nothing that holds data or runs the node is touched: the VM, its k3s steps, the device plugin,
+    // the rolling reboot (a driver change needs no power cycle from Proxmox).
+    for (const n of [`${GPU}-vm`, `${GPU}-k3s-join`, `${GPU}-k3s-member`, `${GPU}-k3s-upgrade`, `${GPU}-reboot-drain`, "nvidia-device-plugin-release", "k3s-k8s"]) assert.equal(op(d, n), "same", n);
+  });
+});
+
 describe("the lab plan's URNs", () => {
   // Regenerate after a deliberate change with: UPDATE_URNS=1 node --import tsx --test test/cluster-day2.test.ts
   const SNAPSHOT = join(ROOT, "test", "fixtures", "lab-urns.txt");

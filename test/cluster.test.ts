@@ -111,7 +111,7 @@ describe("K3sCluster: structure", () => {
     const doc = stackDoc();
     const vmByIp = new Map((doc["homelab:nodes"] as { name: string; ip: string }[]).map((n) => [n.ip, n.name]));
     const commands = clusterCommands(g);
-    assert.equal(commands.length, 6 * 3 + 3 * 2 + 2 + 2, "3 steps per node, drain and uncordon per agent, the bootstrap and the kubeconfig read, the GPU driver steps");
+    assert.equal(commands.length, 6 * 3 + 3 * 2 + 2 + 4, "3 steps per node, drain and uncordon per agent, the bootstrap and the kubeconfig read, the GPU driver steps");
     for (const c of commands) {
       const conn = c.rawInputs.connection as Record<string, unknown>;
       const vm = vmByIp.get(String(conn.host));
@@ -136,6 +136,14 @@ describe("K3sCluster: structure", () => {
     assert.equal(host("k3s-server-01-k3s-member"), "10.0.20.12");
     assert.equal(host("k3s-agent-02-k3s-join"), "10.0.20.22");
     assert.equal(host("k3s-kubeconfig"), "10.0.20.11");
+    // The GPU driver's drain and uncordon run kubectl on the GPU node's control server, after its
+    // join; the install and check on the GPU node itself.
+    for (const step of [`${GPU}-nvidia-drain`, `${GPU}-nvidia-uncordon`]) {
+      assert.equal(host(step), "10.0.20.11", step);
+      assert.ok(g.depNames(step).includes("k3s-server-01-k3s-join"), `${step}: kubectl works there`);
+    }
+    assert.equal(host(`${GPU}-nvidia`), "10.0.20.31");
+    assert.equal(host(`${GPU}-nvidia-check`), "10.0.20.31");
   });
 });
 
@@ -336,7 +344,9 @@ describe("K3sCluster: lifecycle", () => {
     const agents = [...AGENTS, GPU];
     for (const [i, a] of agents.entries()) {
       const after = i === 0 ? "k3s-server-03-k3s-upgrade" : `${agents[i - 1]}-k3s-uncordon`;
-      assert.deepEqual(stepDeps(g, `${a}-k3s-drain`), [...new Set([`${a}-k3s-member`, "k3s-server-03-k3s-upgrade", after])].sort(), a);
+      // The GPU agent's upgrade drain also waits for its driver's uncordon (one drain at a time).
+      const driver = a === GPU ? [`${GPU}-nvidia-uncordon`] : [];
+      assert.deepEqual(stepDeps(g, `${a}-k3s-drain`), [...new Set([`${a}-k3s-member`, "k3s-server-03-k3s-upgrade", after, ...driver])].sort(), a);
       assert.deepEqual(stepDeps(g, `${a}-k3s-upgrade`), [`${a}-k3s-drain`]);
       assert.deepEqual(stepDeps(g, `${a}-k3s-uncordon`), [`${a}-k3s-upgrade`]);
       assert.ok(!g.dependsOn(`${a}-k3s-member`, "k3s-server-01-k3s-upgrade"), `${a} joins without waiting for upgrades`);
@@ -347,7 +357,7 @@ describe("K3sCluster: lifecycle", () => {
     doc["homelab:cluster"] = { ...doc["homelab:cluster"], agentUpgradeBatch: 2 };
     const two = await planConfig(doc);
     assert.deepEqual(stepDeps(two, "k3s-agent-02-k3s-drain"), ["k3s-agent-02-k3s-member", "k3s-server-03-k3s-upgrade"]);
-    assert.deepEqual(stepDeps(two, `${GPU}-k3s-drain`), ["k3s-agent-01-k3s-uncordon", `${GPU}-k3s-member`, "k3s-server-03-k3s-upgrade"]);
+    assert.deepEqual(stepDeps(two, `${GPU}-k3s-drain`), ["k3s-agent-01-k3s-uncordon", `${GPU}-k3s-member`, `${GPU}-nvidia-uncordon`, "k3s-server-03-k3s-upgrade"]);
     assert.ok(!two.dependsOn("k3s-agent-02-k3s-upgrade", "k3s-agent-01-k3s-upgrade"));
   });
 
@@ -450,8 +460,10 @@ describe("GpuNode", () => {
       g.resources.filter((r) => r.parent === gpuNode.urn).map((r) => [r.type, r.name]).sort(),
       [
         ["homelab:cluster:K3sNode", `${GPU}-k3s`],
+        [CMD, `${GPU}-nvidia-drain`],
         [CMD, `${GPU}-nvidia`],
         [CMD, `${GPU}-nvidia-check`],
+        [CMD, `${GPU}-nvidia-uncordon`],
       ].sort(),
     );
     assert.equal(g.get(GPU, "homelab:metal:ProxmoxVm").parent, g.get("k3s-server-01", "homelab:metal:ProxmoxVm").parent);
@@ -470,14 +482,29 @@ describe("GpuNode", () => {
 
   test("driver and toolkit (with their reboot) before the k3s agent joins", async () => {
     const g = await labGraph();
-    assert.deepEqual(stepDeps(g, `${GPU}-nvidia`), [`${GPU}-ready`]);
+    // A driver change drains the node first (from its control server), and uncordons it once the
+    // check passed and the agent is a Ready member again.
+    assert.deepEqual(stepDeps(g, `${GPU}-nvidia-drain`), [`${GPU}-ready`, "k3s-server-01-k3s-join"]);
+    assert.deepEqual(stepDeps(g, `${GPU}-nvidia`), [`${GPU}-nvidia-drain`, `${GPU}-ready`]);
     assert.deepEqual(stepDeps(g, `${GPU}-nvidia-check`), [`${GPU}-nvidia`]);
+    assert.deepEqual(stepDeps(g, `${GPU}-nvidia-uncordon`), [`${GPU}-k3s-member`, `${GPU}-nvidia`, `${GPU}-nvidia-check`, `${GPU}-nvidia-drain`, "k3s-server-01-k3s-join"]);
+    // The uncordon's stdin is the decision, made of the drain's and the install's saved output only.
+    const uncordon = g.get(`${GPU}-nvidia-uncordon`);
+    assert.equal(uncordon.propertyDependencies.stdin?.length, 2);
+    assert.deepEqual([...(uncordon.propertyDependencies.stdin ?? [])].sort(), [g.get(`${GPU}-nvidia-drain`).urn, g.get(`${GPU}-nvidia`).urn].sort());
+    for (const step of [`${GPU}-nvidia-drain`, `${GPU}-nvidia`, `${GPU}-nvidia-check`, `${GPU}-nvidia-uncordon`]) {
+      assert.deepEqual(g.get(step).rawInputs.triggers, g.get(`${GPU}-ready`).rawInputs.triggers, `${step}: replaced with a new VM (its create never drains)`);
+    }
+    assert.match(String(g.get(`${GPU}-nvidia-drain`).rawInputs.create), /\nmode='create'\n/);
+    assert.match(String(g.get(`${GPU}-nvidia-drain`).rawInputs.update), /\nmode='update'\n/);
+    assert.match(String(g.get(`${GPU}-nvidia-drain`).rawInputs.update), /\nsettings_key='homelab-infra\/gpu-driver'\nfingerprint='nvidia-driver-580-server-open'\n/);
+    assert.match(String(g.get(`${GPU}-nvidia-uncordon`).rawInputs.update), /\nrecord_key='homelab-infra\/gpu-driver'\nrecord_value='nvidia-driver-580-server-open'\n/);
     assert.ok(g.depNames(`${GPU}-k3s-join`).includes(`${GPU}-nvidia-check`));
-    assert.match(String(g.get(`${GPU}-nvidia`).inputs.create), /'nvidia-driver-570-server-open' nvidia-container-toolkit/);
+    assert.match(String(g.get(`${GPU}-nvidia`).inputs.create), /'nvidia-driver-580-server-open' nvidia-container-toolkit/);
     const doc = stackDoc();
     nodeSpec(doc, GPU).gpu.kernelModules = "proprietary";
     const proprietary = await planConfig(doc);
-    assert.match(String(proprietary.get(`${GPU}-nvidia`).inputs.create), /'nvidia-driver-570-server' nvidia-container-toolkit/);
+    assert.match(String(proprietary.get(`${GPU}-nvidia`).inputs.create), /'nvidia-driver-580-server' nvidia-container-toolkit/);
   });
 
   test("the device plugin chart waits for the GPU agent; the smoke Job gates the GPU", async () => {
@@ -501,11 +528,11 @@ describe("GpuNode", () => {
     assert.equal(values.runtimeClassName, "nvidia");
     assert.deepEqual(values.nodeSelector, { "nvidia.com/gpu.present": "true" });
     assert.deepEqual(Object.keys(values.config.map), ["default", "time-slicing-4"]);
-    assert.ok(g.depNames("nvidia-device-plugin-release").includes(`${GPU}-k3s-member`));
+    assert.ok(g.depNames("nvidia-device-plugin-release").includes(`${GPU}-nvidia-uncordon`));
     assert.match(release.provider, /pulumi:providers:kubernetes::k3s-k8s::/);
     const job = g.get(`nvidia-device-plugin-smoke-${GPU}`);
     assert.ok(g.depNames(job.name).includes("nvidia-device-plugin-release"));
-    assert.ok(g.depNames(job.name).includes(`${GPU}-k3s-member`));
+    assert.ok(g.depNames(job.name).includes(`${GPU}-nvidia-uncordon`));
     assert.equal((job.inputs.spec as any).template.spec.nodeSelector["kubernetes.io/hostname"], GPU);
     assert.match(job.provider, /pulumi:providers:kubernetes::k3s-k8s::/);
     // The device plugin is not on the path to a ready cluster.
@@ -548,7 +575,8 @@ describe("the Cluster contract", () => {
       assert.deepEqual(await Promise.all(c.ready.map(nameOf)), ["k3s-kubeconfig"]);
       assert.equal(await nameOf(c.nodeReady("k3s-server-02")), "k3s-server-02-k3s-member");
       assert.equal(await nameOf(c.nodeReady("k3s-agent-01")), "k3s-agent-01-k3s-member");
-      assert.equal(await nameOf(c.nodeReady(GPU)), `${GPU}-k3s-member`);
+      // The GPU node is ready once its driver steps have uncordoned it (after its membership step).
+      assert.equal(await nameOf(c.nodeReady(GPU)), `${GPU}-nvidia-uncordon`);
       assert.throws(() => c.nodeReady("vault"), /unknown cluster node vault; the nodes are k3s-server-01, k3s-server-02, k3s-server-03, k3s-agent-01, k3s-agent-02, k3s-gpu-01/);
       assert.deepEqual(await Promise.all(c.gpuReady.map(nameOf)), [`nvidia-device-plugin-smoke-${GPU}`]);
     });

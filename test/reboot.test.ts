@@ -7,7 +7,17 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { rebootDrainScript, rebootWaitScript, REBOOTING_ANNOTATION, SETTINGS_ANNOTATION } from "../src/cluster/rollingReboot";
+import {
+  DRIVER_ANNOTATION,
+  DRIVER_REBOOTING_ANNOTATION,
+  driverDecision,
+  driverDrainScript,
+  driverUncordonScript,
+  rebootDrainScript,
+  rebootWaitScript,
+  REBOOTING_ANNOTATION,
+  SETTINGS_ANNOTATION,
+} from "../src/cluster/rollingReboot";
 import { SSH_DIAL, SSH_DIAL_UP } from "../src/metal/proxmoxVm";
 import { rebootCheckScript, rebootVmScript, REBOOT_SHUTDOWN_TIMEOUT } from "../src/metal/vmReboot";
 import { planConfig, stackDoc, type Graph } from "./harness";
@@ -162,20 +172,39 @@ interface Stub {
 }
 
 /** A stub `sudo` (stripping `timeout N`) for `k3s kubectl` (annotations kept in files) and `qm`. */
-function stubs(opts: { annotations?: Record<string, string>; bootIds?: string[]; ready?: boolean; drainOk?: boolean; apiUp?: boolean; vmStatus?: string } = {}): Stub {
+function stubs(
+  opts: {
+    annotations?: Record<string, string>;
+    bootIds?: string[];
+    ready?: boolean;
+    drainOk?: boolean;
+    apiUp?: boolean;
+    vmStatus?: string;
+    /** false: the Node does not exist (a GPU node before its first join). */
+    registered?: boolean;
+    /** The Node is already cordoned (.spec.unschedulable). */
+    unschedulable?: boolean;
+    /** false: every kubectl call fails (the API does not answer). */
+    kubeApi?: boolean;
+  } = {},
+): Stub {
   const dir = mkdtempSync(join(tmpdir(), "reboot-stub-"));
   const log = join(dir, "calls.log");
   writeFileSync(log, "");
   for (const [k, v] of Object.entries(opts.annotations ?? {})) writeFileSync(join(dir, `ann-${k.replace("/", "_")}`), v);
   writeFileSync(join(dir, "boot-ids"), (opts.bootIds ?? ["B1"]).join("\n") + "\n");
   const kubectl = `
+${opts.kubeApi === false ? 'echo "The connection to the server 127.0.0.1:6443 was refused" >&2; exit 1' : ""}
 case "$*" in
+  *"--ignore-not-found -o name") ${opts.registered === false ? "exit 0" : 'printf "node/%s\\n" "$3"; exit 0'} ;;
+  "get node "*" -o jsonpath={.spec.unschedulable}") printf '%s' '${opts.unschedulable ? "true" : ""}'; exit 0 ;;
   *"jsonpath={.metadata.annotations."*) k=\${*##*annotations.}; k=\${k%\\}}; f="${dir}/ann-$(echo "$k" | tr / _)"; [ -f "$f" ] && cat "$f"; exit 0 ;;
   *bootID*) id=$(head -n1 "${dir}/boot-ids"); n=$(wc -l < "${dir}/boot-ids"); [ "$n" -gt 1 ] && sed -i 1d "${dir}/boot-ids"; printf '%s' "$id"; exit 0 ;;
   *'@.type=="Ready"'*) printf '%s' '${opts.ready === false ? "Unknown" : "True"}'; exit 0 ;;
   *"get --raw /readyz"*) ${opts.apiUp === false ? "exit 1" : "exit 0"} ;;
   drain*) ${opts.drainOk === false ? "exit 1" : "exit 0"} ;;
   "annotate node "*) shift 3; for kv in "$@"; do case "$kv" in --*) ;; *=*) printf '%s' "\${kv#*=}" > "${dir}/ann-$(echo "\${kv%%=*}" | tr / _)" ;; *-) rm -f "${dir}/ann-$(echo "\${kv%-}" | tr / _)" ;; esac; done; exit 0 ;;
+  "get node "*) ${opts.registered === false ? 'echo "Error from server (NotFound): nodes not found" >&2; exit 1' : ":"} ;;
 esac
 exit 0`;
   const sudo = `#!/bin/sh
@@ -312,6 +341,140 @@ describe("reboot-wait.sh (against a stub kubectl)", () => {
   });
 });
 
+// --- the GPU driver's drain and uncordon (GpuNode): the same two scripts, rendered for a driver ---
+
+describe("GPU driver drain (reboot-drain.sh as GpuNode renders it, against a stub kubectl)", () => {
+  const NODE = "k3s-gpu-01";
+  const PKG = "nvidia-driver-580-server-open";
+  const OLD = "nvidia-driver-570-server-open";
+  const registeredOnce = (calls: string[]) => assert.deepEqual(calls, [`kubectl get node ${NODE} --ignore-not-found -o name`], calls.join("\n"));
+  for (const mode of ["create", "update"] as const) {
+    test(`${mode}, node not registered (a first create): none at once, no wait for it to register, nothing recorded`, () => {
+      const s = stubs({ registered: false });
+      const r = run(s, driverDrainScript(NODE, PKG, mode));
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "none\n");
+      assert.equal(r.stderr, `${NODE} is not registered in the cluster: nothing to drain\n`);
+      registeredOnce(r.calls);
+    });
+  }
+  test("an API that does not answer fails the step: it never counts as 'not registered'", () => {
+    const s = stubs({ kubeApi: false });
+    const r = run(s, driverDrainScript(NODE, PKG, "update"));
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /The connection to the server 127\.0\.0\.1:6443 was refused/);
+  });
+  test("create on a registered node (the step is new on an existing stack): records the package, drains nothing", () => {
+    const s = stubs();
+    const r = run(s, driverDrainScript(NODE, PKG, "create"));
+    assert.equal(r.stdout, "none\n");
+    assert.equal(s.ann(DRIVER_ANNOTATION), PKG);
+    assert.ok(!r.calls.some((c) => /cordon|drain /.test(c)), r.calls.join("\n"));
+  });
+  test("update with the recorded package: none, nothing written", () => {
+    const s = stubs({ annotations: { [DRIVER_ANNOTATION]: PKG } });
+    const r = run(s, driverDrainScript(NODE, PKG, "update"));
+    assert.equal(r.stdout, "none\n");
+    assert.ok(!r.calls.some((c) => /cordon|drain |annotate/.test(c)), r.calls.join("\n"));
+  });
+  test("a changed package: cordon, drain, then the new package and the boot ID in the driver's own annotations", () => {
+    const s = stubs({ annotations: { [DRIVER_ANNOTATION]: OLD, [SETTINGS_ANNOTATION]: "fp" }, bootIds: ["B1"] });
+    const r = run(s, driverDrainScript(NODE, PKG, "update"));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "reboot B1\n");
+    assert.match(r.stderr, new RegExp(`${NODE}: NVIDIA driver changed \\(${OLD} -> ${PKG}\\); cordon and drain before its reboot`));
+    const cordon = r.calls.indexOf(`kubectl cordon ${NODE}`);
+    const drain = r.calls.indexOf(`kubectl drain ${NODE} --ignore-daemonsets --delete-emptydir-data --timeout=300s`);
+    const annotate = r.calls.indexOf(`kubectl annotate node ${NODE} --overwrite ${DRIVER_ANNOTATION}=${PKG} ${DRIVER_REBOOTING_ANNOTATION}=B1`);
+    assert.ok(cordon >= 0 && cordon < drain && drain < annotate, r.calls.join("\n"));
+    assert.equal(s.ann(DRIVER_ANNOTATION), PKG);
+    assert.equal(s.ann(DRIVER_REBOOTING_ANNOTATION), "B1");
+    // The rolling reboot's records are not touched.
+    assert.equal(s.ann(SETTINGS_ANNOTATION), "fp");
+    assert.equal(s.ann(REBOOTING_ANNOTATION), undefined);
+  });
+  test("a node cordoned before (by hand): drained, and the decision and its record say the cordon is not ours", () => {
+    const s = stubs({ annotations: { [DRIVER_ANNOTATION]: OLD }, unschedulable: true });
+    const r = run(s, driverDrainScript(NODE, PKG, "update"));
+    assert.equal(r.stdout, "reboot B1 cordoned-before\n");
+    assert.equal(s.ann(DRIVER_REBOOTING_ANNOTATION), "B1 cordoned-before");
+  });
+  test("a second change while this program's own drain is unfinished: its own cordon, not 'cordoned before'", () => {
+    const s = stubs({ annotations: { [DRIVER_ANNOTATION]: PKG, [DRIVER_REBOOTING_ANNOTATION]: "B1" }, unschedulable: true, bootIds: ["B2"] });
+    const r = run(s, driverDrainScript(NODE, "nvidia-driver-590-server-open", "update"));
+    assert.equal(r.stdout, "reboot B2\n");
+    const kept = stubs({ annotations: { [DRIVER_ANNOTATION]: PKG, [DRIVER_REBOOTING_ANNOTATION]: "B1 cordoned-before" }, unschedulable: true, bootIds: ["B2"] });
+    assert.equal(run(kept, driverDrainScript(NODE, "nvidia-driver-590-server-open", "update")).stdout, "reboot B2 cordoned-before\n");
+  });
+  test("an unfinished drain of the same package is resumed with its cordon record", () => {
+    const s = stubs({ annotations: { [DRIVER_ANNOTATION]: PKG, [DRIVER_REBOOTING_ANNOTATION]: "B0 cordoned-before" } });
+    assert.equal(run(s, driverDrainScript(NODE, PKG, "update")).stdout, "reboot B0 cordoned-before\n");
+  });
+});
+
+describe("GPU driver decision (the uncordon step's stdin, from saved outputs only)", () => {
+  test("drained and rebooted, drained without a reboot, nothing drained", () => {
+    assert.equal(driverDecision("reboot B1\n", "k3s-gpu-01: reboot scheduled\n"), "reboot B1");
+    assert.equal(driverDecision("reboot B1 cordoned-before\n", "k3s-gpu-01: reboot scheduled\n"), "reboot B1 cordoned-before");
+    assert.equal(driverDecision("reboot B1\n", "k3s-gpu-01: the driver is loaded; no reboot needed\n"), "drained B1");
+    assert.equal(driverDecision("none\n", "k3s-gpu-01: reboot scheduled\n"), "none");
+    assert.equal(driverDecision("none\n", "k3s-gpu-01: nvidia-driver-580-server-open and nvidia-container-toolkit are installed and the GPU is visible\n"), "none");
+  });
+});
+
+describe("GPU driver uncordon (reboot-wait.sh as GpuNode renders it, against a stub kubectl)", () => {
+  const NODE = "k3s-gpu-01";
+  const PKG = "nvidia-driver-580-server-open";
+  const record = `kubectl annotate node ${NODE} --overwrite ${DRIVER_ANNOTATION}=${PKG}`;
+  test("'none' (a first create, an unchanged driver): records the package, nothing else", () => {
+    const s = stubs();
+    const r = run(s, driverUncordonScript(NODE, PKG), "none\n");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "none\n");
+    assert.deepEqual(r.calls, [record]);
+    assert.equal(s.ann(DRIVER_ANNOTATION), PKG);
+  });
+  test("'reboot': waits for a new boot ID and Ready, uncordons, clears its mark, records the package", () => {
+    const s = stubs({ annotations: { [DRIVER_REBOOTING_ANNOTATION]: "B1" }, bootIds: ["B1", "B2"] });
+    const r = run(s, driverUncordonScript(NODE, PKG), "reboot B1\n");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${NODE} rebooted and Ready\n`);
+    assert.equal(r.calls.filter((c) => c.includes("bootID")).length, 2, "polled until the boot ID changed");
+    assert.ok(!r.calls.some((c) => c.includes("/readyz")), "an agent: no API server of its own");
+    const uncordon = r.calls.indexOf(`kubectl uncordon ${NODE}`);
+    assert.ok(uncordon > r.calls.findIndex((c) => c.includes('@.type=="Ready"')));
+    assert.ok(uncordon < r.calls.indexOf(record));
+    assert.equal(s.ann(DRIVER_REBOOTING_ANNOTATION), undefined);
+    assert.equal(s.ann(DRIVER_ANNOTATION), PKG);
+  });
+  test("'drained' (the install needed no reboot): no boot wait, Ready, uncordon", () => {
+    const s = stubs({ annotations: { [DRIVER_REBOOTING_ANNOTATION]: "B1" }, bootIds: ["B1"] });
+    const r = run(s, driverUncordonScript(NODE, PKG), "drained B1\n");
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${NODE} drained and Ready\n`);
+    assert.ok(!r.calls.some((c) => c.includes("bootID")), r.calls.join("\n"));
+    assert.ok(r.calls.includes(`kubectl uncordon ${NODE}`));
+    assert.equal(s.ann(DRIVER_ANNOTATION), PKG);
+  });
+  test("cordoned before the drain: stays cordoned, the package is still recorded", () => {
+    const s = stubs({ annotations: { [DRIVER_REBOOTING_ANNOTATION]: "B1 cordoned-before" }, bootIds: ["B2"] });
+    const r = run(s, driverUncordonScript(NODE, PKG), "reboot B1 cordoned-before\n");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /k3s-gpu-01 was cordoned before this program drained it; it stays cordoned/);
+    assert.ok(!r.calls.some((c) => c.includes("uncordon")), r.calls.join("\n"));
+    assert.equal(s.ann(DRIVER_REBOOTING_ANNOTATION), undefined);
+    assert.equal(s.ann(DRIVER_ANNOTATION), PKG);
+  });
+  test("a node that does not come back Ready stays cordoned, and nothing is recorded", () => {
+    const s = stubs({ bootIds: ["B2"], ready: false });
+    const r = run(s, driverUncordonScript(NODE, PKG), "reboot B1\n");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /k3s-gpu-01 did not come back healthy after its reboot; it stays cordoned/);
+    assert.ok(!r.calls.some((c) => c.includes("uncordon") || c.includes("annotate")), r.calls.join("\n"));
+  });
+});
+
 describe("reboot-check.sh (a standalone VM, state on the VM)", () => {
   test("create records, an equal fingerprint does nothing, a changed one asks for a reboot", () => {
     const s = stubs();
@@ -335,5 +498,12 @@ describe("reboot scripts pass shellcheck", () => {
     }
     assert.ok(scripts.size >= 6 * 2 + 2, `${scripts.size}`);
     for (const s of scripts) assert.equal(shellcheck(s), "", s.split("\n")[1]);
+  });
+  test("the GPU driver's drain and uncordon as planned, in sh and bash", async (t) => {
+    if (!requireTool(t, "shellcheck")) return;
+    const g = await labGraph();
+    const scripts = ["k3s-gpu-01-nvidia-drain", "k3s-gpu-01-nvidia-uncordon"].flatMap((n) => ["create", "update"].map((k) => String(g.get(n).rawInputs[k])));
+    assert.equal(new Set(scripts).size, 3, "drain create, drain update, uncordon");
+    for (const s of scripts) for (const shell of ["sh", "bash"]) assert.equal(shellcheck(s, shell), "", `${shell}: ${s.split("\n")[1]}`);
   });
 });

@@ -56,7 +56,8 @@ export class GpuNode extends pulumi.ComponentResource {
     const quiet = { logging: "stderr" as const, addPreviousOutputInEnv: false };
     // Re-runs (an update) only when the driver package or the control server's connection changes;
     // the package recorded on the Node decides whether that is a driver change. A new VM replaces it
-    // (triggers): its create never drains.
+    // (triggers): its create never drains. After the control server's join (kubectl works there):
+    // on a stack's first run the install waits for that server, never for this node to register.
     this.driverDrain = new command.remote.Command(
       `${name}-nvidia-drain`,
       {
@@ -96,12 +97,17 @@ export class GpuNode extends pulumi.ComponentResource {
 
     const labels = { ...spec.labels, ...gpuNodeLabels(gpu) };
     const taints = [...new Set([...spec.taints, GPU_TAINT_STRING])];
+    // The uncordon below waits for the agent's membership; the agent's k3s upgrade drain waits for
+    // the uncordon, so a driver change and a k3s upgrade in one run drain the node one after the
+    // other, never one lifting the other's cordon half-way.
+    let uncordoned!: (r: pulumi.Resource) => void;
+    const afterDriver = new Promise<pulumi.Resource>((resolve) => (uncordoned = resolve));
     this.k3s = new K3sNode(
       `${name}-k3s`,
       cluster.agentArgs(
         { name: spec.name, ip: this.vm.ipAddress, labels, taints, host: this.vm },
         // k3s configures containerd's nvidia runtime only if the toolkit is there when it starts.
-        { joinAfter: [this.driverReady] },
+        { joinAfter: [this.driverReady], upgradeAfter: [afterDriver] },
       ),
       child,
     );
@@ -117,8 +123,9 @@ export class GpuNode extends pulumi.ComponentResource {
         triggers,
         ...quiet,
       },
-      { ...child, dependsOn: [this.driverReady, this.k3s.ready] },
+      { ...child, dependsOn: [this.driverReady, this.k3s.ready, ...control.ready] },
     );
+    uncordoned(this.driverUncordon);
     this.ready = this.driverUncordon;
 
     this.registerOutputs({ ipAddress: this.vm.ipAddress, ready: this.driverUncordon.id });

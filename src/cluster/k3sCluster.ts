@@ -65,6 +65,8 @@ export interface K3sClusterArgs {
 export interface AgentExtras {
   /** Resources that must be done before the agent joins (e.g. the GPU driver). Default none. */
   readonly joinAfter?: pulumi.Resource[];
+  /** Resources its upgrade drain waits for too (the GPU driver's uncordon: one drain at a time). Default none. */
+  readonly upgradeAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** A resource that exists later in the constructor (a server's join, an agent's last upgrade step). */
@@ -218,7 +220,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     return {
       ...this.nodeArgs(agent, "agent"),
       joinAfter: [this.firstJoin, ...(extras.joinAfter ?? [])],
-      upgradeAfter: [this.lastServerUpgrade, ...(slot >= batch ? [this.agentUpgrades[slot - batch].resource] : [])],
+      upgradeAfter: [this.lastServerUpgrade, ...(slot >= batch ? [this.agentUpgrades[slot - batch].resource] : []), ...(extras.upgradeAfter ?? [])],
       upgradeSlot: done,
     };
   }
