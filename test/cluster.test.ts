@@ -534,6 +534,12 @@ describe("GpuNode", () => {
     assert.ok(g.depNames(job.name).includes("nvidia-device-plugin-release"));
     assert.ok(g.depNames(job.name).includes(`${GPU}-nvidia-uncordon`));
     assert.equal((job.inputs.spec as any).template.spec.nodeSelector["kubernetes.io/hostname"], GPU);
+    // What the Job proves: the VM, the driver package and the version the check read from dpkg.
+    const instanceKey = (g.get(`${GPU}-ready`).rawInputs.triggers as string[])[0];
+    assert.deepEqual((job.inputs.spec as any).template.metadata.annotations, {
+      "homelab-infra/gpu-fingerprint": `${instanceKey}/nvidia-driver-580-server-open=plan-stdout-${GPU}-nvidia-check`,
+    });
+    assert.ok(g.depNames(job.name).includes(`${GPU}-nvidia-check`));
     assert.match(job.provider, /pulumi:providers:kubernetes::k3s-k8s::/);
     // The device plugin is not on the path to a ready cluster.
     assert.ok(!g.dependsOn("k3s-kubeconfig", `${GPU}-k3s-member`));

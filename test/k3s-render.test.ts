@@ -917,6 +917,39 @@ describe("GPU rendering", () => {
     assert.match(s, /command -v nvidia-container-runtime/);
   });
 
+  test("check (against stubs): its stdout is the version dpkg installed, the only thing it prints there", () => {
+    const run = (opts: { installed: boolean; gpu: boolean; runtime: boolean }) => {
+      const dir = mkdtempSync(join(tmpdir(), "nvidia-check-"));
+      const stub: Record<string, string> = {
+        // The 570-server metapackage on noble: a transitional package, its version from 580-server.
+        dpkg: opts.installed ? '#!/bin/sh\necho "Package: $2"\necho "Status: install ok installed"\n' : "#!/bin/sh\nexit 1\n",
+        "dpkg-query": `#!/bin/sh\n[ "$*" = "-W -f=\\\${Version} nvidia-driver-570-server-open" ] || exit 2\nprintf '%s' '580.95.05-0ubuntu0.24.04.2'\n`,
+        sudo: `#!/bin/sh\n[ "$*" = "nvidia-smi -L" ] || exit 2\n${opts.gpu ? 'echo "GPU 0: NVIDIA RTX 4000 Ada Generation (UUID: GPU-x)"' : 'echo "No devices were found"; exit 6'}\n`,
+        ...(opts.runtime ? { "nvidia-container-runtime": "#!/bin/sh\nexit 0\n" } : {}),
+      };
+      for (const [name, body] of Object.entries(stub)) {
+        writeFileSync(join(dir, name), body);
+        chmodSync(join(dir, name), 0o755);
+      }
+      const script = nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
+      return spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` } });
+    };
+    const ok = run({ installed: true, gpu: true, runtime: true });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, "580.95.05-0ubuntu0.24.04.2\n");
+    assert.match(ok.stderr, /k3s-gpu-01: GPU and NVIDIA container runtime ready \(nvidia-driver-570-server-open 580\.95\.05-0ubuntu0\.24\.04\.2\)\n$/);
+    const missing = run({ installed: false, gpu: true, runtime: true });
+    assert.equal(missing.status, 1);
+    assert.equal(missing.stderr, "k3s-gpu-01: nvidia-driver-570-server-open is not installed\n");
+    const noGpu = run({ installed: true, gpu: false, runtime: true });
+    assert.equal(noGpu.status, 1);
+    assert.match(noGpu.stderr, /k3s-gpu-01: nvidia-smi sees no GPU after the driver install and reboot/);
+    const noRuntime = run({ installed: true, gpu: true, runtime: false });
+    assert.equal(noRuntime.status, 1);
+    assert.match(noRuntime.stderr, /k3s-gpu-01: nvidia-container-runtime is missing/);
+    assert.equal(noRuntime.stdout, "");
+  });
+
   test("node labels: present, accelerator, and the time-slicing config only when replicas > 1", () => {
     assert.deepEqual(gpuNodeLabels({ accelerator: "nvidia-rtx-4000-ada", timeSlicingReplicas: 1 }), {
       "nvidia.com/gpu.present": "true",

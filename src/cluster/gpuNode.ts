@@ -33,6 +33,8 @@ export class GpuNode extends pulumi.ComponentResource {
   public readonly vm: ProxmoxVm;
   /** Driver and toolkit checked on the running VM. */
   public readonly driverReady: command.remote.Command;
+  /** The driver package and the version dpkg installed, e.g. nvidia-driver-580-server-open=580.95.05-0ubuntu1 (from the check). */
+  public readonly driverVersion: pulumi.Output<string>;
   /** The k3s agent. */
   public readonly k3s: K3sNode;
   /** Drains the node before a driver change (on a control server). */
@@ -94,6 +96,8 @@ export class GpuNode extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [install] },
     );
+
+    this.driverVersion = pulumi.interpolate`${pkg}=${this.driverReady.stdout.apply((v) => v.trim())}`;
 
     const labels = { ...spec.labels, ...gpuNodeLabels(gpu) };
     const taints = [...new Set([...spec.taints, GPU_TAINT_STRING])];

@@ -7,7 +7,6 @@ import type { Metal } from "../metal";
 import { GpuNode } from "./gpuNode";
 import { K3sCluster, type K3sMember } from "./k3sCluster";
 import { clusterSettings } from "./k3sConfig";
-import { driverPackage } from "./nvidia";
 import type { ControlServer } from "./k3sNode";
 import { NvidiaDevicePlugin } from "./nvidiaDevicePlugin";
 import { RollingReboot, type RebootNode } from "./rollingReboot";
@@ -74,7 +73,8 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
           name: spec.name,
           ready: node.ready,
           timeSlicingReplicas: spec.gpu.timeSlicingReplicas,
-          fingerprint: pulumi.interpolate`${node.vm.instanceKey}/${driverPackage(spec.gpu)}`,
+          // The VM, the driver package and the version installed (a package names only a branch).
+          fingerprint: pulumi.interpolate`${node.vm.instanceKey}/${node.driverVersion}`,
         })),
       },
       { providers: { kubernetes: k3s.provider } },

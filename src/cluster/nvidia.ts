@@ -64,7 +64,7 @@ export function gpuNodeLabels(gpu: Pick<GpuConfig, "accelerator" | "timeSlicingR
   };
 }
 
-/** Smoke Job pod annotation holding what the test proves (VM instance, driver package). */
+/** Smoke Job pod annotation holding what the test proves (VM instance, driver package and installed version). */
 export const GPU_FINGERPRINT_ANNOTATION = "homelab-infra/gpu-fingerprint";
 
 /** Toleration for the GPU taint. */
@@ -131,11 +131,22 @@ echo "${node}: reboot scheduled"
 `;
 }
 
-/** Runs after the install (and its reboot): fails clearly when the GPU or the runtime is missing. */
+/**
+ * Runs after the install (and its reboot): fails clearly when the GPU or the runtime is missing.
+ * Its stdout is the installed version of the driver package (`dpkg-query -W`), which the smoke
+ * Job's fingerprint records: the package names a branch, and Ubuntu moves an old branch's packages
+ * onto a newer one (on noble, 570-server became transitional to 580-server).
+ */
 export function nvidiaCheckScript(node: string, gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">): string {
+  const pkg = driverPackage(gpu);
   return `#!/bin/sh
-# Checks that ${node} sees its GPU through ${driverPackage(gpu)} and has the NVIDIA container runtime.
+# Checks that ${node} sees its GPU through ${pkg} and has the NVIDIA container runtime;
+# prints the installed version of ${pkg}.
 set -eu
+if ! dpkg -s ${shq(pkg)} 2>/dev/null | grep -q '^Status: install ok installed'; then
+  echo "${node}: ${pkg} is not installed" >&2
+  exit 1
+fi
 if ! sudo nvidia-smi -L >&2; then
   echo "${node}: nvidia-smi sees no GPU after the driver install and reboot; check the PCI mapping and IOMMU group on the Proxmox host, and 'sudo dmesg | grep -i nvrm' on ${node}" >&2
   exit 1
@@ -144,7 +155,9 @@ if ! command -v nvidia-container-runtime >/dev/null 2>&1; then
   echo "${node}: nvidia-container-runtime is missing; k3s would start without the nvidia runtime" >&2
   exit 1
 fi
-echo "${node}: GPU and NVIDIA container runtime ready"
+version=$(dpkg-query -W -f='\${Version}' ${shq(pkg)})
+echo "${node}: GPU and NVIDIA container runtime ready (${pkg} $version)" >&2
+echo "$version"
 `;
 }
 
