@@ -51,6 +51,8 @@ export function buildHomelab(stack: LoadedStack): Record<string, pulumi.Input<un
     // Only what the stack has (an undefined output is a warning on every run).
     ...(system.traefikIp !== undefined ? { traefikIp: system.traefikIp } : {}),
     ...(system.clusterIssuer !== undefined ? { clusterIssuer: system.clusterIssuer } : {}),
+    // The generated root CAs (public): what clients install to trust the internal domains.
+    ...(Object.keys(system.caCertificates).length > 0 ? { caCertificates: system.caCertificates } : {}),
     ...(config.monitoring.enabled && config.cluster.traefik ? { grafanaUrl: `https://${grafanaHost(config)}` } : {}),
     // The public deploy key to add (read-only) to the Git host, for an ssh:// flux.url.
     ...(platform.fluxDeployKey !== undefined ? { fluxDeployKey: platform.fluxDeployKey } : {}),

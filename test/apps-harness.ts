@@ -44,6 +44,8 @@ export function standInSystem(cfg: LoadedStack["config"]): System {
     clusterIssuer: cfg.certManager.enabled ? ISSUER_STAGING : undefined,
     // With Traefik, cert-manager's wildcard is Traefik's default certificate: no per-ingress ones.
     ingressIssuer: cfg.certManager.enabled && !cfg.cluster.traefik ? ISSUER_STAGING : undefined,
+    ingressIssuers: { [cfg.domain]: cfg.certManager.enabled && !cfg.cluster.traefik ? ISSUER_STAGING : undefined },
+    caCertificates: {},
     storageClasses: {
       local: STORAGE_LOCAL,
       ...(cfg.storage.nfs.enabled ? { nfs: STORAGE_NFS } : {}),

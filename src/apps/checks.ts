@@ -1,5 +1,6 @@
 // Config checks that need the app catalog: names, namespaces, and what each enabled app needs from
 // the stack (Flux, a GPU node, Traefik for its ingress, NFS for the media library). Pure.
+import { appDomainChecks, appDomainName } from "../config/domains";
 import { closeMatch } from "../config/messages";
 import { fileIndex } from "../config/model";
 import type { StackConfig } from "../config/schema";
@@ -11,7 +12,7 @@ import { definitionOf, gpuCapacityChecks, storagePinChecks } from "./capacity";
 import { CATALOG } from "./catalog";
 import { appDefinition, customApp } from "./custom";
 import { customAppChecks } from "./customChecks";
-import { hostsOf } from "./render";
+import { hostOf, hostsOf } from "./render";
 
 /**
  * Namespaces an app must not use, and who owns them. The apps layer applies a Namespace per app
@@ -29,7 +30,7 @@ export const RESERVED_NAMESPACES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** The keys appChecks reads. */
-export const APP_CHECK_KEYS = ["apps", "nodes", "flux", "cluster", "domain", "storage"] as const;
+export const APP_CHECK_KEYS = ["apps", "nodes", "flux", "cluster", "domain", "domains", "certManager", "storage"] as const;
 
 export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]>): string[] {
   const errors: string[] = [];
@@ -60,6 +61,12 @@ export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]
     if (entry.host !== undefined && entry.host !== "" && def.ingress === undefined) {
       errors.push(`apps.${name}.host: ${name} has no web interface to publish; remove host`);
     }
+    if (entry.domain !== undefined && def.ingress === undefined) {
+      errors.push(`apps.${name}.domain: ${name} has no web interface to publish; remove domain`);
+    }
+    const domainName = appDomainName(cfg, entry.domain);
+    const domainErrors = appDomainChecks(cfg, name, entry.domain, domainName === undefined ? undefined : hostOf(def, entry.host, domainName));
+    errors.push(...domainErrors);
     if (!entry.enabled) continue;
 
     if (!cfg.flux.enabled) {
@@ -69,7 +76,7 @@ export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]
     if (gpu && !hasGpuNode) {
       errors.push(`apps.${name}: needs a GPU node but no node has role gpu; add one${def.gpu === "optional" ? ` or remove apps.${name}.gpu` : ` or set apps.${name}.enabled: false`}`);
     }
-    const appHosts = hostsOf(def, entry.host, cfg.domain);
+    const appHosts = domainName === undefined ? [] : hostsOf(def, entry.host, domainName);
     if (appHosts.length > 0 && !cfg.cluster.traefik) {
       errors.push(`apps.${name}.host: the ingress needs Traefik but cluster.traefik is false; set apps.${name}.host: "" (no ingress) or cluster.traefik: true`);
     }
@@ -124,7 +131,7 @@ export function appWarnings(cfg: Pick<StackConfig, "apps">): ExtraCheckResult {
 }
 
 /** The keys appHostChecks reads. */
-export const APP_HOST_CHECK_KEYS = ["apps", "domain", "monitoring", "network", "nodes", "vms"] as const;
+export const APP_HOST_CHECK_KEYS = ["apps", "domain", "domains", "monitoring", "network", "nodes", "vms"] as const;
 
 /**
  * An app's host must be its own: not Grafana's (two Ingresses for one name, and Traefik picks
@@ -145,7 +152,9 @@ export function appHostChecks(cfg: Pick<StackConfig, (typeof APP_HOST_CHECK_KEYS
     const def = appDefinition(name, entry);
     if (def === undefined) continue;
     const fix = `set apps.${name}.host to another label`;
-    for (const host of hostsOf(def, entry.host, cfg.domain)) {
+    const domainName = appDomainName(cfg, entry.domain);
+    if (domainName === undefined) continue;
+    for (const host of hostsOf(def, entry.host, domainName)) {
       if (host === grafana) errors.push(`apps.${name}.host: ${host} is also Grafana's host (monitoring.grafanaHost); ${fix} or change monitoring.grafanaHost`);
       const vm = vmFqdns.get(host);
       if (vm !== undefined) errors.push(`apps.${name}.host: ${host} is also the FQDN of ${vm} (its name under network.searchDomain); ${fix} or rename the VM`);

@@ -72,7 +72,7 @@ export function buildApps(cfg: HomelabConfig, cluster: Cluster, system: System, 
       {
         app,
         interval: cfg.flux.interval,
-        clusterIssuer: system.ingressIssuer,
+        clusterIssuer: system.ingressIssuers[app.domain],
         namespace: namespaceFor(app.namespace),
         mediaLibrary: mediaLibraries.get(app.namespace),
         systemReady,

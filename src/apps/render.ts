@@ -1,6 +1,7 @@
 // Pure rendering for the app catalog: which apps a stack enables and how (namespace, host, GPU,
 // storage classes, values), and the Kubernetes and Flux objects each app becomes.
-import type { StackConfig } from "../config/schema";
+import { appDomainName, coveringDomain, stackDomains } from "../config/domains";
+import type { AppConfig, StackConfig } from "../config/schema";
 import type { IngressArgs } from "../system/ingress";
 import type { System } from "../system/types";
 import { appDefinition } from "./custom";
@@ -37,6 +38,8 @@ export interface ResolvedApp {
   readonly host: string | undefined;
   /** Fully qualified host of the console ingress (MinIO), or undefined. */
   readonly consoleHost: string | undefined;
+  /** DNS name of the domain whose wildcard covers the host (homelab:domain or one of homelab:domains). */
+  readonly domain: string;
   readonly lanOnly: boolean;
   /** Authentik's forward-auth Middleware, when the app opts in (apps.<name>.auth). */
   readonly forwardAuth: { readonly name: string; readonly namespace: string } | undefined;
@@ -63,10 +66,25 @@ export function hostOf(def: AppDefinition, label: string | undefined, domain: st
   return `${label ?? def.name}.${domain}`;
 }
 
-/** The console host of an app that has one: `<label>-console.<domain>`, published with the main ingress. */
+/** The console host of an app that has one: `<first label>-console.<rest>`, published with the main ingress. */
 export function consoleHostOf(def: AppDefinition, label: string | undefined, domain: string): string | undefined {
-  if (def.consoleIngress === undefined || hostOf(def, label, domain) === undefined) return undefined;
-  return `${label ?? def.name}-console.${domain}`;
+  const host = hostOf(def, label, domain);
+  if (def.consoleIngress === undefined || host === undefined) return undefined;
+  const dot = host.indexOf(".");
+  return `${host.slice(0, dot)}-console${host.slice(dot)}`;
+}
+
+/**
+ * The domain an app's ingress is under: the one whose wildcard covers its host (`n8n.lan` under
+ * homelab:domain is on lan.<domain> when that is declared), else the one it names. Its name, and
+ * the LAN-only default of its apps.
+ */
+export function appDomain(cfg: Pick<StackConfig, "domain" | "domains" | "certManager">, def: AppDefinition, entry: Pick<AppConfig, "domain" | "host">): { name: string; lanOnly: boolean } {
+  const named = appDomainName(cfg, entry.domain) ?? cfg.domain;
+  const domains = stackDomains(cfg);
+  const host = hostOf(def, entry.host, named);
+  const d = (host !== undefined ? coveringDomain(domains, host) : undefined) ?? domains.find((x) => x.name === named);
+  return { name: d?.name ?? named, lanOnly: d?.lanOnly ?? true };
 }
 
 /** Every host an app publishes (its ingress, its console). */
@@ -99,8 +117,10 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
         mountPath: v.mountPath,
         claimedBy: v.claimedBy ?? "catalog",
       }));
-      const host = hostOf(def, entry.host, cfg.domain);
-      const consoleHost = consoleHostOf(def, entry.host, cfg.domain);
+      const domainName = appDomainName(cfg, entry.domain) ?? cfg.domain;
+      const domain = appDomain(cfg, def, entry);
+      const host = hostOf(def, entry.host, domainName);
+      const consoleHost = consoleHostOf(def, entry.host, domainName);
       const gpu = usesGpu(def, entry.gpu);
       const secretName = def.secrets.length > 0 ? `${name}-secrets` : undefined;
       const mediaClaim = def.mediaLibrary ? MEDIA_LIBRARY.claim : undefined;
@@ -120,7 +140,7 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
         entry.values,
       );
       const forwardAuth = entry.auth === "authentik" ? authentik : undefined;
-      return [{ name, def, namespace, version: entry.version, host, consoleHost, lanOnly: entry.lanOnly ?? true, forwardAuth, gpu, volumes, secretName, mediaClaim, values }];
+      return [{ name, def, namespace, version: entry.version, host, consoleHost, domain: domain.name, lanOnly: entry.lanOnly ?? domain.lanOnly, forwardAuth, gpu, volumes, secretName, mediaClaim, values }];
     });
 }
 

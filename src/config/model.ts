@@ -63,7 +63,8 @@ export type FluxAuth<S> = { readonly kind: "deploy-key"; readonly knownHosts: st
  */
 export type Homelab<S = SecretRef> = StackConfig & {
   readonly metallb: Feature<{ readonly range: string; readonly chartVersion: string }>;
-  readonly certManager: Feature<{ readonly email: string; readonly chartVersion: string; readonly cloudflareApiToken: S }>;
+  /** The e-mail and the Cloudflare token are set when a domain's issuer needs them (src/config/domains.ts). */
+  readonly certManager: Feature<{ readonly email: string | undefined; readonly chartVersion: string; readonly cloudflareApiToken: S | undefined }>;
   readonly storage: {
     readonly nfs: Feature<{ readonly server: string; readonly share: string; readonly chartVersion: string }>;
     readonly longhorn: Feature<{ readonly chartVersion: string }>;

@@ -3,6 +3,7 @@
 // reported here, as config errors, and nowhere else; components read the typed model and never
 // check again. Runs on whatever part of the config parsed (a key that failed its schema is absent),
 // so its errors come with the schema's. Pure.
+import { needsCloudflareDns01, needsLetsEncrypt } from "./domains";
 import { knownHostsFor, parseGitUrl } from "./git";
 import { allVms, imageNameOf, type ExternalDnsTarget, type FluxAuth, type Homelab, type VmSpec } from "./model";
 import { stackSchema, type SecretKey, type StackConfig } from "./schema";
@@ -126,9 +127,14 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
   if (cfg.certManager && !cfg.certManager.enabled) certManager = { ...cfg.certManager, enabled: false };
   else if (cfg.certManager) {
     const chartVersion = pin("certManager", "certManager.enabled is true", "pin the cert-manager chart version, e.g. 1.19.1");
-    const email = need(cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail");
-    const cloudflareApiToken = secret("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)");
-    if (chartVersion !== undefined && email !== undefined && cloudflareApiToken !== undefined) {
+    // Let's Encrypt needs the account e-mail and DNS-01 on Cloudflare; a stack whose domains all
+    // use other issuers (a generated root CA, step-ca over HTTP-01) needs neither.
+    const domainKeys = cfg.domain !== undefined && cfg.domains !== undefined ? { domain: cfg.domain, domains: cfg.domains, certManager: cfg.certManager } : undefined;
+    const letsEncrypt = domainKeys === undefined || needsLetsEncrypt(domainKeys);
+    const dns01 = domainKeys === undefined || needsCloudflareDns01(domainKeys);
+    const email = letsEncrypt ? need(cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail") : cfg.certManager.email;
+    const cloudflareApiToken = dns01 ? secret("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)") : undefined;
+    if (chartVersion !== undefined && (email !== undefined || !letsEncrypt) && (cloudflareApiToken !== undefined || !dns01)) {
       certManager = { ...cfg.certManager, enabled: true, chartVersion, email, cloudflareApiToken };
     }
   }
@@ -212,7 +218,8 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
       ? need(cfg.traefik.loadBalancerIp, "traefik.loadBalancerIp", "dns.enabled is true and the records point at Traefik", "pin Traefik's address inside metallb.range")
       : undefined;
     // cert-manager already asked for the token when it is on; one message is enough.
-    const apiToken = cfg.certManager?.enabled ? (secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined) : secret("cloudflareApiToken", "dns.enabled is true");
+    const certManagerAsked = cfg.certManager?.enabled === true && (cfg.domain === undefined || cfg.domains === undefined || needsCloudflareDns01({ domain: cfg.domain, domains: cfg.domains, certManager: cfg.certManager }));
+    const apiToken = certManagerAsked ? (secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined) : secret("cloudflareApiToken", "dns.enabled is true");
     if (zoneId !== undefined && address !== undefined && apiToken !== undefined) dns = { ...cfg.dns, enabled: true, zoneId, address, apiToken };
   }
 

@@ -5,6 +5,7 @@
 // Cross-field checks (overlaps, quorum, references) live in validate.ts.
 import { z } from "zod";
 import { customAppSchema } from "./customAppSchema";
+import { domainsSchema, issuersSchema, KEY_RE } from "./domainsSchema";
 import { externalDnsSchema } from "./externalDnsSchema";
 import { vmFirewallSchema } from "./firewallSchema";
 import { k3sArgsSchema } from "./k3sArgs";
@@ -252,8 +253,13 @@ export const certManagerSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** ACME account e-mail. */
   email: z.email({ error: "must be an e-mail address for the ACME account" }).optional(),
-  /** Which ClusterIssuer the wildcard certificate and ingresses use. Default staging (no rate limits burnt by rebuilds). */
-  issuer: z.enum(["staging", "production"]).default("staging"),
+  /**
+   * Issuer of homelab:domain's certificate (and the default of domains.<key>.issuer): staging or
+   * production (Let's Encrypt), or a key of `issuers`. Default staging (no rate limits burnt by rebuilds).
+   */
+  issuer: z.string().regex(KEY_RE, "must be staging, production or the name of one of certManager.issuers").default("staging"),
+  /** More issuers by name: a root CA the program generates, or an external ACME server (src/config/domainsSchema.ts). Default none. */
+  issuers: issuersSchema.default({}),
   /** Resolvers cert-manager asks to check DNS-01 propagation (split-horizon LANs). */
   recursiveNameservers: z.array(z.string().regex(/^\d{1,3}(\.\d{1,3}){3}:\d+$/, "must be ip:port such as 1.1.1.1:53")).default(["1.1.1.1:53", "9.9.9.9:53"]),
 });
@@ -330,8 +336,16 @@ export const appSchema = z.strictObject({
   /** Pinned chart version. */
   version,
   namespace: hostname.optional(),
-  /** Host label under the domain (app.<domain>); omit for the catalog default, "" for no ingress. */
-  host: z.string().regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, "must be a DNS label such as n8n, or \"\" for no ingress").optional(),
+  /**
+   * Host under the app's domain (<host>.<domain>); omit for the catalog default, "" for no ingress.
+   * Several labels (n8n.lan) only where a declared domain's wildcard covers the name (domains.ts).
+   */
+  host: z
+    .string()
+    .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)?$/, "must be a DNS label such as n8n, or \"\" for no ingress")
+    .optional(),
+  /** The domain the host is under: a key of homelab:domains. Default homelab:domain. */
+  domain: z.string().regex(KEY_RE, "must be the name of one of homelab:domains, such as lan").optional(),
   /** GiB of the app's data volume. */
   storageSize: sizeGiB.optional(),
   /**
@@ -377,13 +391,15 @@ export const stackSchema = z.strictObject({
   network: networkSchema,
   ssh: sshSchema,
   domain: dnsName,
+  /** More wildcard domains beside `domain`, by key (src/config/domainsSchema.ts). Default none. */
+  domains: domainsSchema.default({}),
   versions: versionsSchema,
   defaults: defaultsSchema.default({ cores: 2, memory: 4096, diskSize: 32, cpuType: "x86-64-v2-AES", protect: false }),
   cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true, k3s: { server: {}, agent: {} }, agentUpgradeBatch: 1, agentRebootBatch: 1 }),
   nodes: z.array(clusterNodeSchema).min(1, "declare at least one cluster node"),
   vms: z.array(standaloneVmSchema).default([]),
   metallb: metallbSchema.default({ enabled: false }),
-  certManager: certManagerSchema.default({ enabled: false, issuer: "staging", recursiveNameservers: ["1.1.1.1:53", "9.9.9.9:53"] }),
+  certManager: certManagerSchema.default({ enabled: false, issuer: "staging", issuers: {}, recursiveNameservers: ["1.1.1.1:53", "9.9.9.9:53"] }),
   traefik: traefikSchema.default({}),
   storage: storageSchema.default({
     nfs: { enabled: false, mountOptions: ["nfsvers=4.1", "hard"] },

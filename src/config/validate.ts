@@ -1,5 +1,6 @@
 // Validation of a whole stack config: the strict schema, then cross-field checks.
 // Every problem is reported at once, each as `path.to.field: problem; how to fix`.
+import { DOMAIN_CHECK_KEYS, domainChecks } from "./domains";
 import { isHostIn, isInCidr, networkOf, parseCidr, parseRange, rangeContains, type IpRange } from "./ip";
 import { externalDnsChecks } from "./externalDnsSchema";
 import { firewallChecks } from "./firewallSchema";
@@ -263,6 +264,7 @@ export function crossCheck(cfg: PartialStackConfig, incompleteLists: ReadonlySet
       errors.push(`traefik.lanAllowlist: ${lan} has host bits set; use ${networkOf(lan)}/${parseCidr(lan).prefix}`);
     }
   }
+  errors.push(...needing(DOMAIN_CHECK_KEYS, domainChecks)(cfg, incompleteLists));
   errors.push(...needing(["cluster"], k3sArgsChecks)(cfg, incompleteLists));
   errors.push(...needing(["network"], firewallChecks)(cfg, incompleteLists));
   errors.push(...needing(["storage"], truenasChecks)(cfg, incompleteLists));

@@ -151,6 +151,9 @@ export const DEFAULT_SYNTH: Record<string, OutputSynth> = {
     privateKeyPem: `-----BEGIN PRIVATE KEY-----\nplan-${digest(a.name)}\n-----END PRIVATE KEY-----\n`,
     publicKeyPem: `-----BEGIN PUBLIC KEY-----\nplan-${digest(a.name)}\n-----END PUBLIC KEY-----\n`,
   }),
+  "tls:index/selfSignedCert:SelfSignedCert": (a) => ({
+    certPem: `-----BEGIN CERTIFICATE-----\nplan-${digest(a.name)}\n-----END CERTIFICATE-----\n`,
+  }),
 };
 
 export interface RecorderOptions {

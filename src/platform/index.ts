@@ -1,5 +1,6 @@
 // The platform layer: what apps stand on. Flux (the operator, one FluxInstance syncing the stack's
 // Git path) through the cluster's Kubernetes provider, once the cluster is ready.
+import { stackDomains } from "../config/domains";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
 import type { HomelabConfig } from "../config/loader";
@@ -30,8 +31,8 @@ export function buildPlatform(cfg: HomelabConfig, stack: string, cluster: Cluste
         sources: e.sources,
         policy: e.policy,
         txtOwnerId: txtOwnerIdOf(cfg, stack),
-        // Every app host and Grafana's are <label>.<domain>: nothing outside the domain is touched.
-        domainFilters: [cfg.domain],
+        // Every app host and Grafana's are one label under one of the stack's domains: nothing else is touched.
+        domainFilters: stackDomains(cfg).map((d) => d.name),
         interval: e.interval,
         createAfter: cluster.ready,
       },

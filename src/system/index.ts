@@ -1,17 +1,18 @@
 // The system layer: the cluster services every stack stands on, each through the cluster's
 // Kubernetes provider and after the cluster is ready.
 //   MetalLB pool -> Traefik (pinned address, wildcard default certificate, middlewares)
-//   cert-manager -> ClusterIssuers -> wildcard Certificate -> Traefik
+//   cert-manager -> ClusterIssuers (Let's Encrypt, a generated root CA, step-ca) -> a wildcard Certificate per domain -> Traefik
 //   NFS CSI driver -> nfs-client StorageClass; Longhorn (optional) -> storage readiness
 //   ingress (Traefik, middlewares, issuers) -> kube-prometheus-stack with Grafana's ingress
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
 import type { HomelabConfig } from "../config/loader";
 import type { StackConfig } from "../config/schema";
-import { CertManagerIssuer } from "./certManager";
+import { stackDomains, usedIssuers, issuesWildcards, type StackDomain } from "../config/domains";
+import { CertManagerIssuer, type WildcardSpec } from "./certManager";
 import { STORAGE_LOCAL } from "./conventions";
 import { Longhorn } from "./longhorn";
-import { TRAEFIK_NAMESPACE, WILDCARD_TLS_SECRET } from "./manifests";
+import { clusterIssuerName, TRAEFIK_NAMESPACE, WILDCARD_TLS_SECRET, wildcardSecretName } from "./manifests";
 import { MetalLbPool } from "./metallb";
 import { TruenasStorage } from "./democraticCsi";
 import { Monitoring } from "./monitoring";
@@ -44,39 +45,57 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
     ? new MetalLbPool("metallb", { chartVersion: cfg.metallb.chartVersion, range: cfg.metallb.range, createAfter: clusterReady }, opts)
     : undefined;
 
+  // Domains and their issuers: a wildcard certificate per domain whose issuer can sign one (all but
+  // ACME over HTTP-01), served from Traefik's default TLS store; the others' ingresses order their own.
+  const domains = stackDomains(cfg);
+  const used = usedIssuers(cfg);
+  const kindOf = new Map(used.map((i) => [i.name, i.kind] as const));
   let certManager: CertManagerIssuer | undefined;
   if (cfg.certManager.enabled) {
+    const wildcards: WildcardSpec[] = cfg.cluster.traefik
+      ? domains.filter((d) => kindOf.has(d.issuer) && issuesWildcards(kindOf.get(d.issuer)!)).map((d) => ({ key: d.key, domain: d.name, clusterIssuer: clusterIssuerName(d.issuer) }))
+      : [];
     certManager = new CertManagerIssuer(
       "cert-manager",
       {
         chartVersion: cfg.certManager.chartVersion,
-        email: cfg.certManager.email,
+        letsEncryptEmail: used.some((i) => i.kind === "letsencrypt") ? cfg.certManager.email : undefined,
         cloudflareApiToken: cfg.certManager.cloudflareApiToken,
         recursiveNameservers: cfg.certManager.recursiveNameservers,
-        issuer: cfg.certManager.issuer,
-        // Traefik's default TLS store reads its certificate from its own namespace.
-        wildcard: cfg.cluster.traefik ? { domain: cfg.domain, namespace: TRAEFIK_NAMESPACE } : undefined,
+        clusterIssuer: clusterIssuerName(cfg.certManager.issuer),
+        // Every declared issuer, used by a domain or not (a Certificate of the user's may name it).
+        issuers: cfg.certManager.issuers,
+        wildcards,
+        // Traefik's default TLS store reads its certificates from its own namespace.
+        wildcardNamespace: TRAEFIK_NAMESPACE,
         createAfter: clusterReady,
       },
       opts,
     );
   }
+  const wildcardOf = (d: StackDomain) => certManager?.certificates[d.name];
 
+  const primaryWildcard = certManager?.certificate;
   const traefik = cfg.cluster.traefik
     ? new TraefikConfig(
         "traefik",
         {
           loadBalancerIp: cfg.traefik.loadBalancerIp,
-          defaultCertificateSecret: certManager?.certificate ? WILDCARD_TLS_SECRET : undefined,
+          defaultCertificateSecret: primaryWildcard ? WILDCARD_TLS_SECRET : undefined,
+          certificateSecrets: domains.filter((d) => d.key !== undefined && wildcardOf(d) !== undefined).map((d) => wildcardSecretName(d.key)),
           lanAllowlist: lanAllowlist(cfg),
-          createAfter: [...clusterReady, ...(metallb?.ready ?? []), ...(certManager?.certificate ? [certManager.certificate] : [])],
+          createAfter: [...clusterReady, ...(metallb?.ready ?? []), ...Object.values(certManager?.certificates ?? {})],
         },
         opts,
       )
     : undefined;
 
-  // With the wildcard as Traefik's default certificate, an ingress orders no certificate of its own.
-  const ingressIssuer = certManager?.certificate ? undefined : certManager?.clusterIssuer;
+  // A domain with its wildcard in Traefik's store orders no certificate per ingress; one without
+  // (ACME over HTTP-01, or no Traefik) names its ClusterIssuer on each ingress.
+  const ingressIssuers: Record<string, string | undefined> = Object.fromEntries(
+    domains.map((d) => [d.name, certManager === undefined || wildcardOf(d) !== undefined ? undefined : clusterIssuerName(d.issuer)]),
+  );
+  const ingressIssuer = ingressIssuers[cfg.domain];
   const ingressReady = [...(metallb?.ready ?? []), ...(certManager?.ready ?? []), ...(traefik?.ready ?? [])];
 
   const nfs = cfg.storage.nfs.enabled
@@ -143,6 +162,8 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
   return {
     clusterIssuer: certManager?.clusterIssuer,
     ingressIssuer,
+    ingressIssuers,
+    caCertificates: Object.fromEntries(Object.entries(certManager?.internalCas ?? {}).map(([n, ca]) => [n, ca.certPem])),
     storageClasses: {
       local: STORAGE_LOCAL,
       ...(nfs ? { nfs: nfs.storageClassName } : {}),

@@ -66,14 +66,78 @@ export function acmeClusterIssuer(args: { env: AcmeEnvironment; email: string })
   };
 }
 
-/** The wildcard certificate for `*.<domain>` and `<domain>`, written to WILDCARD_TLS_SECRET. */
-export function wildcardCertificate(args: { name: string; namespace: string; domain: string; issuer: string }) {
+/**
+ * The ClusterIssuer of a configured issuer name: Let's Encrypt's built-in ones by environment,
+ * any other (certManager.issuers) under its own name.
+ */
+export function clusterIssuerName(configured: string): string {
+  return configured === "staging" || configured === "production" ? issuerName(configured) : configured;
+}
+
+/** Secret (in cert-manager's namespace) holding a generated root CA's tls.crt and tls.key. */
+export function caSecretName(issuer: string): string {
+  return `${issuer}-ca`;
+}
+
+/** A CA ClusterIssuer: signs with the key pair in caSecretName(name), in cert-manager's namespace (its cluster resource namespace). */
+export function caClusterIssuer(args: { name: string }) {
+  return {
+    apiVersion: "cert-manager.io/v1",
+    kind: "ClusterIssuer",
+    metadata: { name: args.name },
+    spec: { ca: { secretName: caSecretName(args.name) } },
+  };
+}
+
+/**
+ * Annotations of cert-manager's HTTP-01 solver Ingress. Traefik's web entry point redirects every
+ * request to HTTPS (values.ts), so the ACME server's GET of http://<host>/.well-known/acme-challenge/
+ * arrives over HTTPS: the solver's router must be a TLS one on websecure. step-ca follows the
+ * redirect and does not verify the certificate it meets there (acme/client.go: InsecureSkipVerify).
+ */
+export const HTTP01_SOLVER_ANNOTATIONS: Readonly<Record<string, string>> = {
+  "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+  "traefik.ingress.kubernetes.io/router.tls": "true",
+};
+
+/**
+ * An ACME ClusterIssuer for an external server (step-ca): its root as caBundle (base64 of the PEM,
+ * as cert-manager wants it), challenges over HTTP-01 through Traefik or DNS-01 on Cloudflare.
+ */
+export function externalAcmeClusterIssuer(args: { name: string; server: string; caBundle: string; email?: string; solver: "http01" | "cloudflare" }) {
+  const solver =
+    args.solver === "http01"
+      ? { http01: { ingress: { ingressClassName: "traefik", ingressTemplate: { metadata: { annotations: { ...HTTP01_SOLVER_ANNOTATIONS } } } } } }
+      : { dns01: { cloudflare: { apiTokenSecretRef: { name: CLOUDFLARE_TOKEN_SECRET.name, key: CLOUDFLARE_TOKEN_SECRET.key } } } };
+  return {
+    apiVersion: "cert-manager.io/v1",
+    kind: "ClusterIssuer",
+    metadata: { name: args.name },
+    spec: {
+      acme: {
+        ...(args.email !== undefined ? { email: args.email } : {}),
+        server: args.server,
+        caBundle: Buffer.from(args.caBundle.trim() + "\n").toString("base64"),
+        privateKeySecretRef: { name: `${args.name}-account-key` },
+        solvers: [solver],
+      },
+    },
+  };
+}
+
+/** The Secret a domain's wildcard certificate is written to: WILDCARD_TLS_SECRET for homelab:domain, `wildcard-<key>-tls` for homelab:domains.<key>. */
+export function wildcardSecretName(key: string | undefined): string {
+  return key === undefined ? WILDCARD_TLS_SECRET : `wildcard-${key}-tls`;
+}
+
+/** The wildcard certificate for `*.<domain>` and `<domain>`, written to `secretName` (default WILDCARD_TLS_SECRET). */
+export function wildcardCertificate(args: { name: string; namespace: string; domain: string; issuer: string; secretName?: string }) {
   return {
     apiVersion: "cert-manager.io/v1",
     kind: "Certificate",
     metadata: { name: args.name, namespace: args.namespace },
     spec: {
-      secretName: WILDCARD_TLS_SECRET,
+      secretName: args.secretName ?? WILDCARD_TLS_SECRET,
       dnsNames: [`*.${args.domain}`, args.domain],
       issuerRef: { group: "cert-manager.io", kind: "ClusterIssuer", name: args.issuer },
     },

@@ -11,6 +11,8 @@ export interface TraefikConfigArgs {
   readonly loadBalancerIp?: string;
   /** kube-system Secret served as the default certificate (the wildcard). Default: Traefik's self-signed one. */
   readonly defaultCertificateSecret?: string;
+  /** More kube-system Secrets in the default TLS store (the other domains' wildcards). Default none. */
+  readonly certificateSecrets?: readonly string[];
   /** CIDRs the `lan-only` middleware admits (config traefik.lanAllowlist, default the VM subnet). */
   readonly lanAllowlist: readonly string[];
   /**
@@ -32,7 +34,7 @@ export class TraefikConfig extends pulumi.ComponentResource {
     const after = args.createAfter ?? [];
     this.chartConfig = new k8s.apiextensions.CustomResource(
       `${name}-config`,
-      traefikHelmChartConfig({ loadBalancerIp: args.loadBalancerIp, defaultCertificateSecret: args.defaultCertificateSecret }),
+      traefikHelmChartConfig({ loadBalancerIp: args.loadBalancerIp, defaultCertificateSecret: args.defaultCertificateSecret, certificateSecrets: args.certificateSecrets }),
       { parent: this, dependsOn: after },
     );
     // The Middleware CRD (traefik.io) comes from k3s's traefik-crd chart, present once the cluster is ready.

@@ -9,6 +9,10 @@ export interface System {
    * default certificate covers it (the wildcard `*.<domain>`, or Traefik's own without cert-manager).
    */
   readonly ingressIssuer: string | undefined;
+  /** ingressIssuer per domain name (homelab:domain and homelab:domains). */
+  readonly ingressIssuers: Readonly<Record<string, string | undefined>>;
+  /** The generated root CAs' certificates (PEM, public) by issuer name; empty without any. */
+  readonly caCertificates: Readonly<Record<string, pulumi.Output<string>>>;
   /** StorageClass names available in this stack. */
   readonly storageClasses: {
     readonly local: string;

@@ -57,6 +57,8 @@ export interface TraefikValuesArgs {
   readonly loadBalancerIp?: string;
   /** Secret (in kube-system) Traefik serves when no other certificate matches; unset: Traefik's self-signed one. */
   readonly defaultCertificateSecret?: string;
+  /** More Secrets (in kube-system) of the default TLS store, each served for the names it covers (the other domains' wildcards). Default none. */
+  readonly certificateSecrets?: readonly string[];
 }
 
 /**
@@ -84,7 +86,25 @@ export function traefikValues(args: TraefikValuesArgs): Record<string, unknown> 
       ...(args.loadBalancerIp ? { annotations: { [METALLB_IPS_ANNOTATION]: args.loadBalancerIp } } : {}),
       spec: { externalTrafficPolicy: "Local" },
     },
-    ...(args.defaultCertificateSecret ? { tlsStore: { default: { defaultCertificate: { secretName: args.defaultCertificateSecret } } } } : {}),
+    ...tlsStore(args),
+  };
+}
+
+/**
+ * The chart's `default` TLSStore: the default certificate, and the other wildcards in `certificates`
+ * (Traefik picks a store certificate by SNI and falls back to the default one). Left out when empty,
+ * so a stack with one domain renders what it always did.
+ */
+function tlsStore(args: TraefikValuesArgs): Record<string, unknown> {
+  const extra = args.certificateSecrets ?? [];
+  if (!args.defaultCertificateSecret && extra.length === 0) return {};
+  return {
+    tlsStore: {
+      default: {
+        ...(extra.length > 0 ? { certificates: extra.map((secretName) => ({ secretName })) } : {}),
+        ...(args.defaultCertificateSecret ? { defaultCertificate: { secretName: args.defaultCertificateSecret } } : {}),
+      },
+    },
   };
 }
 
