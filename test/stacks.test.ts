@@ -94,6 +94,12 @@ describe("each stack carries its seed's choices", () => {
     assert.ok(g.has("truenas-iscsi-release"));
     assert.match(JSON.stringify(g.resources.filter((r) => r.name.startsWith("kube06")).map((r) => r.rawInputs)), /accelerator=nvidia-tesla-gpu/);
     assert.equal(syncOf(g).path, "k8s/clusters/homelab");
+    // TLS from the seed's step-ca over HTTP-01: one certificate per ingress, no Let's Encrypt, no wildcard.
+    assert.deepEqual(g.ofType("kubernetes:cert-manager.io/v1:ClusterIssuer").map((r) => r.name), ["cert-manager-step-ca"]);
+    assert.equal(g.ofType("kubernetes:cert-manager.io/v1:Certificate").length, 0);
+    assert.equal(g.has("cert-manager-cloudflare-token"), false);
+    assert.deepEqual((g.get("sonarr-ingress").inputs as any).spec.tls, [{ hosts: ["sonarr.lab.example.org"], secretName: "sonarr-tls" }]);
+    assert.equal((g.get("sonarr-ingress").inputs as any).metadata.annotations["cert-manager.io/cluster-issuer"], "step-ca");
   });
 
   test("002: one host, three VMs, no Traefik and no ingress", async () => {
@@ -126,5 +132,14 @@ describe("each stack carries its seed's choices", () => {
     assert.deepEqual(releases(g), ["authentik/authentik"]);
     assert.equal((g.get("authentik-postgresql").inputs as any).spec.storageClassName, "local-path");
     assert.equal(syncOf(g).path, "kubernetes/clusters/homelab");
+    // *.<domain> and *.lan.<domain>: a wildcard each, from Let's Encrypt production; Authentik on the LAN one.
+    assert.deepEqual(
+      g.ofType("kubernetes:cert-manager.io/v1:Certificate").map((r) => [r.name, (r.inputs as any).spec.dnsNames, (r.inputs as any).spec.issuerRef.name]),
+      [
+        ["cert-manager-wildcard", ["*.example.net", "example.net"], "letsencrypt-prod"],
+        ["cert-manager-wildcard-lan", ["*.lan.example.net", "lan.example.net"], "letsencrypt-prod"],
+      ],
+    );
+    assert.deepEqual((g.get("authentik-ingress").inputs as any).spec.tls, [{ hosts: ["authentik.lan.example.net"] }]);
   });
 });

@@ -1,8 +1,8 @@
 // The platform layer: what apps stand on. Flux (the operator, one FluxInstance syncing the stack's
 // Git path) through the cluster's Kubernetes provider, once the cluster is ready.
-import { stackDomains } from "../config/domains";
 import type * as pulumi from "@pulumi/pulumi";
 import type { Cluster } from "../cluster/types";
+import { stackDomains } from "../config/domains";
 import type { HomelabConfig } from "../config/loader";
 import { ExternalDns } from "./externalDns";
 import { FluxBootstrap } from "./flux";
