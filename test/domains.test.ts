@@ -11,6 +11,8 @@ import { consoleHostOf } from "../src/apps/render";
 import { CATALOG } from "../src/apps/catalog";
 import { caClusterIssuer, externalAcmeClusterIssuer } from "../src/system/manifests";
 import { traefikValues } from "../src/system/values";
+import { EXTRA_CHECKS } from "../src/checks";
+import { validateStackConfig } from "../src/config/validate";
 import { digest } from "../src/plan/recorder";
 import { planConfig, stackDoc, type Graph } from "./harness";
 import { scenario } from "./scenario";
@@ -279,5 +281,51 @@ describe("day two: a second domain added to the lab stack, one app moved onto it
         ["spec.tls[0].hosts[0]", "home-assistant.lab.example.com", "home-assistant.lan.lab.example.com", false],
       ],
     );
+  });
+});
+
+describe("app checks per domain (exact messages, all at once)", () => {
+  const SECRETS = { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent", piholePassword: "secret" } as const;
+  const validate = (edit: (doc: Record<string, any>) => void, file?: string) => {
+    const doc = stackDoc(file);
+    edit(doc);
+    return validateStackConfig(Object.fromEntries(Object.entries(doc).map(([k, v]) => [k.replace(/^homelab:/, ""), v])), { secrets: SECRETS, extraChecks: EXTRA_CHECKS });
+  };
+
+  test("an unknown domain names the declared ones; a domain on an app without a web interface; a host no wildcard covers", () => {
+    const r = validate((d) => {
+      d["homelab:domains"] = { lan: { name: "lan.lab.example.com" }, iot: { name: "iot.example.org" } };
+      d["homelab:apps"].n8n.domain = "home";
+      d["homelab:apps"].postgresql.domain = "lan";
+      d["homelab:apps"].ollama.host = "llm.ai";
+      d["homelab:apps"].jupyter.domain = "lan";
+      d["homelab:apps"].jupyter.host = "notebooks.lan";
+    });
+    assert.equal(r.ok, false);
+    assert.deepEqual(r.ok ? [] : r.errors.filter((e) => e.startsWith("apps.")), [
+      "apps.postgresql.domain: postgresql has no web interface to publish; remove domain",
+      "apps.n8n.domain: 'home' is not declared under homelab:domains; use one of iot, lan, or remove it for homelab:domain (lab.example.com)",
+      "apps.ollama.host: llm.ai.lab.example.com is not covered by a wildcard certificate (each covers one label: *.lab.example.com, *.iot.example.org, *.lan.lab.example.com); use a single label, or declare ai.lab.example.com under homelab:domains",
+      "apps.jupyter.host: notebooks.lan.lan.lab.example.com is not covered by a wildcard certificate (each covers one label: *.lab.example.com, *.iot.example.org, *.lan.lab.example.com); use a single label, or declare lan.lan.lab.example.com under homelab:domains",
+    ]);
+  });
+
+  test("a stack on Let's Encrypt still needs the e-mail; one on a generated CA alone needs neither e-mail nor token", () => {
+    const r = validate((d) => delete d["homelab:certManager"].email);
+    assert.deepEqual(r.ok ? [] : r.errors, ["certManager.email: is required because certManager.enabled is true; set the ACME account e-mail"]);
+    const ca = validate((d) => (d["homelab:certManager"] = { enabled: true, issuer: "internal", issuers: { internal: { ca: {} } } }));
+    assert.equal(ca.ok, true, ca.ok ? "" : ca.errors.join("\n"));
+  });
+
+  test("the LAN warning counts an app on a public domain (domains.<key>.lanOnly: false) as public", () => {
+    const lanWarning = (r: ReturnType<typeof validate>) => r.warnings.filter((w) => w.startsWith("traefik.lanAllowlist:"));
+    const base = (d: Record<string, any>) => {
+      delete d["homelab:traefik"].lanAllowlist;
+      d["homelab:domains"].public = { name: "example.org", lanOnly: false };
+    };
+    const onLan = validate(base, "stacks/seed-004-overkill.yaml");
+    assert.equal(onLan.ok, true, onLan.ok ? "" : onLan.errors.join("\n"));
+    assert.equal(lanWarning(onLan).length, 1, "authentik is LAN-only on lan");
+    assert.deepEqual(lanWarning(validate((d) => (base(d), (d["homelab:apps"].authentik.domain = "public")), "stacks/seed-004-overkill.yaml")), []);
   });
 });

@@ -4,9 +4,11 @@
 import { isInCidr } from "./ip";
 import type { StackConfig } from "./schema";
 
-export function lanAllowlistWarnings(cfg: Pick<StackConfig, "traefik" | "cluster" | "apps" | "proxmox" | "network">): string[] {
+export function lanAllowlistWarnings(cfg: Pick<StackConfig, "traefik" | "cluster" | "apps" | "proxmox" | "network" | "domains">): string[] {
   if (cfg.traefik.lanAllowlist !== undefined || !cfg.cluster.traefik) return [];
-  const lanOnlyApps = Object.entries(cfg.apps).filter(([, a]) => a.enabled && a.host !== "" && a.lanOnly !== false).map(([n]) => n);
+  // An app is LAN-only unless it or the domain it names (homelab:domains.<key>.lanOnly) says otherwise.
+  const lanOnly = (a: StackConfig["apps"][string]) => a.lanOnly ?? (a.domain !== undefined ? (cfg.domains[a.domain]?.lanOnly ?? true) : true);
+  const lanOnlyApps = Object.entries(cfg.apps).filter(([, a]) => a.enabled && a.host !== "" && lanOnly(a)).map(([n]) => n);
   if (lanOnlyApps.length === 0) return [];
   const outside = cfg.proxmox.nodes.filter((n) => !isInCidr(n.address, cfg.network.subnet));
   if (outside.length === 0) return [];

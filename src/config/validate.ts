@@ -269,7 +269,7 @@ export function crossCheck(cfg: PartialStackConfig, incompleteLists: ReadonlySet
   errors.push(...needing(["network"], firewallChecks)(cfg, incompleteLists));
   errors.push(...needing(["storage"], truenasChecks)(cfg, incompleteLists));
   errors.push(...needing(["externalDns", "dns", "domain", "cluster"], externalDnsChecks)(cfg, incompleteLists));
-  warnings.push(...needing(["traefik", "cluster", "apps", "proxmox", "network"], lanAllowlistWarnings)(cfg, incompleteLists));
+  warnings.push(...needing(["traefik", "cluster", "apps", "proxmox", "network", "domains"], lanAllowlistWarnings)(cfg, incompleteLists));
   return { errors, warnings };
 }
 
