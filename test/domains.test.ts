@@ -284,6 +284,29 @@ describe("day two: a second domain added to the lab stack, one app moved onto it
   });
 });
 
+describe("day two: the lab's domain moved from Let's Encrypt to a generated root CA", () => {
+  test("creates the CA and its issuer, re-points the wildcard in place; Let's Encrypt's issuers and the token stay", async () => {
+    const d = await scenario("Pulumi.lab.yaml", (doc) => {
+      doc.config["homelab:certManager"].issuer = "internal";
+      doc.config["homelab:certManager"].issuers = { internal: { ca: {} } };
+    });
+    assert.deepEqual(Object.fromEntries(d.changes.filter((c) => c.op !== "same").map((c) => [c.name, c.op])), {
+      "cert-manager-internal": "create",
+      "cert-manager-internal-key": "create",
+      "cert-manager-internal-root": "create",
+      "cert-manager-internal-secret": "create",
+      "cert-manager-internal-issuer": "create",
+      "cert-manager-wildcard": "update",
+    });
+    const wildcard = d.changes.find((c) => c.name === "cert-manager-wildcard")!;
+    assert.deepEqual(
+      wildcard.properties.map((p) => [p.path, p.old, p.new, p.forcesReplacement]),
+      [["spec.issuerRef.name", "letsencrypt-staging", "internal", false]],
+    );
+    assert.deepEqual(d.blockers, []);
+  });
+});
+
 describe("app checks per domain (exact messages, all at once)", () => {
   const SECRETS = { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent", piholePassword: "secret" } as const;
   const validate = (edit: (doc: Record<string, any>) => void, file?: string) => {

@@ -133,7 +133,8 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
     const letsEncrypt = domainKeys === undefined || needsLetsEncrypt(domainKeys);
     const dns01 = domainKeys === undefined || needsCloudflareDns01(domainKeys);
     const email = letsEncrypt ? need(cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail") : cfg.certManager.email;
-    const cloudflareApiToken = dns01 ? secret("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)") : undefined;
+    // Not needed but set: kept, so Let's Encrypt's issuers stay for Certificates of the user's own.
+    const cloudflareApiToken = dns01 ? secret("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)") : secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined;
     if (chartVersion !== undefined && (email !== undefined || !letsEncrypt) && (cloudflareApiToken !== undefined || !dns01)) {
       certManager = { ...cfg.certManager, enabled: true, chartVersion, email, cloudflareApiToken };
     }

@@ -59,7 +59,9 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
       "cert-manager",
       {
         chartVersion: cfg.certManager.chartVersion,
-        letsEncryptEmail: used.some((i) => i.kind === "letsencrypt") ? cfg.certManager.email : undefined,
+        // Let's Encrypt's issuers whenever they can work (an e-mail and the token), used by a domain
+        // or not: moving every domain to another issuer deletes nothing a Certificate of the user's may name.
+        letsEncryptEmail: cfg.certManager.cloudflareApiToken !== undefined ? cfg.certManager.email : undefined,
         cloudflareApiToken: cfg.certManager.cloudflareApiToken,
         recursiveNameservers: cfg.certManager.recursiveNameservers,
         clusterIssuer: clusterIssuerName(cfg.certManager.issuer),
