@@ -230,7 +230,7 @@ function expectedDep(pin: Pin, file: string): Partial<Dep> {
 
 describe("the custom managers find every pinned version in every stack file", () => {
   test("the chart table was read from the code", () => {
-    assert.deepEqual(Object.keys(CHART_REPOS).sort(), ["certManager", "csiDriverNfs", "democraticCsi", "externalDns", "kubePrometheusStack", "longhorn", "metallb"]);
+    assert.deepEqual(Object.keys(CHART_REPOS).sort(), ["alloy", "certManager", "csiDriverNfs", "democraticCsi", "externalDns", "kubePrometheusStack", "loki", "longhorn", "metallb"]);
   });
 
   for (const file of STACK_FILES) {

@@ -43,6 +43,8 @@ describe("chart coordinates", () => {
       longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn" },
       democraticCsi: { repo: "https://democratic-csi.github.io/charts/", chart: "democratic-csi" },
       externalDns: { repo: "https://kubernetes-sigs.github.io/external-dns/", chart: "external-dns" },
+      loki: { repo: "https://grafana-community.github.io/helm-charts", chart: "loki" },
+      alloy: { repo: "https://grafana.github.io/helm-charts", chart: "alloy" },
       kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack" },
     });
   });

@@ -71,7 +71,7 @@ export type Homelab<S = SecretRef> = StackConfig & {
     readonly truenas: Feature<{ readonly host: string; readonly chartVersion: string; readonly apiKey: S }>;
   };
   readonly dns: Feature<{ readonly zoneId: string; readonly address: string; readonly apiToken: S }>;
-  readonly monitoring: Feature<{ readonly chartVersion: string }>;
+  readonly monitoring: Feature<{ readonly chartVersion: string; readonly logs: Feature<{ readonly retention: string; readonly storageSize: number; readonly lokiVersion: string; readonly alloyVersion: string }> }>;
   readonly externalDns: Feature<{ readonly chartVersion: string; readonly target: ExternalDnsTarget<S> }>;
   readonly flux: Feature<{
     readonly url: string;

@@ -173,7 +173,14 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
   if (cfg.monitoring && !cfg.monitoring.enabled) monitoring = { ...cfg.monitoring, enabled: false };
   else if (cfg.monitoring) {
     const chartVersion = pin("kubePrometheusStack", "monitoring.enabled is true", "pin the kube-prometheus-stack chart version, e.g. 79.5.0");
-    if (chartVersion !== undefined) monitoring = { ...cfg.monitoring, enabled: true, chartVersion };
+    const l = cfg.monitoring.logs;
+    let logs: Extract<Homelab<S>["monitoring"], { enabled: true }>["logs"] | undefined = { ...l, enabled: false };
+    if (l.enabled) {
+      const lokiVersion = pin("loki", "monitoring.logs.enabled is true", "pin the loki chart version (grafana-community), e.g. 18.11.0");
+      const alloyVersion = pin("alloy", "monitoring.logs.enabled is true", "pin the alloy chart version, e.g. 1.11.1");
+      logs = lokiVersion !== undefined && alloyVersion !== undefined ? { ...l, enabled: true, lokiVersion, alloyVersion } : undefined;
+    }
+    if (chartVersion !== undefined && logs !== undefined) monitoring = { ...cfg.monitoring, enabled: true, chartVersion, logs };
   }
 
   const anyGpu = cfg.nodes?.some((n) => n.role === "gpu") ?? false;

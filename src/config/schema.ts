@@ -315,6 +315,16 @@ export const monitoringSchema = z.strictObject({
   retention: z.string().regex(/^\d+[dhw]$/, "must be a duration such as 15d").default("15d"),
   /** GiB of Prometheus storage. */
   storageSize: sizeGiB.default(20),
+  /** Pod logs: Loki (one binary, filesystem storage on a kept local-path claim) fed by Alloy on every node, in Grafana. Default off. */
+  logs: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      /** How long Loki keeps logs, in whole days (its index period is 24h). Default 14d. */
+      retention: z.string().regex(/^[1-9]\d*d$/, "must be whole days such as 14d (Loki's index period is 24h)").default("14d"),
+      /** GiB of Loki's claim (loki-data, local-path). Default 20. */
+      storageSize: sizeGiB.default(20),
+    })
+    .default({ enabled: false, retention: "14d", storageSize: 20 }),
 });
 
 export const fluxSchema = z.strictObject({
@@ -373,6 +383,10 @@ export const versionsSchema = z.strictObject({
   csiDriverNfs: version.optional(),
   longhorn: version.optional(),
   kubePrometheusStack: version.optional(),
+  /** loki chart (monitoring.logs), grafana-community.github.io/helm-charts. */
+  loki: version.optional(),
+  /** alloy chart (monitoring.logs), grafana.github.io/helm-charts. */
+  alloy: version.optional(),
   nvidiaDevicePlugin: version.optional(),
   /** democratic-csi chart (storage.truenas). */
   democraticCsi: version.optional(),
@@ -409,7 +423,7 @@ export const stackSchema = z.strictObject({
   dns: dnsSchema.default({ enabled: false, proxied: false, ttl: 300 }),
   /** external-dns publishing the app hosts (src/config/externalDnsSchema.ts). Default off. */
   externalDns: externalDnsSchema.default({ enabled: false, sources: ["ingress"], policy: "upsert-only", interval: "1m" }),
-  monitoring: monitoringSchema.default({ enabled: false, grafanaHost: "grafana", retention: "15d", storageSize: 20 }),
+  monitoring: monitoringSchema.default({ enabled: false, grafanaHost: "grafana", retention: "15d", storageSize: 20, logs: { enabled: false, retention: "14d", storageSize: 20 } }),
   flux: fluxSchema.default({ enabled: false, branch: "main", interval: "10m" }),
   apps: z.record(z.string(), appSchema).default({}),
 });

@@ -17,6 +17,9 @@ export const CHARTS = {
   longhorn: { repo: "https://charts.longhorn.io", chart: "longhorn" },
   democraticCsi: { repo: "https://democratic-csi.github.io/charts/", chart: "democratic-csi" },
   externalDns: { repo: "https://kubernetes-sigs.github.io/external-dns/", chart: "external-dns" },
+  /** The OSS Loki chart, maintained in grafana-community since 6.55.0 (grafana/loki's own chart is Enterprise Logs only from 7.0.0). */
+  loki: { repo: "https://grafana-community.github.io/helm-charts", chart: "loki" },
+  alloy: { repo: "https://grafana.github.io/helm-charts", chart: "alloy" },
   kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack" },
 } as const satisfies Record<string, ChartRef>;
 

@@ -30,6 +30,9 @@ export function systemChecks(cfg: Pick<StackConfig, "versions" | "storage" | "mo
       `versions.kubePrometheusStack: ${v.kubePrometheusStack} has no CRD upgrade job that can take over Helm's CRDs (crds.upgradeJob.forceConflicts, added in 69.1.0), so a chart bump would leave the operator on stale CRDs; pin 69.1.0 or newer`,
     );
   }
+  if (!cfg.monitoring.enabled && cfg.monitoring.logs.enabled) {
+    errors.push("monitoring.logs.enabled: the logs are read in the monitoring stack's Grafana, and monitoring.enabled is false; set monitoring.enabled: true or monitoring.logs.enabled: false");
+  }
   const lh = cfg.storage.longhorn;
   if (lh.enabled && lh.allowUninstall) {
     warnings.push(

@@ -155,6 +155,9 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
         // Without Traefik there is no ingress: Grafana is reached by kubectl port-forward.
         grafanaHost: cfg.cluster.traefik ? grafanaHost(cfg) : undefined,
         clusterIssuer: ingressIssuer,
+        logs: cfg.monitoring.logs.enabled
+          ? { lokiVersion: cfg.monitoring.logs.lokiVersion, alloyVersion: cfg.monitoring.logs.alloyVersion, retention: cfg.monitoring.logs.retention, storageSize: cfg.monitoring.logs.storageSize }
+          : undefined,
         createAfter: [...clusterReady, ...ingressReady],
       },
       opts,

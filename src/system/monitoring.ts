@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CHARTS, chartRelease } from "./charts";
 import { SYSTEM_NAMESPACES } from "./conventions";
+import { Logs } from "./logs";
+import { lokiUrl } from "./logsRender";
 import { retainedNamespace } from "./namespaces";
 import { GRAFANA_ADMIN_PASSWORD_KEY, GRAFANA_ADMIN_USER_KEY, mergeValues, monitoringValues, PRIVILEGED_NAMESPACE_LABELS } from "./values";
 
@@ -35,6 +37,8 @@ export interface MonitoringArgs {
   readonly namespace?: string;
   /** Resources the release is created after (the cluster's readiness, the ingress middlewares and issuers). Default none. */
   readonly createAfter?: pulumi.Input<pulumi.Resource>[];
+  /** Loki and Alloy (config monitoring.logs), and Loki in Grafana. Default none. */
+  readonly logs?: { readonly lokiVersion: string; readonly alloyVersion: string; readonly retention: string; readonly storageSize: number };
   /** Helm values merged over the component's (escape hatch). Default none. */
   readonly values?: Record<string, unknown>;
 }
@@ -45,15 +49,17 @@ export class Monitoring extends pulumi.ComponentResource {
   public readonly grafanaAdminPassword: pulumi.Output<string>;
   /** https URL of Grafana's ingress; undefined without one. */
   public readonly grafanaUrl: string | undefined;
+  public readonly logs: Logs | undefined;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super(TYPE, name, {}, opts);
     const after = args.createAfter ?? [];
     // Node exporters use the host's network, PID namespace and filesystem. Prometheus' claim lives
     // here: turning monitoring off keeps the namespace and the metrics (see retainedNamespace).
+    const namespaceName = args.namespace ?? SYSTEM_NAMESPACES.monitoring;
     const namespace = retainedNamespace(
       `${name}-namespace`,
-      { name: args.namespace ?? SYSTEM_NAMESPACES.monitoring, labels: PRIVILEGED_NAMESPACE_LABELS },
+      { name: namespaceName, labels: PRIVILEGED_NAMESPACE_LABELS },
       { parent: this, dependsOn: after },
     );
     // Generated once and kept in state: re-running `up` never changes it.
@@ -75,6 +81,7 @@ export class Monitoring extends pulumi.ComponentResource {
       grafanaHost: args.grafanaHost,
       grafanaAdminSecret: GRAFANA_ADMIN_SECRET,
       clusterIssuer: args.clusterIssuer,
+      lokiUrl: args.logs !== undefined ? lokiUrl(namespaceName) : undefined,
     });
     this.release = chartRelease(
       `${name}-release`,
@@ -88,6 +95,10 @@ export class Monitoring extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [namespace, adminSecret, ...after] },
     );
+    this.logs =
+      args.logs === undefined
+        ? undefined
+        : new Logs(`${name}-logs`, { ...args.logs, storageClass: args.storageClass, namespace, namespaceName }, { parent: this, dependsOn: after });
     this.grafanaUrl = args.grafanaHost === undefined ? undefined : `https://${args.grafanaHost}`;
     this.registerOutputs({ release: this.release, grafanaUrl: this.grafanaUrl });
   }

@@ -1,6 +1,7 @@
 // Helm values of every chart the system layer installs or configures. Pure: tested directly.
 import { toYaml } from "../lib/serialize";
 import { ingressAnnotations, ingressTls } from "./ingress";
+import { lokiDatasource } from "./logsRender";
 
 /** Namespace labels for components that need host access (MetalLB speakers, node exporters, Longhorn). */
 export const PRIVILEGED_NAMESPACE_LABELS: Readonly<Record<string, string>> = {
@@ -174,6 +175,8 @@ export interface MonitoringValuesArgs {
   readonly grafanaAdminSecret: string;
   /** ClusterIssuer for a certificate of Grafana's own; undefined: Traefik's default (the wildcard). */
   readonly clusterIssuer: string | undefined;
+  /** Loki's URL, added to Grafana as a datasource (monitoring.logs); undefined: none. */
+  readonly lokiUrl?: string;
 }
 
 /**
@@ -234,6 +237,8 @@ export function monitoringValues(args: MonitoringValuesArgs): Record<string, unk
               path: "/",
               tls: [ingressTls({ name: "grafana", host: args.grafanaHost, clusterIssuer: args.clusterIssuer })],
             },
+      // The chart writes these beside its Prometheus datasource into the sidecar's ConfigMap.
+      ...(args.lokiUrl !== undefined ? { additionalDataSources: [lokiDatasource(args.lokiUrl)] } : {}),
     },
   };
 }
