@@ -66,13 +66,18 @@ describe("external-dns", () => {
   });
 
   test("Pi-hole v6 in-tree: the password as env, registry noop, the server and API version as arguments", async () => {
-    const g = await planConfig(lab({ ...PIHOLE, sources: ["service", "ingress"], pihole: { server: "https://192.168.1.6", tlsSkipVerify: true } }, withPiholePassword));
+    const g = await planConfig(
+      lab({ ...PIHOLE, sources: ["service", "ingress"], pihole: { server: "https://192.168.1.6", tlsSkipVerify: true } }, (c) => {
+        withPiholePassword(c);
+        c["homelab:domains"] = { home: { name: "home.example.org" } };
+      }),
+    );
     const secret = g.get("external-dns-credentials");
     assert.deepEqual(secret.secretPaths, ["stringData"]);
     const password = (secret.rawInputs.stringData as Record<string, string>).credential;
     const rel = g.get("external-dns-release");
     assert.deepEqual((rel.inputs as any).values, {
-      domainFilters: ["lab.example.com"],
+      domainFilters: ["lab.example.com", "home.example.org"],
       env: [CREDENTIAL_ENV("EXTERNAL_DNS_PIHOLE_PASSWORD")],
       extraArgs: { "pihole-api-version": "6", "pihole-server": "https://192.168.1.6", "pihole-tls-skip-verify": true },
       fullnameOverride: "external-dns",
