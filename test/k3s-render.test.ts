@@ -34,6 +34,7 @@ import {
   nvidiaInstallScript,
   smokeJob,
   SMOKE_TEST_IMAGE,
+  TOOLKIT_PACKAGES,
   TOOLKIT_SOURCE,
   APT_UPDATE_TRIES,
   UNATTENDED_BLACKLIST,
@@ -43,6 +44,8 @@ import { ROOT as ROOT_DIR, stackDoc } from "./harness";
 import { requireTool, shellcheck } from "./validators";
 
 const VERSION = "v1.34.2+k3s1";
+/** versions.nvidiaContainerToolkit as the stacks pin it. */
+const TOOLKIT = "1.17.8-1";
 const TOKENS = { token: "server-token-value", agentToken: "agent-token-value" };
 const SETTINGS: K3sClusterSettings = {
   tlsSans: ["k3s.lab.example.com", "10.0.20.11", "10.0.20.12", "10.0.20.13"],
@@ -183,8 +186,8 @@ describe("k3s scripts", () => {
     "remove agent": removeScript("k3s-agent-01", "agent"),
     kubeconfig: kubeconfigScript(["k3s-server-01", "k3s-server-02", "k3s-server-03"], VERSION),
     "kubeconfig with bundled CRDs": kubeconfigScript(["k3s-server-01"], VERSION, bundledCrds([])),
-    "nvidia install (open)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
-    "nvidia install (proprietary)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "535", kernelModules: "proprietary" }),
+    "nvidia install (open)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }, TOOLKIT),
+    "nvidia install (proprietary)": nvidiaInstallScript("k3s-gpu-01", { driverBranch: "535", kernelModules: "proprietary" }, TOOLKIT),
     "nvidia check": nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }),
   };
 
@@ -813,11 +816,13 @@ describe("kubeconfig rewrite", () => {
 });
 
 /** Runs the NVIDIA install script against stubs (dpkg, sudo, curl); returns what it ran and the files it wrote. */
-function runNvidiaInstall(state: { installed: boolean; visibleBefore: boolean; visibleAfterInstall?: boolean; updateFailures?: number }) {
+function runNvidiaInstall(state: { installed: boolean; visibleBefore: boolean; visibleAfterInstall?: boolean; updateFailures?: number; toolkitVersion?: string }) {
   const dir = mkdtempSync(join(tmpdir(), "nvidia-stub-"));
   const log = join(dir, "calls.log");
   const stubs: Record<string, string> = {
     dpkg: state.installed ? `#!/bin/sh\necho "Package: $2"\necho "Status: install ok installed"\n` : "#!/bin/sh\nexit 1\n",
+    // The installed toolkit's version (what toolkit_pinned compares with the pin).
+    "dpkg-query": `#!/bin/sh\n[ "$*" = "-W -f=\\\${Version} nvidia-container-toolkit" ] || exit 2\nprintf '%s' '${state.toolkitVersion ?? TOOLKIT}'\n`,
     curl: `#!/bin/sh\necho "curl $*" >> ${log}\n`,
     sleep: "#!/bin/sh\nexit 0\n",
     sudo: `#!/bin/sh
@@ -841,7 +846,7 @@ exit 0
     chmodSync(join(dir, name), 0o755);
   }
   writeFileSync(log, "");
-  const script = nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
+  const script = nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }, TOOLKIT);
   const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` } });
   const written: Record<string, string> = {};
   for (const f of readdirSync(dir).filter((n) => n.startsWith("written-"))) written[f.slice("written-".length)] = readFileSync(join(dir, f), "utf8");
@@ -855,7 +860,7 @@ describe("GPU rendering", () => {
   });
 
   test("install: NVIDIA's toolkit repository exactly, driver and toolkit in one transaction, reboot only when needed", () => {
-    const s = nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
+    const s = nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }, TOOLKIT);
     assert.match(s, /curl -fsSL --retry 5 -o "\$key" 'https:\/\/nvidia\.github\.io\/libnvidia-container\/gpgkey'\n  sudo gpg --batch --yes --dearmor -o \/usr\/share\/keyrings\/nvidia-container-toolkit-keyring\.gpg "\$key"/);
     // The source line, as the shell writes it: apt's $(ARCH) stays literal.
     const echo = s.split("\n").find((l) => l.startsWith('echo "deb '))!;
@@ -863,8 +868,11 @@ describe("GPU rendering", () => {
     assert.equal(written, "deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /\n");
     assert.equal(written.trim(), TOOLKIT_SOURCE);
     assert.match(echo, / \| sudo tee \/etc\/apt\/sources\.list\.d\/nvidia-container-toolkit\.list >\/dev\/null$/);
-    assert.match(s, /apt_get install -y linux-image-virtual linux-headers-virtual 'nvidia-driver-570-server-open' nvidia-container-toolkit >&2/);
-    const noop = s.indexOf("installed 'nvidia-driver-570-server-open' && installed nvidia-container-toolkit && gpu_visible");
+    assert.match(
+      s,
+      /apt_get install -y --allow-downgrades linux-image-virtual linux-headers-virtual 'nvidia-driver-570-server-open' 'nvidia-container-toolkit=1\.17\.8-1' 'nvidia-container-toolkit-base=1\.17\.8-1' 'libnvidia-container-tools=1\.17\.8-1' 'libnvidia-container1=1\.17\.8-1' >&2/,
+    );
+    const noop = s.indexOf("installed 'nvidia-driver-570-server-open' && toolkit_pinned && gpu_visible");
     const reboot = s.indexOf("sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot");
     const stopSsh = s.indexOf("sudo systemctl stop ssh.service");
     assert.ok(noop > 0 && noop < s.indexOf("apt_get update"), "checks before it acts");
@@ -877,7 +885,7 @@ describe("GPU rendering", () => {
     assert.deepEqual(r.calls, ["sudo tee /etc/apt/apt.conf.d/51homelab-nvidia-driver", "sudo nvidia-smi -L"]);
     assert.equal(r.written["51homelab-nvidia-driver"], UNATTENDED_BLACKLIST);
     assert.match(UNATTENDED_BLACKLIST, /^Unattended-Upgrade::Package-Blacklist \{ "nvidia-"; "libnvidia-"; \};$/m);
-    assert.match(r.stdout, /k3s-gpu-01: nvidia-driver-570-server-open and nvidia-container-toolkit are installed and the GPU is visible/);
+    assert.match(r.stdout, /k3s-gpu-01: nvidia-driver-570-server-open and nvidia-container-toolkit 1\.17\.8-1 are installed and the GPU is visible/);
   });
 
   test("install on a fresh node: repository, retried apt-get update, one install, the reboot scheduled, then sshd stopped", () => {
@@ -890,7 +898,7 @@ describe("GPU rendering", () => {
       `${apt} update`,
       `${apt} update`,
       `${apt} update`,
-      `${apt} install -y linux-image-virtual linux-headers-virtual nvidia-driver-570-server-open nvidia-container-toolkit`,
+      `${apt} install -y --allow-downgrades linux-image-virtual linux-headers-virtual nvidia-driver-570-server-open ${TOOLKIT_PACKAGES.map((p) => `${p}=${TOOLKIT}`).join(" ")}`,
       "sudo nvidia-smi -L",
       "sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot",
       "sudo systemctl stop ssh.socket",
@@ -898,6 +906,18 @@ describe("GPU rendering", () => {
     ]);
     assert.equal(r.written["nvidia-container-toolkit.list"], `${TOOLKIT_SOURCE}\n`);
     assert.match(r.stdout, /k3s-gpu-01: reboot scheduled\n$/);
+  });
+
+  test("install: a toolkit at another version than the pin is installed at the pin, the driver untouched by a reboot", () => {
+    const r = runNvidiaInstall({ installed: true, visibleBefore: true, visibleAfterInstall: true, toolkitVersion: "1.18.0-1" });
+    assert.equal(r.status, 0, r.stderr);
+    const install = r.calls.filter((c) => c.includes(" install "));
+    assert.deepEqual(install, [
+      `sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y --allow-downgrades linux-image-virtual linux-headers-virtual nvidia-driver-570-server-open ${TOOLKIT_PACKAGES.map((p) => `${p}=1.17.8-1`).join(" ")}`,
+    ]);
+    assert.ok(!r.calls.some((c) => c.includes("systemd-run")), "no reboot: the driver is loaded");
+    assert.equal(r.stdout, "k3s-gpu-01: the driver is loaded; no reboot needed\n");
+    assert.deepEqual(TOOLKIT_PACKAGES, ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"]);
   });
 
   test("install: no reboot when the new driver loads at once; apt-get update gives up after its budget", () => {

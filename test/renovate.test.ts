@@ -12,6 +12,7 @@ import jsonata from "jsonata";
 import { parse } from "yaml";
 import { CATALOG } from "../src/apps/catalog";
 import { DEVICE_PLUGIN_CHART, DEVICE_PLUGIN_REPO } from "../src/cluster/nvidia";
+import { versionsSchema } from "../src/config/schema";
 import { FLUX_OPERATOR_CHART } from "../src/platform/fluxRender";
 
 const ROOT = join(__dirname, "..");
@@ -184,7 +185,8 @@ interface Pin {
 function pinsOf(file: string): Pin[] {
   const c = (parse(read(file)) as { config: Record<string, any> }).config;
   const pins: Pin[] = [];
-  for (const [k, v] of Object.entries(c["homelab:versions"] ?? {})) pins.push({ what: `versions.${k}`, value: String(v) });
+  // The toolkit's apt version (1.17.8-1): Renovate tracks the upstream release, the package revision stays.
+  for (const [k, v] of Object.entries(c["homelab:versions"] ?? {})) pins.push({ what: `versions.${k}`, value: k === "nvidiaContainerToolkit" ? String(v).replace(/-\d+$/, "") : String(v) });
   for (const [name, app] of Object.entries<any>(c["homelab:apps"] ?? {})) {
     pins.push({ what: `apps.${name}.version`, value: String(app.version) });
     if (app.custom?.image) pins.push({ what: `apps.${name}.custom.image.tag`, value: String(app.custom.image.tag) });
@@ -209,6 +211,7 @@ function expectedDep(pin: Pin, file: string): Partial<Dep> {
     if (key === "flux") return { datasource: "github-releases", packageName: "fluxcd/flux2" };
     if (key === "fluxOperator") return { datasource: "docker", packageName: FLUX_OPERATOR_CHART.replace(/^oci:\/\//, "") };
     if (key === "nvidiaDevicePlugin") return { datasource: "helm", depName: DEVICE_PLUGIN_CHART, registryUrl: DEVICE_PLUGIN_REPO };
+    if (key === "nvidiaContainerToolkit") return { datasource: "github-tags", packageName: "NVIDIA/nvidia-container-toolkit", extractVersion: "^v(?<version>\\d+\\.\\d+\\.\\d+)$" };
     const chart = CHART_REPOS[key];
     assert.ok(chart, `versions.${key}: no chart in src/system/charts.ts`);
     return { datasource: "helm", depName: chart.chart, registryUrl: chart.repo };
@@ -289,6 +292,28 @@ describe("the custom managers find every pinned version in every stack file", ()
         [],
         other,
       );
+  });
+});
+
+describe("the container toolkit: Renovate moves the release, the package revision stays", () => {
+  const [manager] = config.customManagers.filter((m) => m.depNameTemplate === "nvidia-container-toolkit");
+  test("a new release (tag v1.18.0) rewrites 1.17.8-1 to 1.18.0-1, which the config check accepts", () => {
+    const lab = read("Pulumi.lab.yaml");
+    const [dep] = extract(manager!, lab);
+    assert.deepEqual([dep!.currentValue, dep!.replaceString], ["1.17.8", "    nvidiaContainerToolkit: 1.17.8-1"]);
+    const bumped = lab.replace(dep!.replaceString, dep!.replaceString.replace(dep!.currentValue, "1.18.0"));
+    const versions = (parse(bumped) as { config: Record<string, any> }).config["homelab:versions"];
+    assert.equal(versions.nvidiaContainerToolkit, "1.18.0-1");
+    assert.equal(versionsSchema.safeParse(versions).success, true);
+    // Tags are v1.18.0; release candidates (v1.18.0-rc.1) do not match the extraction.
+    const extract_ = new RegExp(dep!.extractVersion!);
+    assert.equal(extract_.exec("v1.18.0")?.groups?.version, "1.18.0");
+    assert.equal(extract_.exec("v1.18.0-rc.1"), null);
+  });
+  test("the config check refuses a version that is not an apt version", () => {
+    const r = versionsSchema.safeParse({ k3s: "v1.34.2+k3s1", nvidiaContainerToolkit: "1.17.8" });
+    assert.equal(r.success, false);
+    assert.deepEqual(r.error!.issues.map((i) => [i.path.join("."), i.message]), [["nvidiaContainerToolkit", "must be the toolkit's apt version as NVIDIA's install guide pins it, such as 1.17.8-1"]]);
   });
 });
 

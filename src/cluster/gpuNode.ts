@@ -27,6 +27,8 @@ export interface GpuNodeArgs {
   readonly vm: ProxmoxVm;
   /** The cluster the node joins as an agent. */
   readonly cluster: K3sCluster;
+  /** nvidia-container-toolkit's apt version (versions.nvidiaContainerToolkit), e.g. 1.17.8-1. */
+  readonly toolkitVersion: string;
 }
 
 export class GpuNode extends pulumi.ComponentResource {
@@ -75,8 +77,8 @@ export class GpuNode extends pulumi.ComponentResource {
       `${name}-nvidia`,
       {
         connection: this.vm.connection,
-        create: nvidiaInstallScript(spec.name, gpu),
-        update: nvidiaInstallScript(spec.name, gpu),
+        create: nvidiaInstallScript(spec.name, gpu, args.toolkitVersion),
+        update: nvidiaInstallScript(spec.name, gpu, args.toolkitVersion),
         triggers,
         logging: "stderr",
         addPreviousOutputInEnv: false,

@@ -38,7 +38,11 @@ export function buildCluster(cfg: HomelabConfig, metal: Metal): Cluster {
     restore: cfg.cluster.etcdRestore,
   });
 
-  const gpuNodes = gpus.map((spec) => ({ spec, node: new GpuNode(spec.name, { spec, vm: vmOf(spec), cluster: k3s }) }));
+  const gpuNodes = gpus.map((spec) => {
+    const toolkitVersion = cfg.devicePlugin?.toolkitVersion;
+    if (toolkitVersion === undefined) throw new Error(`${spec.path} (${spec.name}): no versions.nvidiaContainerToolkit was resolved for this GPU node`);
+    return { spec, node: new GpuNode(spec.name, { spec, vm: vmOf(spec), cluster: k3s, toolkitVersion }) };
+  });
 
   // Settings that need a power cycle reach the nodes one server at a time, then a bounded number
   // of agents at a time, each drained first (the VM update itself never reboots: ProxmoxVm).

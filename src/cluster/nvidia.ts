@@ -38,6 +38,12 @@ export const UNATTENDED_BLACKLIST_PATH = "/etc/apt/apt.conf.d/51homelab-nvidia-d
 export const UNATTENDED_BLACKLIST = `// Managed by homelab-infra: NVIDIA driver updates need a reboot; never apply them unattended.
 Unattended-Upgrade::Package-Blacklist { "nvidia-"; "libnvidia-"; };
 `;
+/**
+ * The toolkit's packages, all pinned to the one version (`versions.nvidiaContainerToolkit`), as
+ * NVIDIA's install guide installs them: a newer toolkit never lands on the day a node is built.
+ */
+export const TOOLKIT_PACKAGES = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"] as const;
+
 /** `apt-get update` ignores DPkg::Lock::Timeout: tries while the first boot's apt-daily holds the lists lock. */
 export const APT_UPDATE_TRIES = 30;
 export const APT_UPDATE_SECONDS = 10;
@@ -76,13 +82,15 @@ export const GPU_TOLERATION = { key: GPU_TAINT.key, operator: "Exists", effect: 
  * VM is back, instead of landing on the old boot. The session running this script survives the
  * stop (sshd's KillMode=process) and returns before the delayed reboot.
  */
-export function nvidiaInstallScript(node: string, gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">): string {
+export function nvidiaInstallScript(node: string, gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">, toolkitVersion: string): string {
   const pkg = driverPackage(gpu);
+  const toolkit = TOOLKIT_PACKAGES.map((p) => shq(`${p}=${toolkitVersion}`)).join(" ");
   return `#!/bin/sh
-# Installs the NVIDIA driver (${pkg}) and nvidia-container-toolkit on ${node}; k3s detects the
-# NVIDIA runtime only when it starts, so this runs before the k3s agent joins.
+# Installs the NVIDIA driver (${pkg}) and nvidia-container-toolkit ${toolkitVersion} on ${node};
+# k3s detects the NVIDIA runtime only when it starts, so this runs before the k3s agent joins.
 set -eu
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
+toolkit_pinned() { installed nvidia-container-toolkit && [ "$(dpkg-query -W -f='\${Version}' nvidia-container-toolkit)" = ${shq(toolkitVersion)} ]; }
 # Waits for the dpkg lock: unattended-upgrades often holds it on a VM's first boot.
 apt_get() { sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
 # As root: it can load the module and create /dev/nvidia* when nothing has yet.
@@ -90,8 +98,8 @@ gpu_visible() { sudo nvidia-smi -L >/dev/null 2>&1; }
 
 printf '%s' ${shq(UNATTENDED_BLACKLIST)} | sudo tee ${UNATTENDED_BLACKLIST_PATH} >/dev/null
 
-if installed ${shq(pkg)} && installed nvidia-container-toolkit && gpu_visible; then
-  echo "${node}: ${pkg} and nvidia-container-toolkit are installed and the GPU is visible"
+if installed ${shq(pkg)} && toolkit_pinned && gpu_visible; then
+  echo "${node}: ${pkg} and nvidia-container-toolkit ${toolkitVersion} are installed and the GPU is visible"
   exit 0
 fi
 
@@ -114,7 +122,8 @@ until apt_get update >&2; do
 done
 # DKMS builds the module against the newest kernel with headers: install that kernel and its
 # headers (the virtual flavour has no nouveau), so the reboot below lands on a kernel with the module.
-apt_get install -y linux-image-virtual linux-headers-virtual ${shq(pkg)} nvidia-container-toolkit >&2
+# The toolkit at its pinned version (--allow-downgrades: a lowered pin is a deliberate rollback).
+apt_get install -y --allow-downgrades linux-image-virtual linux-headers-virtual ${shq(pkg)} ${toolkit} >&2
 
 if gpu_visible; then
   echo "${node}: the driver is loaded; no reboot needed"

@@ -86,8 +86,8 @@ export type Homelab<S = SecretRef> = StackConfig & {
   readonly firstServer: VmSpec;
   /** Scheduled etcd snapshots to S3 (cluster.etcdSnapshots) with the secret key, when set. */
   readonly etcdSnapshots: EtcdSnapshots<S> | undefined;
-  /** The NVIDIA device plugin, when a node has role gpu. */
-  readonly devicePlugin: { readonly chartVersion: string } | undefined;
+  /** The NVIDIA device plugin's chart and the container toolkit's apt version, when a node has role gpu. */
+  readonly devicePlugin: { readonly chartVersion: string; readonly toolkitVersion: string } | undefined;
 };
 
 /** Where external-dns writes: Cloudflare with the token, or Pi-hole with its URL and password. */

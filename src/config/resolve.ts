@@ -187,8 +187,9 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
   let devicePlugin: Homelab<S>["devicePlugin"] | undefined;
   if (anyGpu) {
     const chartVersion = pin("nvidiaDevicePlugin", "a node has role gpu", "pin the nvidia-device-plugin chart version, e.g. 0.18.0");
-    if (chartVersion === undefined) incomplete = true;
-    else devicePlugin = { chartVersion };
+    const toolkitVersion = pin("nvidiaContainerToolkit", "a node has role gpu", "pin the NVIDIA container toolkit's apt version, e.g. 1.17.8-1");
+    if (chartVersion === undefined || toolkitVersion === undefined) incomplete = true;
+    else devicePlugin = { chartVersion, toolkitVersion };
   }
 
   let flux: Homelab<S>["flux"] | undefined;

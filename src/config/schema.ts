@@ -388,6 +388,14 @@ export const versionsSchema = z.strictObject({
   /** alloy chart (monitoring.logs), grafana.github.io/helm-charts. */
   alloy: version.optional(),
   nvidiaDevicePlugin: version.optional(),
+  /**
+   * nvidia-container-toolkit on GPU nodes: its apt version as NVIDIA's install guide pins it
+   * (upstream release, then the package revision: 1.17.8-1), for all four toolkit packages.
+   */
+  nvidiaContainerToolkit: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+-\d+$/, "must be the toolkit's apt version as NVIDIA's install guide pins it, such as 1.17.8-1")
+    .optional(),
   /** democratic-csi chart (storage.truenas). */
   democraticCsi: version.optional(),
   /** external-dns chart (externalDns), kubernetes-sigs.github.io/external-dns. */
