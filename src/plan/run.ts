@@ -8,6 +8,7 @@ import { EXTRA_CHECKS } from "../checks";
 import { ConfigError, loadStack, NAMESPACE } from "../config/loader";
 import { buildHomelab } from "../homelab";
 import { digest, RecordingMonitor, type RecordedResource, type RecorderOptions } from "./recorder";
+import { cachedPlan } from "./planCache";
 import { describeSecrets } from "./secrets";
 
 export const PROJECT = "homelab";
@@ -156,9 +157,16 @@ export function loadProgram(root: string): Program {
 
 /**
  * Runs the program once. Throws ConfigError for an invalid config, before any resource is
- * registered. One run per process: the Pulumi runtime is global state.
+ * registered. One run at a time: the Pulumi runtime is global state. Under `npm test` a plan of the
+ * same program and input may come from the run's cache (src/plan/planCache.ts); `runPlanFresh`
+ * always runs the program.
  */
 export async function runPlan(opts: RunOptions): Promise<PlanResult> {
+  return cachedPlan({ ...opts }, () => runPlanFresh(opts));
+}
+
+/** Runs the program, never from the test run's plan cache. */
+export async function runPlanFresh(opts: RunOptions): Promise<PlanResult> {
   // The Pulumi SDK tags every promise it makes with `new Error().stack` (runtime/debuggable.ts) for
   // leak reports; formatting those traces (through source maps, which tsx turns on) was most of the
   // time of a plan. A plan keeps no traces unless HOMELAB_PLAN_DEBUG=1; both settings are restored.
