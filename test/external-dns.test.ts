@@ -13,6 +13,9 @@ function lab(externalDns: Record<string, unknown>, edit: (c: Record<string, any>
   edit(c);
   return c;
 }
+/** A Cloudflare zone ID (32 hex): the lab's domain lab.example.com lies in the zone example.com. */
+const ZONE = "0123456789abcdef0123456789abcdef";
+const CLOUDFLARE = { enabled: true, provider: "cloudflare", zoneIds: [ZONE] };
 const PIHOLE = { enabled: true, provider: "pihole", pihole: { server: "http://192.168.1.6" } };
 const withPiholePassword = (c: Record<string, any>) => (c["homelab:piholePassword"] = { secure: "v1:placeholder:pihole" });
 
@@ -30,7 +33,7 @@ const CREDENTIAL_ENV = (name: string) => ({ name, valueFrom: { secretKeyRef: { n
 
 describe("external-dns", () => {
   let cloudflare: Graph | undefined;
-  const planned = async () => (cloudflare ??= await planConfig(lab({ enabled: true, provider: "cloudflare" })));
+  const planned = async () => (cloudflare ??= await planConfig(lab(CLOUDFLARE)));
 
   test("Cloudflare: the token in a secret Secret, the TXT registry owned by the stack, upsert-only on the domain", async () => {
     const g = await planned();
@@ -51,6 +54,9 @@ describe("external-dns", () => {
     assert.deepEqual(inputs.values, {
       domainFilters: ["lab.example.com"],
       env: [CREDENTIAL_ENV("CF_API_TOKEN")],
+      // The zone by ID: Cloudflare's zone list is filtered by domainFilters, and lab.example.com
+      // does not match the zone example.com (external-dns endpoint/domain_filter.go, v0.21.0).
+      extraArgs: { "zone-id-filter": [ZONE] },
       fullnameOverride: "external-dns",
       interval: "1m",
       policy: "upsert-only",
@@ -115,7 +121,7 @@ describe("external-dns", () => {
     ]);
     assert.deepEqual(
       await errorsOf(
-        lab({ enabled: true, provider: "cloudflare", pihole: { server: "http://192.168.1.6" } }, (c) => {
+        lab({ ...CLOUDFLARE, pihole: { server: "http://192.168.1.6" } }, (c) => {
           c["homelab:dns"] = { enabled: true, zoneId: "0123456789abcdef0123456789abcdef" };
           c["homelab:traefik"] = { loadBalancerIp: "10.0.20.200" };
         }),
@@ -127,13 +133,23 @@ describe("external-dns", () => {
     );
     assert.deepEqual(
       await errorsOf(
-        lab({ enabled: true, provider: "cloudflare" }, (c) => {
+        lab(CLOUDFLARE, (c) => {
           delete c["homelab:cloudflareApiToken"];
           c["homelab:certManager"].enabled = false;
         }),
       ),
       ["cloudflareApiToken: is required because externalDns.provider is cloudflare; run `pulumi config set --secret homelab:cloudflareApiToken ...`"],
     );
+    assert.deepEqual(await errorsOf(lab({ enabled: true, provider: "cloudflare" })), [
+      "externalDns.zoneIds: is required because externalDns.provider is cloudflare; external-dns reads only the zones its domain filter matches, and a domain inside a zone (lab.example.com in example.com) does not match it, so nothing would be published; list the Cloudflare zone ID of each domain's zone (the zone's Overview page)",
+    ]);
+    assert.deepEqual(
+      await errorsOf(lab({ ...PIHOLE, zoneIds: [ZONE] }, withPiholePassword)),
+      ["externalDns.zoneIds: Pi-hole has no zones (zone IDs are Cloudflare's); remove it"],
+    );
+    assert.deepEqual(await errorsOf(lab({ ...CLOUDFLARE, zoneIds: ["example.com"] })), [
+      'externalDns.zoneIds[0]: "example.com" is invalid; it must be the 32-character Cloudflare zone ID',
+    ]);
     assert.deepEqual(await errorsOf(lab({ enabled: true, provider: "route53", sources: [], policy: "delete" })), [
       'externalDns.provider: "route53" is not allowed; use one of "cloudflare", "pihole"',
       "externalDns.sources: list at least one source: ingress, service",

@@ -9,8 +9,8 @@ import { parseStackFile } from "../src/plan/run";
 import { planFile, ROOT } from "./harness";
 
 const REFERENCE = join(ROOT, "docs", "config-reference.yaml");
-/** Keys the reference cannot set beside the ones it does set (externalDns.txtOwnerId is Cloudflare's, the reference uses Pi-hole). */
-const ALTERNATIVES = ["externalDns.txtOwnerId"];
+/** Keys the reference cannot set beside the ones it does set (externalDns.txtOwnerId and zoneIds are Cloudflare's, the reference uses Pi-hole). */
+const ALTERNATIVES = ["externalDns.txtOwnerId", "externalDns.zoneIds"];
 
 function unwrap(t: z.ZodType): z.ZodType {
   let cur = t;

@@ -17,6 +17,13 @@ export const externalDnsSchema = z.strictObject({
   policy: z.enum(["upsert-only", "create-only", "sync"]).default("upsert-only"),
   /** Owner ID written to the TXT registry records (Cloudflare). Default homelab-<stack>. */
   txtOwnerId: z.string().regex(/^[A-Za-z0-9._-]{1,63}$/, "must be 1-63 of A-Z a-z 0-9 . _ -, such as homelab-lab").optional(),
+  /**
+   * Cloudflare zone IDs of the zones holding the stack's domains (Cloudflare only, required there):
+   * external-dns keeps only the zones its domain filter matches, and a filter such as
+   * lab.example.com does not match its zone example.com (endpoint/domain_filter.go at v0.21.0), so
+   * the zones are named by ID (--zone-id-filter) instead.
+   */
+  zoneIds: z.array(z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-character Cloudflare zone ID")).min(1, "list at least one zone ID").optional(),
   /** How often external-dns reconciles. Default 1m. */
   interval: z.string().regex(/^\d+[smh]$/, "must be a duration such as 1m").default("1m"),
   pihole: z
@@ -52,6 +59,14 @@ export function externalDnsChecks(cfg: {
   }
   if (e.provider === "cloudflare" && e.pihole !== undefined) {
     errors.push("externalDns.pihole: is set but externalDns.provider is cloudflare; remove it or set provider: pihole");
+  }
+  if (e.provider === "cloudflare" && e.zoneIds === undefined) {
+    errors.push(
+      "externalDns.zoneIds: is required because externalDns.provider is cloudflare; external-dns reads only the zones its domain filter matches, and a domain inside a zone (lab.example.com in example.com) does not match it, so nothing would be published; list the Cloudflare zone ID of each domain's zone (the zone's Overview page)",
+    );
+  }
+  if (e.provider === "pihole" && e.zoneIds !== undefined) {
+    errors.push("externalDns.zoneIds: Pi-hole has no zones (zone IDs are Cloudflare's); remove it");
   }
   if (e.provider === "pihole" && e.txtOwnerId !== undefined) {
     errors.push("externalDns.txtOwnerId: Pi-hole keeps no TXT ownership records (external-dns runs with registry noop there); remove it");

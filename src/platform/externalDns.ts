@@ -39,6 +39,7 @@ export class ExternalDns extends pulumi.ComponentResource {
       sources: args.sources,
       policy: args.policy,
       txtOwnerId: args.txtOwnerId,
+      zoneIds: args.zoneIds,
       domainFilters: args.domainFilters,
       interval: args.interval,
       pihole: args.pihole,

@@ -13,6 +13,8 @@ export interface ExternalDnsValuesArgs {
   readonly policy: string;
   /** TXT registry owner (Cloudflare); Pi-hole runs with registry noop. */
   readonly txtOwnerId: string;
+  /** Cloudflare zone IDs external-dns looks into (--zone-id-filter); the domain filter then narrows the names. */
+  readonly zoneIds?: readonly string[];
   /** The stack's domain(s): external-dns touches no name outside them. */
   readonly domainFilters: readonly string[];
   readonly interval: string;
@@ -41,6 +43,11 @@ export function externalDnsValues(args: ExternalDnsValuesArgs): Record<string, u
       // TXT ownership records: this stack only ever updates (or deletes, with sync) names it made.
       registry: "txt",
       txtOwnerId: args.txtOwnerId,
+      // The zones by ID: Cloudflare's zone list is filtered by domainFilters, which drops the zone
+      // example.com of a domain lab.example.com (endpoint/domain_filter.go matches suffixes only);
+      // with zone IDs every listed zone is read and domainFilters still limits the record names.
+      // A list value renders one --zone-id-filter per ID (the chart's deployment.yaml, 1.21.1).
+      extraArgs: { "zone-id-filter": [...(args.zoneIds ?? [])] },
     };
   }
   const p = args.pihole!;

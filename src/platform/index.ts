@@ -31,6 +31,7 @@ export function buildPlatform(cfg: HomelabConfig, stack: string, cluster: Cluste
         sources: e.sources,
         policy: e.policy,
         txtOwnerId: txtOwnerIdOf(cfg, stack),
+        zoneIds: e.zoneIds,
         // Every app host and Grafana's are one label under one of the stack's domains: nothing else is touched.
         domainFilters: stackDomains(cfg).map((d) => d.name),
         interval: e.interval,
