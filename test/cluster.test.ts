@@ -501,18 +501,18 @@ describe("GpuNode", () => {
     assert.match(String(g.get(`${GPU}-nvidia-uncordon`).rawInputs.update), /\nrecord_key='homelab-infra\/gpu-driver'\nrecord_value='nvidia-driver-580-server-open'\n/);
     assert.ok(g.depNames(`${GPU}-k3s-join`).includes(`${GPU}-nvidia-check`));
     // The toolkit at the stack's pin (versions.nvidiaContainerToolkit), all four of its packages.
-    assert.match(String(g.get(`${GPU}-nvidia`).inputs.create), / 'nvidia-driver-580-server-open' 'nvidia-container-toolkit=1\.17\.8-1' 'nvidia-container-toolkit-base=1\.17\.8-1' 'libnvidia-container-tools=1\.17\.8-1' 'libnvidia-container1=1\.17\.8-1' >&2\n/);
+    assert.match(String(g.get(`${GPU}-nvidia`).inputs.create), /\npkg='nvidia-driver-580-server-open'\ntoolkit_version='1\.17\.8-1'\ntoolkit_packages='nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1'\n/);
     const doc = stackDoc();
     nodeSpec(doc, GPU).gpu.kernelModules = "proprietary";
     const proprietary = await planConfig(doc);
-    assert.match(String(proprietary.get(`${GPU}-nvidia`).inputs.create), / 'nvidia-driver-580-server' 'nvidia-container-toolkit=1\.17\.8-1' /);
+    assert.match(String(proprietary.get(`${GPU}-nvidia`).inputs.create), /\npkg='nvidia-driver-580-server'\ntoolkit_version='1\.17\.8-1'\n/);
     // A toolkit bump: only the install's script changes (no drain: the driver package is the same).
     const bump = stackDoc();
     bump["homelab:versions"].nvidiaContainerToolkit = "1.18.0-1";
     const bumped = await planConfig(bump);
     const changed = bumped.resources.filter((r) => JSON.stringify(r.rawInputs) !== JSON.stringify(g.get(r.name, r.type).rawInputs)).map((r) => r.name);
     assert.deepEqual(changed, [`${GPU}-nvidia`]);
-    assert.match(String(bumped.get(`${GPU}-nvidia`).inputs.update), /'nvidia-container-toolkit=1\.18\.0-1'/);
+    assert.match(String(bumped.get(`${GPU}-nvidia`).inputs.update), /\ntoolkit_version='1\.18\.0-1'\n/);
   });
 
   test("the device plugin chart waits for the GPU agent; the smoke Job gates the GPU", async () => {

@@ -34,6 +34,7 @@ import {
   nvidiaInstallScript,
   smokeJob,
   SMOKE_TEST_IMAGE,
+  CURL_BOUNDS,
   TOOLKIT_PACKAGES,
   TOOLKIT_SOURCE,
   APT_UPDATE_TRIES,
@@ -859,24 +860,43 @@ describe("GPU rendering", () => {
     assert.equal(driverPackage({ driverBranch: "535", kernelModules: "proprietary" }), "nvidia-driver-535-server");
   });
 
-  test("install: NVIDIA's toolkit repository exactly, driver and toolkit in one transaction, reboot only when needed", () => {
+  test("install: its parameters, then scripts/nvidia-install.sh (rendered deterministically); checks before it acts, reboot before sshd stops", () => {
     const s = nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }, TOOLKIT);
-    assert.match(s, /curl -fsSL --retry 5 -o "\$key" 'https:\/\/nvidia\.github\.io\/libnvidia-container\/gpgkey'\n  sudo gpg --batch --yes --dearmor -o \/usr\/share\/keyrings\/nvidia-container-toolkit-keyring\.gpg "\$key"/);
-    // The source line, as the shell writes it: apt's $(ARCH) stays literal.
-    const echo = s.split("\n").find((l) => l.startsWith('echo "deb '))!;
-    const written = spawnSync("sh", ["-c", echo.replace(/ \| sudo tee .*$/, "")], { encoding: "utf8" }).stdout;
-    assert.equal(written, "deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /\n");
-    assert.equal(written.trim(), TOOLKIT_SOURCE);
-    assert.match(echo, / \| sudo tee \/etc\/apt\/sources\.list\.d\/nvidia-container-toolkit\.list >\/dev\/null$/);
-    assert.match(
+    const file = readFileSync(`${ROOT_DIR}/src/cluster/scripts/nvidia-install.sh`, "utf8");
+    assert.equal(
       s,
-      /apt_get install -y --allow-downgrades linux-image-virtual linux-headers-virtual 'nvidia-driver-570-server-open' 'nvidia-container-toolkit=1\.17\.8-1' 'nvidia-container-toolkit-base=1\.17\.8-1' 'libnvidia-container-tools=1\.17\.8-1' 'libnvidia-container1=1\.17\.8-1' >&2/,
+      [
+        "#!/bin/sh",
+        "# Installs the NVIDIA driver (nvidia-driver-570-server-open) and nvidia-container-toolkit 1.17.8-1 on k3s-gpu-01.",
+        "set -eu",
+        "node='k3s-gpu-01'",
+        "pkg='nvidia-driver-570-server-open'",
+        "toolkit_version='1.17.8-1'",
+        "toolkit_packages='nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1'",
+        "toolkit_key_url='https://nvidia.github.io/libnvidia-container/gpgkey'",
+        "toolkit_keyring='/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg'",
+        "toolkit_list='/etc/apt/sources.list.d/nvidia-container-toolkit.list'",
+        "toolkit_repo='https://nvidia.github.io/libnvidia-container/stable/deb'",
+        "unattended_blacklist_path='/etc/apt/apt.conf.d/51homelab-nvidia-driver'",
+        `unattended_blacklist='${UNATTENDED_BLACKLIST}'`,
+        `apt_update_tries='${APT_UPDATE_TRIES}'`,
+        "apt_update_seconds='10'",
+        "curl_connect_timeout='10'",
+        "curl_max_time='300'",
+        "",
+        file,
+      ].join("\n"),
     );
-    const noop = s.indexOf("installed 'nvidia-driver-570-server-open' && toolkit_pinned && gpu_visible");
-    const reboot = s.indexOf("sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot");
-    const stopSsh = s.indexOf("sudo systemctl stop ssh.service");
-    assert.ok(noop > 0 && noop < s.indexOf("apt_get update"), "checks before it acts");
+    assert.equal(nvidiaInstallScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" }, TOOLKIT), s, "deterministic");
+    const noop = file.indexOf('if installed "$pkg" && toolkit_pinned && gpu_visible; then');
+    const reboot = file.indexOf("sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot");
+    const stopSsh = file.indexOf("sudo systemctl stop ssh.service");
+    assert.ok(noop > 0 && noop < file.indexOf("until apt_get update"), "checks before it acts");
     assert.ok(reboot > 0 && reboot < stopSsh, "the reboot is scheduled before sshd stops (a failed schedule leaves sshd up)");
+    // Every curl is bounded (finding 15).
+    const curls = file.split("\n").filter((l) => /^\s*curl /.test(l));
+    assert.deepEqual(curls.map((l) => l.trim()), ['curl -fsSL --retry 5 --retry-connrefused --connect-timeout "$curl_connect_timeout" --max-time "$curl_max_time" -o "$key" "$toolkit_key_url"']);
+    assert.deepEqual(CURL_BOUNDS, { connectTimeout: 10, maxTime: 300 });
   });
 
   test("install on a node that is right: only the unattended-upgrades guard is (re)written; no apt, no reboot", () => {
@@ -905,6 +925,10 @@ describe("GPU rendering", () => {
       "sudo systemctl stop ssh.service",
     ]);
     assert.equal(r.written["nvidia-container-toolkit.list"], `${TOOLKIT_SOURCE}\n`);
+    // The key download, bounded: it fails (after its retries) instead of hanging on a stalled session.
+    const curls = r.calls.filter((c) => c.startsWith("curl"));
+    assert.equal(curls.length, 1);
+    assert.match(curls[0], /^curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o \S+ https:\/\/nvidia\.github\.io\/libnvidia-container\/gpgkey$/);
     assert.match(r.stdout, /k3s-gpu-01: reboot scheduled\n$/);
   });
 
@@ -931,10 +955,21 @@ describe("GPU rendering", () => {
     assert.ok(!locked.calls.some((c) => c.includes(" install ")), "nothing installed after a failed update");
   });
 
-  test("check: fails with the node's name when no GPU or no runtime is there", () => {
+  test("check: its parameters, then scripts/nvidia-check.sh", () => {
     const s = nvidiaCheckScript("k3s-gpu-01", { driverBranch: "570", kernelModules: "open" });
-    assert.match(s, /if ! sudo nvidia-smi -L >&2; then\n  echo "k3s-gpu-01: nvidia-smi sees no GPU after the driver install and reboot/);
-    assert.match(s, /command -v nvidia-container-runtime/);
+    assert.equal(
+      s,
+      [
+        "#!/bin/sh",
+        "# Checks that k3s-gpu-01 sees its GPU through nvidia-driver-570-server-open and has the NVIDIA container runtime;",
+        "# prints the installed version of nvidia-driver-570-server-open.",
+        "set -eu",
+        "node='k3s-gpu-01'",
+        "pkg='nvidia-driver-570-server-open'",
+        "",
+        readFileSync(`${ROOT_DIR}/src/cluster/scripts/nvidia-check.sh`, "utf8"),
+      ].join("\n"),
+    );
   });
 
   test("check (against stubs): its stdout is the version dpkg installed, the only thing it prints there", () => {

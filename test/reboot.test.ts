@@ -321,8 +321,10 @@ describe("reboot-wait.sh (against a stub kubectl)", () => {
     const s = stubs({ annotations: { [REBOOTING_ANNOTATION]: "B1" }, bootIds: ["B1", "B1", "B2"] });
     const r = run(s, rebootWaitScript("k3s-server-02", "server", "10.0.20.12"), "reboot B1\n");
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(r.calls.includes("kubectl --server https://10.0.20.12:6443 get --raw /readyz"), r.calls.join("\n"));
+    assert.ok(r.calls.includes("kubectl --server https://10.0.20.12:6443 --request-timeout=10s get --raw /readyz"), r.calls.join("\n"));
     assert.equal(r.calls.filter((c) => c.includes("bootID")).length, 3, "polled until the boot ID changed");
+    // Each polled read is bounded by the API's own timeout too (finding 15).
+    assert.ok(r.calls.filter((c) => c.includes("bootID") || c.includes('@.type=="Ready"') || c.includes("/readyz")).every((c) => c.includes(" --request-timeout=10s ")), r.calls.join("\n"));
     assert.ok(r.calls.indexOf("kubectl uncordon k3s-server-02") > r.calls.findIndex((c) => c.includes("/readyz")));
     assert.equal(s.ann(REBOOTING_ANNOTATION), undefined);
   });

@@ -1,7 +1,9 @@
 // GPU nodes, rendered as pure functions: the driver and container-toolkit install (with the reboot
 // it needs), the node's labels and taint, the NVIDIA device plugin's Helm values, and the smoke Job.
 import type { GpuConfig } from "../config/schema";
+import { join } from "node:path";
 import { toYaml } from "../lib/serialize";
+import { renderScript } from "../lib/shellScript";
 import {
   ACCELERATOR_LABEL,
   DEVICE_PLUGIN_CONFIG_LABEL,
@@ -10,7 +12,9 @@ import {
   GPU_TAINT,
   NVIDIA_RUNTIME_CLASS,
 } from "./conventions";
-import { shq } from "./k3sScripts";
+
+/** The NVIDIA steps' shell scripts, beside the k3s ones. */
+const SCRIPTS = join(__dirname, "scripts");
 
 export const DEVICE_PLUGIN_REPO = "https://nvidia.github.io/k8s-device-plugin";
 export const DEVICE_PLUGIN_CHART = "nvidia-device-plugin";
@@ -25,8 +29,9 @@ export const SMOKE_TEST_IMAGE = "nvcr.io/nvidia/cuda:12.8.1-base-ubuntu24.04";
 export const TOOLKIT_KEY_URL = "https://nvidia.github.io/libnvidia-container/gpgkey";
 export const TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg";
 export const TOOLKIT_LIST = "/etc/apt/sources.list.d/nvidia-container-toolkit.list";
-/** `$(ARCH)` is apt's own substitution, written literally. */
-export const TOOLKIT_SOURCE = `deb [signed-by=${TOOLKIT_KEYRING}] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /`;
+export const TOOLKIT_REPO = "https://nvidia.github.io/libnvidia-container/stable/deb";
+/** `$(ARCH)` is apt's own substitution, written literally (the install script writes this line). */
+export const TOOLKIT_SOURCE = `deb [signed-by=${TOOLKIT_KEYRING}] ${TOOLKIT_REPO}/$(ARCH) /`;
 
 /**
  * Keeps unattended-upgrades away from the driver. Ubuntu ships NVIDIA driver updates through
@@ -76,98 +81,49 @@ export const GPU_FINGERPRINT_ANNOTATION = "homelab-infra/gpu-fingerprint";
 /** Toleration for the GPU taint. */
 export const GPU_TOLERATION = { key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect } as const;
 
+/** Bounds on every download (finding 15: a stalled TCP session must not hang the step). */
+export const CURL_BOUNDS = { connectTimeout: 10, maxTime: 300 } as const;
+
 /**
- * Installs the driver and the container toolkit, then reboots once when the driver is not loaded.
- * Before the reboot it stops sshd, so the next step's SSH dial is refused (and retried) until the
- * VM is back, instead of landing on the old boot. The session running this script survives the
- * stop (sshd's KillMode=process) and returns before the delayed reboot.
+ * Installs the driver and the container toolkit at its pin, then reboots once when the driver is
+ * not loaded (scripts/nvidia-install.sh). Its last line says what it did: "...are installed and
+ * the GPU is visible", "...no reboot needed" or "...reboot scheduled" (GpuNode's driverDecision).
  */
 export function nvidiaInstallScript(node: string, gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">, toolkitVersion: string): string {
   const pkg = driverPackage(gpu);
-  const toolkit = TOOLKIT_PACKAGES.map((p) => shq(`${p}=${toolkitVersion}`)).join(" ");
-  return `#!/bin/sh
-# Installs the NVIDIA driver (${pkg}) and nvidia-container-toolkit ${toolkitVersion} on ${node};
-# k3s detects the NVIDIA runtime only when it starts, so this runs before the k3s agent joins.
-set -eu
-installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
-toolkit_pinned() { installed nvidia-container-toolkit && [ "$(dpkg-query -W -f='\${Version}' nvidia-container-toolkit)" = ${shq(toolkitVersion)} ]; }
-# Waits for the dpkg lock: unattended-upgrades often holds it on a VM's first boot.
-apt_get() { sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
-# As root: it can load the module and create /dev/nvidia* when nothing has yet.
-gpu_visible() { sudo nvidia-smi -L >/dev/null 2>&1; }
-
-printf '%s' ${shq(UNATTENDED_BLACKLIST)} | sudo tee ${UNATTENDED_BLACKLIST_PATH} >/dev/null
-
-if installed ${shq(pkg)} && toolkit_pinned && gpu_visible; then
-  echo "${node}: ${pkg} and nvidia-container-toolkit ${toolkitVersion} are installed and the GPU is visible"
-  exit 0
-fi
-
-if [ ! -s ${TOOLKIT_KEYRING} ]; then
-  key=$(mktemp)
-  curl -fsSL --retry 5 -o "$key" ${shq(TOOLKIT_KEY_URL)}
-  sudo gpg --batch --yes --dearmor -o ${TOOLKIT_KEYRING} "$key"
-  rm -f "$key"
-fi
-echo "${TOOLKIT_SOURCE.replace(/\$/g, "\\$")}" | sudo tee ${TOOLKIT_LIST} >/dev/null
-# apt-get update takes no lock timeout: retried while the first boot's apt-daily run holds the lists lock.
-tries=0
-until apt_get update >&2; do
-  tries=$((tries + 1))
-  if [ "$tries" -ge ${APT_UPDATE_TRIES} ]; then
-    echo "${node}: apt-get update kept failing for $((${APT_UPDATE_TRIES} * ${APT_UPDATE_SECONDS}))s" >&2
-    exit 1
-  fi
-  sleep ${APT_UPDATE_SECONDS}
-done
-# DKMS builds the module against the newest kernel with headers: install that kernel and its
-# headers (the virtual flavour has no nouveau), so the reboot below lands on a kernel with the module.
-# The toolkit at its pinned version (--allow-downgrades: a lowered pin is a deliberate rollback).
-apt_get install -y --allow-downgrades linux-image-virtual linux-headers-virtual ${shq(pkg)} ${toolkit} >&2
-
-if gpu_visible; then
-  echo "${node}: the driver is loaded; no reboot needed"
-  exit 0
-fi
-echo "${node}: rebooting to load the NVIDIA driver" >&2
-# The reboot is scheduled first: if that fails, the script stops here with sshd still running
-# (stopping sshd first would leave a VM no step can reach until someone reboots it by hand).
-sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot
-# ssh.socket first (Ubuntu 24.04 socket-activates sshd), so nothing restarts the daemon.
-sudo systemctl stop ssh.socket 2>/dev/null || true
-sudo systemctl stop ssh.service
-echo "${node}: reboot scheduled"
-`;
+  return renderScript(
+    SCRIPTS,
+    `Installs the NVIDIA driver (${pkg}) and nvidia-container-toolkit ${toolkitVersion} on ${node}.`,
+    [
+      ["node", node],
+      ["pkg", pkg],
+      ["toolkit_version", toolkitVersion],
+      ["toolkit_packages", TOOLKIT_PACKAGES.join(" ")],
+      ["toolkit_key_url", TOOLKIT_KEY_URL],
+      ["toolkit_keyring", TOOLKIT_KEYRING],
+      ["toolkit_list", TOOLKIT_LIST],
+      ["toolkit_repo", TOOLKIT_REPO],
+      ["unattended_blacklist_path", UNATTENDED_BLACKLIST_PATH],
+      ["unattended_blacklist", UNATTENDED_BLACKLIST],
+      ["apt_update_tries", APT_UPDATE_TRIES],
+      ["apt_update_seconds", APT_UPDATE_SECONDS],
+      ["curl_connect_timeout", CURL_BOUNDS.connectTimeout],
+      ["curl_max_time", CURL_BOUNDS.maxTime],
+    ],
+    ["nvidia-install.sh"],
+  );
 }
 
 /**
- * Runs after the install (and its reboot): fails clearly when the GPU or the runtime is missing.
- * Its stdout is the installed version of the driver package (`dpkg-query -W`), which the smoke
- * Job's fingerprint records: the package names a branch, and Ubuntu moves an old branch's packages
- * onto a newer one (on noble, 570-server became transitional to 580-server).
+ * Runs after the install (and its reboot): fails clearly when the GPU or the runtime is missing
+ * (scripts/nvidia-check.sh). Its stdout is the installed version of the driver package
+ * (`dpkg-query -W`), which the smoke Job's fingerprint records: the package names a branch, and
+ * Ubuntu moves an old branch's packages onto a newer one (on noble, 570-server became
+ * transitional to 580-server).
  */
 export function nvidiaCheckScript(node: string, gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">): string {
   const pkg = driverPackage(gpu);
-  return `#!/bin/sh
-# Checks that ${node} sees its GPU through ${pkg} and has the NVIDIA container runtime;
-# prints the installed version of ${pkg}.
-set -eu
-if ! dpkg -s ${shq(pkg)} 2>/dev/null | grep -q '^Status: install ok installed'; then
-  echo "${node}: ${pkg} is not installed" >&2
-  exit 1
-fi
-if ! sudo nvidia-smi -L >&2; then
-  echo "${node}: nvidia-smi sees no GPU after the driver install and reboot; check the PCI mapping and IOMMU group on the Proxmox host, and 'sudo dmesg | grep -i nvrm' on ${node}" >&2
-  exit 1
-fi
-if ! command -v nvidia-container-runtime >/dev/null 2>&1; then
-  echo "${node}: nvidia-container-runtime is missing; k3s would start without the nvidia runtime" >&2
-  exit 1
-fi
-version=$(dpkg-query -W -f='\${Version}' ${shq(pkg)})
-echo "${node}: GPU and NVIDIA container runtime ready (${pkg} $version)" >&2
-echo "$version"
-`;
+  return renderScript(SCRIPTS, `Checks that ${node} sees its GPU through ${pkg} and has the NVIDIA container runtime;\nprints the installed version of ${pkg}.`, [["node", node], ["pkg", pkg]], ["nvidia-check.sh"]);
 }
 
 export interface DevicePluginNode {

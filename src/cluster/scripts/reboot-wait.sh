@@ -19,12 +19,13 @@ wait_for() {
     sleep "$wait_seconds"
   done
 }
+# The polled reads give up after 10 s each (a stalled API server is one failed try, not a hang).
 booted() {
-  id=$(kubectl get node "$node" -o 'jsonpath={.status.nodeInfo.bootID}')
+  id=$(kubectl get node "$node" --request-timeout=10s -o 'jsonpath={.status.nodeInfo.bootID}')
   [ -n "$id" ] && [ "$id" != "$old_boot" ]
 }
-ready() { [ "$(kubectl get node "$node" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
-api_ready() { kubectl --server "https://$node_ip:6443" get --raw /readyz; }
+ready() { [ "$(kubectl get node "$node" --request-timeout=10s -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}')" = True ]; }
+api_ready() { kubectl --server "https://$node_ip:6443" --request-timeout=10s get --raw /readyz; }
 
 record() {
   [ -z "${record_key:-}" ] || kubectl annotate node "$node" --overwrite "$record_key=${record_value:-}" >&2
