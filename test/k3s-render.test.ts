@@ -1052,6 +1052,8 @@ describe("GPU rendering", () => {
     assert.deepEqual(pod.containers[0].command, ["nvidia-smi", "-L"]);
     assert.deepEqual(pod.containers[0].resources, { limits: { "nvidia.com/gpu": "1" } });
     assert.equal(pod.securityContext.runAsNonRoot, true);
+    // No readOnlyRootFilesystem: the toolkit's jit-cdi hooks write inside the container's rootfs (finding 4).
+    assert.deepEqual(pod.containers[0].securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
     assert.deepEqual(job.spec.template.metadata.annotations, { "homelab-infra/gpu-fingerprint": "x" });
   });
 });
