@@ -2,6 +2,7 @@
 // (scripts/test.ts): what is cached and what never is, copies that do not share state, entries
 // another process wrote, and an even split.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -78,6 +79,25 @@ test("an entry another process wrote is used as it is; without the cache directo
     assert.deepEqual(await cachedPlan(uncached, plan), { from: "this process, run 1" });
     assert.deepEqual(await cachedPlan(uncached, plan), { from: "this process, run 2" });
   });
+});
+
+test("a plan another process is planning is waited for; a lock whose process is gone is not", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "plan-cache-test-"));
+  const opts = { stack: `waited-${process.pid}`, stackFile };
+  const entry = join(dir, `${planKey(opts)}.bin`);
+  // "Another process" (this one's pid: alive) holds the lock and writes the entry a little later.
+  writeFileSync(`${entry}.lock`, String(process.pid));
+  setTimeout(() => writeFileSync(entry, serialize({ from: "the holder" })), 200);
+  let runs = 0;
+  const plan = async () => ({ from: `this process, run ${++runs}` });
+  assert.deepEqual(await withCacheDir(dir, () => cachedPlan(opts, plan)), { from: "the holder" });
+  assert.equal(runs, 0);
+
+  const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+  const orphan = { stack: `orphan-${process.pid}`, stackFile };
+  const orphanEntry = join(dir, `${planKey(orphan)}.bin`);
+  writeFileSync(`${orphanEntry}.lock`, gone);
+  assert.deepEqual(await withCacheDir(dir, () => cachedPlan(orphan, plan)), { from: "this process, run 1" });
 });
 
 test("the test files are split into groups of about equal time, each in name order", () => {

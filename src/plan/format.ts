@@ -128,8 +128,52 @@ export const TREE_LEGEND: readonly string[] = [
   "  outputs        the stack outputs; plan stand-ins (plan-..., a deploy key marked NOT-A-REAL-KEY) where the real value only exists after `pulumi up`",
 ];
 
-/** A Mermaid flowchart: custom resources as nodes, grouped by component, edges for dependencies. */
-export function toMermaid(plan: PlanResult): string {
+/**
+ * What common Mermaid renderers accept by default: mermaid's own `maxEdges` (500) and
+ * `maxTextSize` (50,000 characters); GitHub and the live editor refuse larger diagrams.
+ */
+export interface MermaidLimits {
+  readonly maxEdges: number;
+  readonly maxTextSize: number;
+}
+export const MERMAID_LIMITS: MermaidLimits = { maxEdges: 500, maxTextSize: 50_000 };
+
+interface Flowchart {
+  readonly lines: string[];
+  readonly edges: number;
+}
+
+const size = (f: Flowchart) => f.lines.join("\n").length + 1;
+const fits = (f: Flowchart, limits: MermaidLimits) => f.edges <= limits.maxEdges && size(f) <= limits.maxTextSize;
+
+/**
+ * A Mermaid flowchart: custom resources as nodes, grouped by component, edges for dependencies.
+ * A graph over `limits` (a stack of a hundred VMs is) collapses to one node per component under
+ * the stack, or, if that is still too large, one node per component type; a `%%` line under the
+ * header says so and what was collapsed.
+ */
+export function toMermaid(plan: PlanResult, limits: MermaidLimits = MERMAID_LIMITS): string {
+  const full = resourceFlowchart(plan);
+  if (fits(full, limits)) return `${full.lines.join("\n")}\n`;
+  const root = plan.resources.find((r) => r.parent === null)?.urn ?? null;
+  const byUrn = new Map(plan.resources.map((r) => [r.urn, r] as const));
+  /** The component (or resource) directly under the stack that holds `r`. */
+  const top = (r: RecordedResource): RecordedResource => {
+    let x = r;
+    while (x.parent !== null && x.parent !== root && byUrn.has(x.parent)) x = byUrn.get(x.parent)!;
+    return x;
+  };
+  const short = (type: string) => type.split(":").pop() ?? type;
+  const byComponent = groupedFlowchart(plan, (r) => top(r).urn, (t) => `${t.name}<br/><small>${short(t.type)}</small>`, top);
+  const byType = groupedFlowchart(plan, (r) => top(r).type, (t, n) => `${short(t.type)} ×${n}<br/><small>${t.type}</small>`, top);
+  const [chart, what] = fits(byComponent, limits) ? [byComponent, "components"] : [byType, "component types"];
+  const note =
+    `%% collapsed to ${what}: the full graph (${plan.resources.filter((r) => r.custom).length} custom resources, ${full.edges} dependencies, ${size(full)} characters) ` +
+    `is over common renderers' limits (${limits.maxEdges} edges, ${limits.maxTextSize} characters); --format json lists every resource`;
+  return `${[chart.lines[0], note, ...chart.lines.slice(1)].join("\n")}\n`;
+}
+
+function resourceFlowchart(plan: PlanResult): Flowchart {
   const ids = new Map(plan.resources.map((r, i) => [r.urn, `r${i}`] as const));
   const lines = ["flowchart LR"];
   const byParent = new Map<string | null, RecordedResource[]>();
@@ -146,11 +190,52 @@ export function toMermaid(plan: PlanResult): string {
     }
   };
   for (const root of byParent.get(null) ?? []) for (const k of byParent.get(root.urn) ?? []) emit(k, "  ");
+  let edges = 0;
   for (const r of plan.resources) {
     if (!r.custom) continue;
-    for (const d of r.dependencies) if (ids.has(d)) lines.push(`  ${ids.get(d)} --> ${ids.get(r.urn)}`);
+    for (const d of r.dependencies) {
+      if (!ids.has(d)) continue;
+      lines.push(`  ${ids.get(d)} --> ${ids.get(r.urn)}`);
+      edges++;
+    }
   }
-  return `${lines.join("\n")}\n`;
+  return { lines, edges };
+}
+
+/** One node per group of custom resources (`key`), labelled from the group's first top-level holder; one edge per pair of groups with a dependency between them. */
+function groupedFlowchart(
+  plan: PlanResult,
+  key: (r: RecordedResource) => string,
+  label: (top: RecordedResource, holders: number) => string,
+  top: (r: RecordedResource) => RecordedResource,
+): Flowchart {
+  const customs = plan.resources.filter((r) => r.custom && r.parent !== null);
+  const groups = new Map<string, { id: string; first: RecordedResource; holders: Set<string>; resources: number }>();
+  for (const r of customs) {
+    const k = key(r);
+    let g = groups.get(k);
+    if (!g) {
+      g = { id: `c${groups.size}`, first: top(r), holders: new Set(), resources: 0 };
+      groups.set(k, g);
+    }
+    g.holders.add(top(r).urn);
+    g.resources++;
+  }
+  const lines = ["flowchart LR"];
+  for (const g of groups.values()) lines.push(`  ${g.id}["${`${label(g.first, g.holders.size)}<br/><small>${g.resources} resource${g.resources === 1 ? "" : "s"}</small>`.replace(/"/g, "'")}"]`);
+  const byUrn = new Map(customs.map((r) => [r.urn, r] as const));
+  const pairs = new Set<string>();
+  for (const r of customs) {
+    const to = groups.get(key(r))!.id;
+    for (const d of r.dependencies) {
+      const dep = byUrn.get(d);
+      if (!dep) continue;
+      const from = groups.get(key(dep))!.id;
+      if (from !== to) pairs.add(`${from} --> ${to}`);
+    }
+  }
+  for (const p of [...pairs].sort()) lines.push(`  ${p}`);
+  return { lines, edges: pairs.size };
 }
 
 function describePath(title: string, path: CriticalPath): string[] {

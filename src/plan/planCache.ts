@@ -9,10 +9,12 @@
 // program or stack edited during a run is planned again. Runs with a monitor, another checkout's
 // program, or synthesizers or invoke handlers of their own are never cached. Each caller gets its
 // own deep copy (v8 serialization keeps undefined and every plain value as it was), so a test that
-// edits a plan edits only its copy. Entries are written aside and renamed (atomic), so two
-// processes planning the same stack at once both write a whole, identical entry.
+// edits a plan edits only its copy. Entries are written aside and renamed (atomic). The process that
+// plans an entry first holds `<key>.lock` (created exclusively, removed when done); another process
+// that wants the same plan meanwhile waits for the entry instead of planning it too on the same
+// cores, and plans it itself if the holder ends without one (a failed plan, a dead process).
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { deserialize, serialize } from "node:v8";
 
@@ -63,6 +65,43 @@ export function planKey(opts: Record<string, unknown>): string | undefined {
   return createHash("sha256").update(program()).update(JSON.stringify(input)).digest("hex");
 }
 
+/** True while the process that wrote `lock` (its pid) runs and the lock is there. */
+function held(lock: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(lock, "utf8"));
+  } catch {
+    return false;
+  }
+  if (!(pid > 0)) return true; // created, its pid not written yet
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The entry another process is writing, once it is there; undefined when this process is to plan it. */
+async function waitForOther(file: string): Promise<Buffer | undefined> {
+  const lock = `${file}.lock`;
+  try {
+    writeFileSync(lock, String(process.pid), { flag: "wx" });
+    return undefined;
+  } catch {
+    // another process holds it
+  }
+  for (let waited = 0; waited < 300_000; waited += 50) {
+    try {
+      return readFileSync(file);
+    } catch {
+      if (!held(lock)) return undefined;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}
+
 /** This process's entries (serialized), and plans under way, by key. */
 const memory = new Map<string, Promise<Buffer>>();
 
@@ -78,6 +117,11 @@ export async function cachedPlan<T>(opts: Record<string, unknown>, plan: () => P
       try {
         return readFileSync(file);
       } catch {
+        // not planned yet
+      }
+      const other = await waitForOther(file);
+      if (other) return other;
+      try {
         const bytes = serialize(await plan());
         try {
           const tmp = `${file}.${process.pid}.tmp`;
@@ -87,6 +131,12 @@ export async function cachedPlan<T>(opts: Record<string, unknown>, plan: () => P
           // A directory gone or full only costs the other processes a plan of their own.
         }
         return bytes;
+      } finally {
+        try {
+          if (readFileSync(`${file}.lock`, "utf8") === String(process.pid)) unlinkSync(`${file}.lock`);
+        } catch {
+          // already gone
+        }
       }
     })();
     memory.set(key, entry);
