@@ -110,7 +110,10 @@ function benchTests(): void {
   rmSync(join(ROOT, "node_modules", ".cache"), { recursive: true, force: true });
   const cold = suite();
   const warm = suite();
-  for (const [name, r] of [["cold", cold], ["warm", warm]] as const) {
+  for (const [name, r] of [
+    ["cold", cold],
+    ["warm", warm],
+  ] as const) {
     const max = TEST_TARGETS[name];
     console.log(`target: npm test ${name} under ${max} s: ${r.seconds.toFixed(1)} s, ${r.cpu.toFixed(1)} CPU-s; ${r.summary} (${r.seconds < max ? "met" : "NOT met"})`);
   }
@@ -151,7 +154,9 @@ function main(): void {
     const beyond = Math.max(r.seconds - sdkLoader.seconds, 0);
     console.log(line([r.name, r.vms, r.resources, r.seconds.toFixed(2), beyond.toFixed(2), ((beyond * 1000) / r.resources).toFixed(1), r.maxRssMb.toFixed(0)]));
   }
-  console.log(`\ndiff --base-ref HEAD --all: ${diffAll.seconds.toFixed(2)} s as run; ${diffWorktree.seconds.toFixed(2)} s with every base planned in a temporary worktree (HOMELAB_DIFF_WORKTREE=1)`);
+  console.log(
+    `\ndiff --base-ref HEAD --all: ${diffAll.seconds.toFixed(2)} s as run; ${diffWorktree.seconds.toFixed(2)} s with every base planned in a temporary worktree (HOMELAB_DIFF_WORKTREE=1)`,
+  );
   console.log("");
   for (const t of RATIOS) {
     const ratio = seconds.get(t.numerator)! / seconds.get(t.denominator)!;

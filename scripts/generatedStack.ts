@@ -18,7 +18,13 @@ export function generatedStackDoc(vms: number): { config: Record<string, any> } 
   const hosts = (c["homelab:proxmox"].nodes as { name: string }[]).map((n) => n.name);
   for (let i = 0; i < agents; i++) {
     const n = i + 1;
-    fixed.push({ name: `k3s-agent-${String(n).padStart(3, "0")}`, role: "agent", host: hosts[i % hosts.length], vmid: 1000 + n, ip: `10.0.${17 + Math.floor(n / 250)}.${(n % 250) + 1}` });
+    fixed.push({
+      name: `k3s-agent-${String(n).padStart(3, "0")}`,
+      role: "agent",
+      host: hosts[i % hosts.length],
+      vmid: 1000 + n,
+      ip: `10.0.${17 + Math.floor(n / 250)}.${(n % 250) + 1}`,
+    });
   }
   c["homelab:nodes"] = fixed;
   return doc;

@@ -45,7 +45,13 @@ function main(argv: string[]): number {
   const flags = argv.filter((a) => a.startsWith("-"));
   const named = argv.filter((a) => !a.startsWith("-")).map((a) => resolve(a));
   const testDir = join(ROOT, "test");
-  const files = named.length > 0 ? named : readdirSync(testDir).filter((f) => f.endsWith(".test.ts")).sort().map((f) => join(testDir, f));
+  const files =
+    named.length > 0
+      ? named
+      : readdirSync(testDir)
+          .filter((f) => f.endsWith(".test.ts"))
+          .sort()
+          .map((f) => join(testDir, f));
   for (const f of files) if (!existsSync(f)) throw new Error(`no test file ${f}`);
 
   const last = readTimings();

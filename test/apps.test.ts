@@ -18,36 +18,67 @@ import { ROOT, stackDoc, type Graph } from "./harness";
 import { requireTool, shellcheck } from "./validators";
 
 /** What each app must become on the lab stack (NFS, GPU node, cert-manager staging). */
-const EXPECTED: Record<string, {
-  ns: string;
-  source: string;
-  ingress?: [string, number];
-  /** Catalog-created claims: class and GiB. */
-  volumes: Record<string, [string, number]>;
-  secrets: string[];
-  gpu: boolean;
-  media?: boolean;
-}> = {
+const EXPECTED: Record<
+  string,
+  {
+    ns: string;
+    source: string;
+    ingress?: [string, number];
+    /** Catalog-created claims: class and GiB. */
+    volumes: Record<string, [string, number]>;
+    secrets: string[];
+    gpu: boolean;
+    media?: boolean;
+  }
+> = {
   postgresql: { ns: "infrastructure", source: "oci", volumes: { data: ["local-path", 20] }, secrets: ["password"], gpu: false },
   redis: { ns: "infrastructure", source: "oci", volumes: { data: ["local-path", 5] }, secrets: ["password", "redis.conf"], gpu: false },
   minio: { ns: "infrastructure", source: "oci", ingress: ["minio", 9000], volumes: { data: ["local-path", 100] }, secrets: ["root-password"], gpu: false },
   n8n: { ns: "applications", source: "oci", ingress: ["n8n", 5678], volumes: { data: ["local-path", 5] }, secrets: ["encryption-key"], gpu: false },
   // Its chart's StatefulSet claims /config (volumeClaimTemplate): no catalog claim, class and size in values.
-  "home-assistant": { ns: "applications", source: "https://pajikos.github.io/home-assistant-helm-chart/ home-assistant", ingress: ["home-assistant", 8123], volumes: {}, secrets: [], gpu: false },
+  "home-assistant": {
+    ns: "applications",
+    source: "https://pajikos.github.io/home-assistant-helm-chart/ home-assistant",
+    ingress: ["home-assistant", 8123],
+    volumes: {},
+    secrets: [],
+    gpu: false,
+  },
   ollama: { ns: "ai", source: "https://helm.otwld.com/ ollama", ingress: ["ollama", 11434], volumes: { models: ["nfs-client", 100] }, secrets: [], gpu: true },
-  "stable-diffusion-webui": { ns: "ai", source: "oci", ingress: ["stable-diffusion-webui", 7860], volumes: { workspace: ["nfs-client", 100] }, secrets: ["web-password"], gpu: true },
+  "stable-diffusion-webui": {
+    ns: "ai",
+    source: "oci",
+    ingress: ["stable-diffusion-webui", 7860],
+    volumes: { workspace: ["nfs-client", 100] },
+    secrets: ["web-password"],
+    gpu: true,
+  },
   jupyter: { ns: "ai", source: "oci", ingress: ["jupyter", 8888], volumes: { work: ["nfs-client", 20] }, secrets: ["token"], gpu: true },
   plex: { ns: "media", source: "oci", ingress: ["plex", 32400], volumes: { config: ["local-path", 20] }, secrets: [], gpu: false, media: true },
   radarr: { ns: "media", source: "oci", ingress: ["radarr", 7878], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false, media: true },
   sonarr: { ns: "media", source: "oci", ingress: ["sonarr", 8989], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false, media: true },
-  "paperless-ngx": { ns: "applications", source: "oci", ingress: ["paperless-ngx", 8000], volumes: { data: ["local-path", 5], media: ["nfs-client", 50] }, secrets: ["admin-password", "secret-key"], gpu: false },
+  "paperless-ngx": {
+    ns: "applications",
+    source: "oci",
+    ingress: ["paperless-ngx", 8000],
+    volumes: { data: ["local-path", 5], media: ["nfs-client", 50] },
+    secrets: ["admin-password", "secret-key"],
+    gpu: false,
+  },
   mealie: { ns: "applications", source: "oci", ingress: ["mealie", 9000], volumes: { data: ["local-path", 5] }, secrets: [], gpu: false },
   actual: { ns: "applications", source: "oci", ingress: ["actual", 5006], volumes: { data: ["local-path", 2] }, secrets: [], gpu: false },
   lidarr: { ns: "media", source: "oci", ingress: ["lidarr", 8686], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false, media: true },
   prowlarr: { ns: "media", source: "oci", ingress: ["prowlarr", 9696], volumes: { config: ["local-path", 2] }, secrets: [], gpu: false },
   qbittorrent: { ns: "media", source: "oci", ingress: ["qbittorrent", 8080], volumes: { config: ["local-path", 2] }, secrets: [], gpu: false, media: true },
   pihole: { ns: "network", source: "oci", ingress: ["pihole", 80], volumes: { etc: ["local-path", 2] }, secrets: ["web-password"], gpu: false },
-  copyparty: { ns: "applications", source: "oci", ingress: ["copyparty", 3923], volumes: { files: ["nfs-client", 100], state: ["local-path", 2] }, secrets: ["admin-password", "copyparty.conf"], gpu: false },
+  copyparty: {
+    ns: "applications",
+    source: "oci",
+    ingress: ["copyparty", 3923],
+    volumes: { files: ["nfs-client", 100], state: ["local-path", 2] },
+    secrets: ["admin-password", "copyparty.conf"],
+    gpu: false,
+  },
   "text-generation-webui": { ns: "ai", source: "oci", ingress: ["text-generation-webui", 7860], volumes: { models: ["nfs-client", 100] }, secrets: [], gpu: true },
   authentik: {
     ns: "authentik",
@@ -146,14 +177,18 @@ for (const [app, want] of Object.entries(EXPECTED)) {
           app === "ollama"
             ? { models: v.persistentVolume.existingClaim }
             : app === "authentik"
-            ? { postgresql: v.postgresql.primary.persistence.existingClaim }
-            : Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, v.persistence[vol].existingClaim]));
+              ? { postgresql: v.postgresql.primary.persistence.existingClaim }
+              : Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, v.persistence[vol].existingClaim]));
         assert.deepEqual(claimRefs, Object.fromEntries(Object.keys(want.volumes).map((vol) => [vol, `${app}-${vol}`])));
       }
       if (want.media) assert.deepEqual(v.persistence.media, { existingClaim: "media-library", advancedMounts: { main: { main: [{ path: "/media" }] } } });
       if (CATALOG.get(app)!.source.kind === "oci") {
         for (const vol of Object.keys(want.volumes)) {
-          assert.deepEqual(v.persistence[vol].advancedMounts, { main: { main: [{ path: CATALOG.get(app)!.volumes.find((x) => x.name === vol)!.mountPath }] } }, "the main container only");
+          assert.deepEqual(
+            v.persistence[vol].advancedMounts,
+            { main: { main: [{ path: CATALOG.get(app)!.volumes.find((x) => x.name === vol)!.mountPath }] } },
+            "the main container only",
+          );
           assert.equal(v.persistence[vol].globalMounts, undefined);
         }
       }
@@ -245,7 +280,12 @@ for (const [app, want] of Object.entries(EXPECTED)) {
       const rel = (g.get(`${app}-release`).inputs as any).spec;
       assert.deepEqual(
         { install: rel.install, upgrade: rel.upgrade, releaseName: rel.releaseName, timeout: rel.timeout },
-        { install: { remediation: { retries: 3 } }, upgrade: { cleanupOnFail: true, remediation: { retries: 3, strategy: "rollback" } }, releaseName: app, timeout: CATALOG.get(app)!.timeout },
+        {
+          install: { remediation: { retries: 3 } },
+          upgrade: { cleanupOnFail: true, remediation: { retries: 3, strategy: "rollback" } },
+          releaseName: app,
+          timeout: CATALOG.get(app)!.timeout,
+        },
       );
     });
   });
@@ -254,16 +294,19 @@ for (const [app, want] of Object.entries(EXPECTED)) {
 describe("the apps layer as a whole", () => {
   test("one Namespace per namespace in use, after the cluster; the media library once, on NFS", async () => {
     const g = await all();
-    assert.deepEqual(g.ofType("kubernetes:core/v1:NamespacePatch").map((r) => r.name).filter((n) => n.startsWith("namespace-")).sort(), [
-      "namespace-ai",
-      "namespace-applications",
-      "namespace-authentik",
-      "namespace-infrastructure",
-      "namespace-media",
-      "namespace-network",
-    ]);
+    assert.deepEqual(
+      g
+        .ofType("kubernetes:core/v1:NamespacePatch")
+        .map((r) => r.name)
+        .filter((n) => n.startsWith("namespace-"))
+        .sort(),
+      ["namespace-ai", "namespace-applications", "namespace-authentik", "namespace-infrastructure", "namespace-media", "namespace-network"],
+    );
     const libs = g.resources.filter((r) => r.name.startsWith("media-library"));
-    assert.deepEqual(libs.map((r) => r.name), ["media-library-media"]);
+    assert.deepEqual(
+      libs.map((r) => r.name),
+      ["media-library-media"],
+    );
     assert.deepEqual((libs[0].inputs as any).spec, { accessModes: ["ReadWriteMany"], storageClassName: "nfs-client", resources: { requests: { storage: "1000Gi" } } });
     assert.deepEqual(g.depNames("media-library-media"), ["namespace-media", STORAGE_READY], "the library waits for its StorageClass only");
     assertRetainedClaim(libs[0]);
@@ -374,7 +417,9 @@ describe("config checks of the catalog", () => {
   }
   test("unknown app, with a guess", async () => {
     const errors = await errorsOf((c) => (c["homelab:apps"] = { olama: { version: "1.0.0" } }));
-    assert.deepEqual(errors, [`apps.olama: unknown app; use one of ${[...CATALOG.keys()].sort().join(", ")} (did you mean 'ollama'?), or describe your own under apps.olama.custom`]);
+    assert.deepEqual(errors, [
+      `apps.olama: unknown app; use one of ${[...CATALOG.keys()].sort().join(", ")} (did you mean 'ollama'?), or describe your own under apps.olama.custom`,
+    ]);
   });
   test("unknown app far from any: no guess (bazarr is not radarr, another real app)", async () => {
     const errors = await errorsOf((c) => (c["homelab:apps"] = { bazarr: { version: "1.0.0" } }));
@@ -384,7 +429,12 @@ describe("config checks of the catalog", () => {
     const errors = await errorsOf((c) => {
       c["homelab:nodes"] = c["homelab:nodes"].filter((n: any) => n.role !== "gpu");
       delete c["homelab:versions"].nvidiaDevicePlugin;
-      c["homelab:apps"] = { ollama: { version: "1.24.0" }, jupyter: { version: "4.6.2", gpu: true }, n8n: { version: "4.6.2", gpu: true }, redis: { version: "4.6.2", host: "redis" } };
+      c["homelab:apps"] = {
+        ollama: { version: "1.24.0" },
+        jupyter: { version: "4.6.2", gpu: true },
+        n8n: { version: "4.6.2", gpu: true },
+        redis: { version: "4.6.2", host: "redis" },
+      };
     });
     assert.deepEqual(errors, [
       "apps.ollama: needs a GPU node but no node has role gpu; add one or set apps.ollama.enabled: false",
@@ -476,7 +526,12 @@ describe("capacity: what the enabled apps ask of the stack", () => {
       const gpu = d["homelab:nodes"].find((n: any) => n.role === "gpu");
       gpu.gpu = { ...gpu.gpu, timeSlicingReplicas: 1 };
       d["homelab:nodes"].push({ ...gpu, name: "k3s-gpu-02", vmid: 232, ip: "10.0.20.32", gpu: { ...gpu.gpu, pciPath: "0000:02:00.0", timeSlicingReplicas: 1 } });
-      d["homelab:apps"] = { ollama: { version: "1.24.0" }, jupyter: { version: "4.6.2", gpu: true }, plex: { version: "4.6.2", gpu: true, enabled: false }, "stable-diffusion-webui": { version: "4.6.2", enabled: false } };
+      d["homelab:apps"] = {
+        ollama: { version: "1.24.0" },
+        jupyter: { version: "4.6.2", gpu: true },
+        plex: { version: "4.6.2", gpu: true, enabled: false },
+        "stable-diffusion-webui": { version: "4.6.2", enabled: false },
+      };
     });
     assert.deepEqual(await errorsOf(c), []);
     c["homelab:apps"].plex.enabled = true;
@@ -508,7 +563,9 @@ describe("capacity: what the enabled apps ask of the stack", () => {
 
 describe("day two: disabling, moving and re-enabling apps, and storage changes (issue 10)", () => {
   test("a pinned class keeps a data volume where it is when NFS arrives; databases never move", async () => {
-    const { graph: g } = await planApps(allApps((d) => (d["homelab:apps"] = { ollama: { version: "1.24.0", storageClass: "local-path" }, jupyter: { version: "4.6.2" }, postgresql: { version: "4.6.2" } })));
+    const { graph: g } = await planApps(
+      allApps((d) => (d["homelab:apps"] = { ollama: { version: "1.24.0", storageClass: "local-path" }, jupyter: { version: "4.6.2" }, postgresql: { version: "4.6.2" } })),
+    );
     assert.equal((g.get("ollama-models").inputs as any).spec.storageClassName, "local-path", "pinned");
     assert.equal((g.get("jupyter-work").inputs as any).spec.storageClassName, "nfs-client", "the convention");
     assert.equal((g.get("postgresql-data").inputs as any).spec.storageClassName, "local-path");
@@ -517,11 +574,15 @@ describe("day two: disabling, moving and re-enabling apps, and storage changes (
   });
 
   test("enabling NFS later: the same claims, now computed on nfs-client, keep their class (ignoreChanges), with the same URNs", async () => {
-    const before = (await planApps(allApps((d) => {
-      d["homelab:storage"] = {};
-      delete d["homelab:versions"].csiDriverNfs;
-      d["homelab:apps"] = { ollama: { version: "1.24.0" }, postgresql: { version: "4.6.2" } };
-    }))).graph;
+    const before = (
+      await planApps(
+        allApps((d) => {
+          d["homelab:storage"] = {};
+          delete d["homelab:versions"].csiDriverNfs;
+          d["homelab:apps"] = { ollama: { version: "1.24.0" }, postgresql: { version: "4.6.2" } };
+        }),
+      )
+    ).graph;
     const after = (await planApps(allApps((d) => (d["homelab:apps"] = { ollama: { version: "1.24.0" }, postgresql: { version: "4.6.2" } })))).graph;
     const claim = (g: Graph) => g.get("ollama-models");
     assert.equal((claim(before).inputs as any).spec.storageClassName, "local-path");
@@ -568,14 +629,11 @@ describe("day two: disabling, moving and re-enabling apps, and storage changes (
     const { graph: off } = await planApps(allApps((d) => (d["homelab:apps"] = { minio: { version: "4.6.2", host: "" } })));
     assert.equal(off.has("minio-console-ingress"), false);
     assert.equal(values(off, "minio").controllers.main.containers.main.env.MINIO_BROWSER_REDIRECT_URL, undefined);
-    await assert.rejects(
-      planApps(allApps((d) => (d["homelab:apps"] = { minio: { version: "4.6.2" }, n8n: { version: "4.6.2", host: "minio-console" } }))),
-      (e: unknown) => {
-        assert.ok(e instanceof ConfigError);
-        assert.deepEqual(e.errors, ["apps.n8n.host: minio-console.lab.example.com is also the host of apps.minio; give each app its own host"]);
-        return true;
-      },
-    );
+    await assert.rejects(planApps(allApps((d) => (d["homelab:apps"] = { minio: { version: "4.6.2" }, n8n: { version: "4.6.2", host: "minio-console" } }))), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.errors, ["apps.n8n.host: minio-console.lab.example.com is also the host of apps.minio; give each app its own host"]);
+      return true;
+    });
   });
 });
 

@@ -46,8 +46,24 @@ describe("day two: servers", () => {
     assert.equal(d.summary.replace, 0);
     assert.deepEqual(d.blockers, []);
     assert.deepEqual(
-      d.changes.filter((c) => c.op === "delete").map((c) => c.name).sort(),
-      ["k3s-server-01", "k3s-server-01-authorized-keys", "k3s-server-01-k3s", "k3s-server-01-k3s-join", "k3s-server-01-k3s-member", "k3s-server-01-k3s-upgrade", "k3s-server-01-ready", "k3s-server-01-reboot-drain", "k3s-server-01-reboot-vm", "k3s-server-01-reboot-wait", "k3s-server-01-user-data", "k3s-server-01-vm"],
+      d.changes
+        .filter((c) => c.op === "delete")
+        .map((c) => c.name)
+        .sort(),
+      [
+        "k3s-server-01",
+        "k3s-server-01-authorized-keys",
+        "k3s-server-01-k3s",
+        "k3s-server-01-k3s-join",
+        "k3s-server-01-k3s-member",
+        "k3s-server-01-k3s-upgrade",
+        "k3s-server-01-ready",
+        "k3s-server-01-reboot-drain",
+        "k3s-server-01-reboot-vm",
+        "k3s-server-01-reboot-wait",
+        "k3s-server-01-user-data",
+        "k3s-server-01-vm",
+      ],
     );
     // The other servers' config.yaml changes only by tls-san (the server addresses); nothing else
     // of theirs is replaced, and the new server's join goes through the others.
@@ -69,9 +85,22 @@ describe("day two: servers", () => {
     assertIdentityKept(d);
     assert.equal(op(d, "k3s-k8s"), "same");
     assert.deepEqual(
-      d.changes.filter((c) => c.op !== "same").map((c) => `${c.op} ${c.name}`).sort(),
+      d.changes
+        .filter((c) => c.op !== "same")
+        .map((c) => `${c.op} ${c.name}`)
+        .sort(),
       // The rolling reboot's steps restart with the new VM too (their create only records its settings).
-      ["k3s-server-01-authorized-keys", "k3s-server-01-k3s-join", "k3s-server-01-k3s-member", "k3s-server-01-k3s-upgrade", "k3s-server-01-ready", "k3s-server-01-reboot-drain", "k3s-server-01-reboot-vm", "k3s-server-01-reboot-wait", "k3s-server-01-vm"].map((n) => `replace ${n}`),
+      [
+        "k3s-server-01-authorized-keys",
+        "k3s-server-01-k3s-join",
+        "k3s-server-01-k3s-member",
+        "k3s-server-01-k3s-upgrade",
+        "k3s-server-01-ready",
+        "k3s-server-01-reboot-drain",
+        "k3s-server-01-reboot-vm",
+        "k3s-server-01-reboot-wait",
+        "k3s-server-01-vm",
+      ].map((n) => `replace ${n}`),
     );
   });
 });
@@ -106,7 +135,8 @@ describe("day two: the GPU driver", () => {
     assert.match(String(job[0].properties[0].new), /\/nvidia-driver-580-server-open/);
     // Nothing that holds data or runs the node is touched: the VM, its k3s steps, the device plugin,
     // the rolling reboot (a driver change needs no power cycle from Proxmox).
-    for (const n of [`${GPU}-vm`, `${GPU}-k3s-join`, `${GPU}-k3s-member`, `${GPU}-k3s-upgrade`, `${GPU}-reboot-drain`, "nvidia-device-plugin-release", "k3s-k8s"]) assert.equal(op(d, n), "same", n);
+    for (const n of [`${GPU}-vm`, `${GPU}-k3s-join`, `${GPU}-k3s-member`, `${GPU}-k3s-upgrade`, `${GPU}-reboot-drain`, "nvidia-device-plugin-release", "k3s-k8s"])
+      assert.equal(op(d, n), "same", n);
   });
 });
 
@@ -128,4 +158,3 @@ describe("the lab plan's URNs", () => {
     );
   });
 });
-

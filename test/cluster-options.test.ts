@@ -7,7 +7,16 @@ import { clusterSettings, renderK3sConfig } from "../src/cluster/k3sConfig";
 import { validateStackConfig, type ValidationResult } from "../src/config/validate";
 import { stackDoc } from "./harness";
 
-const SECRETS = { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent", piholePassword: "secret" } as const;
+const SECRETS = {
+  proxmoxApiToken: "secret",
+  sshPrivateKey: "secret",
+  cloudflareApiToken: "secret",
+  fluxGitToken: "absent",
+  sopsAgeKey: "absent",
+  etcdS3SecretKey: "absent",
+  truenasApiKey: "absent",
+  piholePassword: "secret",
+} as const;
 const TOKENS = { token: "server-token-value", agentToken: "agent-token-value" };
 
 function validate(edit: (doc: Record<string, any>) => void, file?: string): ValidationResult {
@@ -35,7 +44,13 @@ describe("extra k3s settings (cluster.k3s)", () => {
     assert.deepEqual(settings.extra, extra);
     const server = parse(renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", labels: {}, taints: [] }, settings, TOKENS));
     assert.deepEqual(
-      { api: server["kube-apiserver-arg"], retention: server["etcd-snapshot-retention"], np: server["disable-network-policy"], name: server["node-name"], kubelet: server["kubelet-arg"] },
+      {
+        api: server["kube-apiserver-arg"],
+        retention: server["etcd-snapshot-retention"],
+        np: server["disable-network-policy"],
+        name: server["node-name"],
+        kubelet: server["kubelet-arg"],
+      },
       { api: ["oidc-issuer-url=https://auth.lab.example.com"], retention: 10, np: true, name: "k3s-server-02", kubelet: undefined },
     );
     const agent = parse(renderK3sConfig({ name: "k3s-agent-01", ip: "10.0.20.21", role: "agent", labels: {}, taints: [] }, settings, TOKENS));
@@ -90,9 +105,10 @@ describe("extra k3s settings (cluster.k3s)", () => {
         "cluster.k3s.agent.node-name: the program sets --node-name itself (set from nodes[].name); remove it",
       ],
     );
-    assert.deepEqual(errorsOf((d) => (d["homelab:cluster"] = { k3s: { server: { debug: { a: 1 } } } })), [
-      'cluster.k3s.server.debug: {"a":1} is invalid; it must be a string, a number, true/false or a list of strings, as config.yaml takes',
-    ]);
+    assert.deepEqual(
+      errorsOf((d) => (d["homelab:cluster"] = { k3s: { server: { debug: { a: 1 } } } })),
+      ['cluster.k3s.server.debug: {"a":1} is invalid; it must be a string, a number, true/false or a list of strings, as config.yaml takes'],
+    );
   });
 });
 

@@ -42,7 +42,12 @@ function configOf(g: Graph, node: string): Record<string, any> {
 
 /** The SSH steps `name` waits for directly (its other dependencies are VMs, tokens, providers). */
 function stepDeps(g: Graph, name: string): string[] {
-  return g.get(name).dependencies.map((u) => g.byUrn(u)).filter((r) => r.type === CMD).map((r) => r.name).sort();
+  return g
+    .get(name)
+    .dependencies.map((u) => g.byUrn(u))
+    .filter((r) => r.type === CMD)
+    .map((r) => r.name)
+    .sort();
 }
 
 function nodeSpec(doc: Record<string, any>, name: string): Record<string, any> {
@@ -53,7 +58,10 @@ describe("K3sCluster: structure", () => {
   test("the cluster component holds the tokens, a K3sNode per server and agent, the kubeconfig read and the provider", async () => {
     const g = await labGraph();
     assert.deepEqual(
-      g.children("k3s").map((r) => [r.type, r.name]).sort(),
+      g
+        .children("k3s")
+        .map((r) => [r.type, r.name])
+        .sort(),
       [
         ...[...SERVERS, ...AGENTS].map((n) => ["homelab:cluster:K3sNode", `${n}-k3s`]),
         ["random:index/randomId:RandomId", "k3s-cluster-id"],
@@ -283,17 +291,20 @@ describe("K3sCluster: etcd snapshots and restore", () => {
     for (const s of SERVERS) {
       const c = configOf(g, s);
       const keys = Object.fromEntries(Object.entries(c).filter(([k]) => k.startsWith("etcd-")));
-      assert.deepEqual({ ...keys, "etcd-s3-secret-key": typeof keys["etcd-s3-secret-key"] }, {
-        "etcd-s3": true,
-        "etcd-s3-access-key": "homelab-etcd",
-        "etcd-s3-bucket": "k3s-etcd",
-        "etcd-s3-endpoint": "nas.lab.example.com:9000",
-        "etcd-s3-folder": "homelab-test",
-        "etcd-s3-region": "us-east-1",
-        "etcd-s3-secret-key": "string",
-        "etcd-snapshot-retention": 28,
-        "etcd-snapshot-schedule-cron": "0 */6 * * *",
-      });
+      assert.deepEqual(
+        { ...keys, "etcd-s3-secret-key": typeof keys["etcd-s3-secret-key"] },
+        {
+          "etcd-s3": true,
+          "etcd-s3-access-key": "homelab-etcd",
+          "etcd-s3-bucket": "k3s-etcd",
+          "etcd-s3-endpoint": "nas.lab.example.com:9000",
+          "etcd-s3-folder": "homelab-test",
+          "etcd-s3-region": "us-east-1",
+          "etcd-s3-secret-key": "string",
+          "etcd-snapshot-retention": 28,
+          "etcd-snapshot-schedule-cron": "0 */6 * * *",
+        },
+      );
       assert.ok(g.get(`${s}-k3s-join`).secretPaths.includes("stdin"));
     }
     for (const a of [...AGENTS, GPU]) assert.ok(!Object.keys(configOf(g, a)).some((k) => k.startsWith("etcd-")), a);
@@ -457,7 +468,10 @@ describe("GpuNode", () => {
     const gpuNode = g.get(GPU, "homelab:cluster:GpuNode");
     // The cluster side only: the VM and its mapping are the metal layer's, like every other VM.
     assert.deepEqual(
-      g.resources.filter((r) => r.parent === gpuNode.urn).map((r) => [r.type, r.name]).sort(),
+      g.resources
+        .filter((r) => r.parent === gpuNode.urn)
+        .map((r) => [r.type, r.name])
+        .sort(),
       [
         ["homelab:cluster:K3sNode", `${GPU}-k3s`],
         [CMD, `${GPU}-nvidia-drain`],
@@ -501,7 +515,10 @@ describe("GpuNode", () => {
     assert.match(String(g.get(`${GPU}-nvidia-uncordon`).rawInputs.update), /\nrecord_key='homelab-infra\/gpu-driver'\nrecord_value='nvidia-driver-580-server-open'\n/);
     assert.ok(g.depNames(`${GPU}-k3s-join`).includes(`${GPU}-nvidia-check`));
     // The toolkit at the stack's pin (versions.nvidiaContainerToolkit), all four of its packages.
-    assert.match(String(g.get(`${GPU}-nvidia`).inputs.create), /\npkg='nvidia-driver-580-server-open'\ntoolkit_version='1\.17\.8-1'\ntoolkit_packages='nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1'\n/);
+    assert.match(
+      String(g.get(`${GPU}-nvidia`).inputs.create),
+      /\npkg='nvidia-driver-580-server-open'\ntoolkit_version='1\.17\.8-1'\ntoolkit_packages='nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1'\n/,
+    );
     const doc = stackDoc();
     nodeSpec(doc, GPU).gpu.kernelModules = "proprietary";
     const proprietary = await planConfig(doc);
@@ -651,7 +668,10 @@ describe("critical path", () => {
       path.steps.map((s) => s.name),
       base.steps.map((s) => s.name),
     );
-    assert.ok(path.steps.every((s) => !/agent|gpu/.test(s.name)), "no agent on the path to a ready cluster");
+    assert.ok(
+      path.steps.every((s) => !/agent|gpu/.test(s.name)),
+      "no agent on the path to a ready cluster",
+    );
     assert.equal(path.steps.at(-1)?.name, "k3s-k8s");
   });
 });

@@ -47,7 +47,9 @@ function expectedErrors(text: string): string[] {
 }
 
 describe("invalid fixtures: each is rejected with exactly its header's error, before any resource", () => {
-  const files = readdirSync(join(FIXTURES, "invalid")).filter((f) => f.endsWith(".yaml")).sort();
+  const files = readdirSync(join(FIXTURES, "invalid"))
+    .filter((f) => f.endsWith(".yaml"))
+    .sort();
   test("there are at least 20 failure modes", () => assert.ok(files.length >= 20, `${files.length} invalid fixtures`));
   for (const f of files) {
     test(f, async () => {
@@ -70,7 +72,9 @@ describe("invalid fixtures: each is rejected with exactly its header's error, be
 });
 
 describe("valid fixtures", () => {
-  for (const f of readdirSync(join(FIXTURES, "valid")).filter((x) => x.endsWith(".yaml")).sort()) {
+  for (const f of readdirSync(join(FIXTURES, "valid"))
+    .filter((x) => x.endsWith(".yaml"))
+    .sort()) {
     test(`${f} validates`, () => {
       const r = validateText(readFileSync(join(FIXTURES, "valid", f), "utf8"));
       assert.ok(r.ok, r.ok ? "" : r.errors.join("\n"));
@@ -173,7 +177,10 @@ describe("every phase at once (test/fixtures/several)", () => {
         if (key !== "nodes" && key !== "defaults") {
           const nodes = (raw.nodes as Record<string, unknown>[]).map((n, i) => (i === 1 ? { ...n, ip: "10.1.10.11" } : n));
           const r2 = validateStackConfig({ ...raw, nodes, [key]: wrong }, { secrets: presence });
-          assert.ok(!r2.ok && r2.errors.includes("nodes[1].ip (k3s-b): address 10.1.10.11 is also used by nodes[0].ip (k3s-a); give each VM its own address"), `${key}: ${r2.ok ? "" : r2.errors.join("\n")}`);
+          assert.ok(
+            !r2.ok && r2.errors.includes("nodes[1].ip (k3s-b): address 10.1.10.11 is also used by nodes[0].ip (k3s-a); give each VM its own address"),
+            `${key}: ${r2.ok ? "" : r2.errors.join("\n")}`,
+          );
         }
       }
     }
@@ -205,10 +212,13 @@ describe("secure: values are never quoted", () => {
     const raw = rawOf(file);
     const nodes = (raw.nodes as Record<string, unknown>[]).map((n, i) => (i === 3 ? { ...n, ip: SENTINELS.ip } : n));
     // Plus an unrelated mistake whose message would quote nearby values.
-    const r = validateStackConfig({ ...raw, domain: SENTINELS.domain, nodes, proxmox: { ...(raw.proxmox as object), endpoint: SENTINELS.ip } }, {
-      secrets: presenceOf(file),
-      secretValuedKeys: ["domain", "nodes"],
-    });
+    const r = validateStackConfig(
+      { ...raw, domain: SENTINELS.domain, nodes, proxmox: { ...(raw.proxmox as object), endpoint: SENTINELS.ip } },
+      {
+        secrets: presenceOf(file),
+        secretValuedKeys: ["domain", "nodes"],
+      },
+    );
     assert.ok(!r.ok);
     const why = `but only ${SECRET_KEYS.join(", ")} are read as secrets, so it would be deployed and stored in plain text; remove the secure: value`;
     assert.deepEqual(r.errors, [
@@ -252,7 +262,11 @@ describe("plan CLI on a bad config", () => {
   test("a file that is not YAML, or has no config map, is a config error (exit 1), not a crash", async () => {
     const dir = mkdtempSync(join(tmpdir(), "homelab-plan-"));
     const cases: [string, string, string][] = [
-      ["broken.yaml", "config:\n  homelab:domain: [a\n  x: y\n", "  - (file): is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 3; fix the syntax there\n"],
+      [
+        "broken.yaml",
+        "config:\n  homelab:domain: [a\n  x: y\n",
+        "  - (file): is not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 3; fix the syntax there\n",
+      ],
       ["scalar.yaml", "config: 5\n", "  - config: must be a map of keys to values; see docs/config-reference.yaml\n"],
     ];
     for (const [name, text, problem] of cases) {

@@ -135,7 +135,15 @@ describe("a custom image app runs on app-template with the catalog's conventions
 
   test("the ingress convention, public (lanOnly false) under its own host", async () => {
     const g = await graph();
-    const expected = renderIngress({ name: "readarr", namespace: "media", host: "books.lab.example.com", serviceName: "readarr", servicePort: 8787, clusterIssuer: undefined, lanOnly: false });
+    const expected = renderIngress({
+      name: "readarr",
+      namespace: "media",
+      host: "books.lab.example.com",
+      serviceName: "readarr",
+      servicePort: 8787,
+      clusterIssuer: undefined,
+      lanOnly: false,
+    });
     assert.deepEqual(g.get("readarr-ingress").inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
     assert.equal((g.result.outputs.appUrls as Record<string, string>).readarr, "https://books.lab.example.com");
   });
@@ -154,7 +162,15 @@ describe("custom Helm charts", () => {
     assert.deepEqual(spec(g, "adblock-etc"), { accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "2Gi" } } });
     assert.deepEqual(g.depNames("adblock-release"), ["adblock-etc", "adblock-secrets", "adblock-source", STORAGE_READY, SYSTEM_READY]);
     assert.ok(g.has("namespace-adblock"), "the namespace defaults to the app's name");
-    const expected = renderIngress({ name: "adblock", namespace: "adblock", host: "adblock.lab.example.com", serviceName: "adblock-web", servicePort: 80, clusterIssuer: undefined, lanOnly: true });
+    const expected = renderIngress({
+      name: "adblock",
+      namespace: "adblock",
+      host: "adblock.lab.example.com",
+      serviceName: "adblock-web",
+      servicePort: 80,
+      clusterIssuer: undefined,
+      lanOnly: true,
+    });
     assert.deepEqual(g.get("adblock-ingress").inputs, { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: expected.metadata, spec: expected.spec });
   });
 
@@ -239,7 +255,11 @@ describe("config checks of custom apps", () => {
             service: { name: "other", port: 80 },
             env: { TOKEN: "x" },
             secrets: [{ key: "t", env: "TOKEN" }, { key: "t" }],
-            volumes: [{ name: "a", kind: "data", size: 1 }, { name: "b", kind: "data", size: 1, mountPath: "/media" }, { name: "b", kind: "database", size: 1, mountPath: "/media" }],
+            volumes: [
+              { name: "a", kind: "data", size: 1 },
+              { name: "b", kind: "data", size: 1, mountPath: "/media" },
+              { name: "b", kind: "database", size: 1, mountPath: "/media" },
+            ],
             mediaLibrary: true,
           },
         },

@@ -34,7 +34,10 @@ describe("day two on the lab stack: nothing that holds data is deleted by an edi
       assert.deepEqual(c.reasons, ["removed from state, kept: retainOnDelete leaves the object where it is"], name);
     }
     assert.deepEqual(
-      d.changes.filter((c) => (c.type === CLAIM || c.type === NAMESPACE || c.type.endsWith(":Namespace") || c.type.endsWith(":PersistentVolumeClaim")) && c.op === "delete" && c.reasons.length === 0),
+      d.changes.filter(
+        (c) =>
+          (c.type === CLAIM || c.type === NAMESPACE || c.type.endsWith(":Namespace") || c.type.endsWith(":PersistentVolumeClaim")) && c.op === "delete" && c.reasons.length === 0,
+      ),
       [],
       "no namespace or claim is really deleted",
     );
@@ -110,7 +113,10 @@ describe("day two on the lab stack: nothing that holds data is deleted by an edi
     });
     assert.deepEqual(notSame(d), { "monitoring-release": "update" });
     const c = change(d, "monitoring-release");
-    assert.deepEqual(c.properties.map((p) => [p.path, p.old, p.new]), [["version", "79.5.0", "80.0.0"]]);
+    assert.deepEqual(
+      c.properties.map((p) => [p.path, p.old, p.new]),
+      [["version", "79.5.0", "80.0.0"]],
+    );
     assert.deepEqual(d.blockers, []);
   });
 
@@ -132,15 +138,16 @@ describe("upgrading a stack deployed before the claims and namespaces were kept"
     const base = {
       ...head,
       resources: head.resources.map((r) =>
-        /:(Namespace|PersistentVolumeClaim)Patch$/.test(r.type)
-          ? { ...r, type: plain(r.type), urn: plain(r.urn), aliases: [], retainOnDelete: false, ignoreChanges: [] }
-          : r,
+        /:(Namespace|PersistentVolumeClaim)Patch$/.test(r.type) ? { ...r, type: plain(r.type), urn: plain(r.urn), aliases: [], retainOnDelete: false, ignoreChanges: [] } : r,
       ),
     };
     const d = diffPlans(base, head, "lab");
     const kept = d.changes.filter((c) => /:(Namespace|PersistentVolumeClaim)Patch$/.test(c.type));
     assert.ok(kept.length >= 8, `${kept.length}`);
     for (const c of kept) assert.ok(c.op === "same" || c.op === "update", `${c.name}: ${c.op}`);
-    assert.deepEqual(d.changes.filter((c) => c.op === "delete" || c.op === "create" || c.op === "replace"), []);
+    assert.deepEqual(
+      d.changes.filter((c) => c.op === "delete" || c.op === "create" || c.op === "replace"),
+      [],
+    );
   });
 });

@@ -18,15 +18,30 @@ describe("day two on the metal layer (scenarios)", () => {
     const d = await scenario(LAB, (doc) => {
       for (const n of doc.config["homelab:nodes"]) n.memory = 49152;
     });
-    assert.deepEqual(ops(d), Object.fromEntries(NODES.flatMap((n) => [[`${n}-reboot-drain`, "update"], [`${n}-vm`, "update"]])));
+    assert.deepEqual(
+      ops(d),
+      Object.fromEntries(
+        NODES.flatMap((n) => [
+          [`${n}-reboot-drain`, "update"],
+          [`${n}-vm`, "update"],
+        ]),
+      ),
+    );
     for (const n of NODES) {
       const vm = d.changes.find((c) => c.name === `${n}-vm`)!;
-      assert.deepEqual(vm.properties.map((p) => p.path), ["memory.dedicated", ...(n === "k3s-gpu-01" ? [] : ["memory.floating"])]);
+      assert.deepEqual(
+        vm.properties.map((p) => p.path),
+        ["memory.dedicated", ...(n === "k3s-gpu-01" ? [] : ["memory.floating"])],
+      );
       assert.ok(vm.properties.every((p) => !p.forcesReplacement));
     }
     assert.deepEqual(d.blockers, []);
     assert.equal(d.warnings.length, NODES.length);
-    for (const w of d.warnings) assert.match(w.message, /applies its new memory at a Proxmox reboot later in this run \(rebootAfterUpdate is off\): a k3s node is drained first and rebooted one server at a time/);
+    for (const w of d.warnings)
+      assert.match(
+        w.message,
+        /applies its new memory at a Proxmox reboot later in this run \(rebootAfterUpdate is off\): a k3s node is drained first and rebooted one server at a time/,
+      );
   });
 
   test("an image bump with a new file name: each node's image replaced create-first, no VM replaced, no collision", async () => {
@@ -34,8 +49,17 @@ describe("day two on the metal layer (scenarios)", () => {
       Object.assign(doc.config["homelab:images"]["ubuntu-noble"], { ...BUMP, fileName: "ubuntu-24.04-server-cloudimg-amd64-20260110.qcow2" });
     });
     const o = ops(d);
-    assert.deepEqual(Object.entries(o).filter(([, op]) => op === "replace").map(([n]) => n).sort(), ["image-ubuntu-noble-pve-01", "image-ubuntu-noble-pve-02", "image-ubuntu-noble-pve-03"]);
-    assert.ok(Object.values(o).every((op) => op === "replace" || op === "update"), JSON.stringify(o));
+    assert.deepEqual(
+      Object.entries(o)
+        .filter(([, op]) => op === "replace")
+        .map(([n]) => n)
+        .sort(),
+      ["image-ubuntu-noble-pve-01", "image-ubuntu-noble-pve-02", "image-ubuntu-noble-pve-03"],
+    );
+    assert.ok(
+      Object.values(o).every((op) => op === "replace" || op === "update"),
+      JSON.stringify(o),
+    );
     for (const vm of [...NODES, "vault"]) assert.equal(o[`${vm}-vm`], "update", vm);
     assert.deepEqual(d.blockers, []);
     // An image reaches new VMs only: the diff says so for every VM.

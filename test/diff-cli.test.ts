@@ -57,7 +57,10 @@ describe("diff --base --head", () => {
     assert.equal(lines[0], COMMENT_MARKER);
     const n = s.summary as Record<string, number>;
     assert.equal(lines[5], `| lab | 0 | 0 | ${n.replace} | 0 | ${n.same} | 1 | ${s.warnings.length} |`);
-    assert.ok(lines.slice(0, 10).some((l) => /k3s-server-01-vm is protected and would be replaced/.test(l)), "the blocker is in the first lines");
+    assert.ok(
+      lines.slice(0, 10).some((l) => /k3s-server-01-vm is protected and would be replaced/.test(l)),
+      "the blocker is in the first lines",
+    );
     assert.match(md.stdout, /<details><summary>metal: \d+ to replace<\/summary>/);
 
     const text = await diffCli(["--base", join(dir, "a.json"), "--head", join(dir, "b.json")]);
@@ -84,7 +87,10 @@ describe("diff --base --head", () => {
   });
 
   test("the secret guard refuses output that holds a secret of either plan", () => {
-    assert.throws(() => refuseSecrets("token: plan-placeholder-homelab-proxmoxApiToken", ["plan-placeholder-homelab-proxmoxApiToken"]), /^Error: refusing to print the diff: 1 secret value\(s\) would appear in it$/);
+    assert.throws(
+      () => refuseSecrets("token: plan-placeholder-homelab-proxmoxApiToken", ["plan-placeholder-homelab-proxmoxApiToken"]),
+      /^Error: refusing to print the diff: 1 secret value\(s\) would appear in it$/,
+    );
     assert.doesNotThrow(() => refuseSecrets("token: [secret]", ["plan-placeholder-homelab-proxmoxApiToken"]));
   });
 });
@@ -96,7 +102,10 @@ describe("diff --base-ref", () => {
     const r = await diffCli(["--base-ref", "HEAD", "--stack", "home", "--format", "json"], { HOMELAB_DIFF_WORKTREE: "1", HOMELAB_DIFF_TMPDIR: parent });
     assert.equal(r.status, 0, r.stderr);
     const doc = JSON.parse(r.stdout) as { stacks: { stack: string; summary: Record<string, number> }[] };
-    assert.deepEqual(doc.stacks.map((s) => s.stack), ["home"]);
+    assert.deepEqual(
+      doc.stacks.map((s) => s.stack),
+      ["home"],
+    );
     assert.ok(doc.stacks[0].summary.same > 0);
     assert.deepEqual(readdirSync(parent), [], "the temporary worktree is removed");
     const listed = execFileSync("git", ["worktree", "list", "--porcelain"], { cwd: ROOT, encoding: "utf8" });

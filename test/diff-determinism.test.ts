@@ -13,7 +13,9 @@ import { parseStackFile, runPlan, runPlanFresh } from "../src/plan/run";
 const ROOT = join(__dirname, "..");
 const FILES = [
   ...readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)),
-  ...readdirSync(join(ROOT, "stacks")).filter((f) => f.endsWith(".yaml")).map((f) => `stacks/${f}`),
+  ...readdirSync(join(ROOT, "stacks"))
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => `stacks/${f}`),
   "docs/config-reference.yaml",
 ].sort();
 
@@ -30,7 +32,10 @@ describe("the diff of a plan against itself", () => {
       const a = toPlanJson(await runPlan({ stack: stackOf(file), stackFile }));
       const b = toPlanJson(await runPlanFresh({ stack: stackOf(file), stackFile }));
       const d = diffPlans(a, b);
-      assert.deepEqual(d.changes.filter((c) => c.op !== "same").map((c) => `${c.op} ${c.name}`), []);
+      assert.deepEqual(
+        d.changes.filter((c) => c.op !== "same").map((c) => `${c.op} ${c.name}`),
+        [],
+      );
       assert.deepEqual([d.blockers, d.warnings], [[], []]);
       assert.equal(d.summary.same, a.resources.length);
     });

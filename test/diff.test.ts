@@ -56,7 +56,11 @@ describe("diff: identity", () => {
   });
   test("a resource moved under a component with an alias { parent: stack } is the same resource", () => {
     const comp = res(U("homelab:x:C", "c"), { custom: false });
-    const moved = res(U(`homelab:x:C$${NS}`, "a"), { parent: comp.urn, inputs: { metadata: { name: "a" } }, aliases: [{ name: "", type: "", stack: "", project: "", parentUrn: STACK, noParent: false }] });
+    const moved = res(U(`homelab:x:C$${NS}`, "a"), {
+      parent: comp.urn,
+      inputs: { metadata: { name: "a" } },
+      aliases: [{ name: "", type: "", stack: "", project: "", parentUrn: STACK, noParent: false }],
+    });
     const d = diffPlans(plan(res(U(NS, "a"), { inputs: { metadata: { name: "a" } } })), plan(comp, moved));
     assert.equal(op(d, "a"), "same");
     assert.equal(d.changes.find((c) => c.name === "a")!.oldUrn, U(NS, "a"));
@@ -99,13 +103,20 @@ describe("diff: replacements", () => {
   });
   test("a delete-first replacement of a kept (retainOnDelete) object under the same name is a blocker", () => {
     const d = diffPlans(plan(pvc("local-path", { retainOnDelete: true })), plan(pvc("nfs-client", { retainOnDelete: true })));
-    assert.deepEqual(d.blockers.map((b) => b.message), [
-      "replacing claim deletes the old one first, but retainOnDelete keeps it, still holding core/v1:PersistentVolumeClaim a/claim: the create fails (AlreadyExists); undo the change (or ignore it with ignoreChanges), or move the data and delete the old object by hand first",
-    ]);
+    assert.deepEqual(
+      d.blockers.map((b) => b.message),
+      [
+        "replacing claim deletes the old one first, but retainOnDelete keeps it, still holding core/v1:PersistentVolumeClaim a/claim: the create fails (AlreadyExists); undo the change (or ignore it with ignoreChanges), or move the data and delete the old object by hand first",
+      ],
+    );
   });
   test("a delete-first replacement cascades to dependents whose force-new input it feeds", () => {
     const vm = (id: number) => res(U("proxmoxve:index/vmLegacy:VmLegacy", "vm"), { deleteBeforeReplace: true, inputs: { vmId: id } });
-    const cmd = res(U("command:remote:Command", "ready"), { inputs: { triggers: ["mac"], create: "x" }, replaceOnChanges: ["triggers[*]"], propertyDependencies: { triggers: [U("proxmoxve:index/vmLegacy:VmLegacy", "vm")], create: [] } });
+    const cmd = res(U("command:remote:Command", "ready"), {
+      inputs: { triggers: ["mac"], create: "x" },
+      replaceOnChanges: ["triggers[*]"],
+      propertyDependencies: { triggers: [U("proxmoxve:index/vmLegacy:VmLegacy", "vm")], create: [] },
+    });
     const other = res(U("command:remote:Command", "other"), { inputs: { create: "vm" }, propertyDependencies: { create: [U("proxmoxve:index/vmLegacy:VmLegacy", "vm")] } });
     const d = diffPlans(plan(vm(1), cmd, other), plan(vm(2), cmd, other));
     assert.equal(op(d, "vm"), "replace");
@@ -131,7 +142,10 @@ describe("diff: replacements", () => {
     const head = normalizePlan(plan(prov, ns(`${PROV}::id`)));
     const d = diffPlans(legacy, head);
     assert.equal(op(d, "a"), "same");
-    assert.deepEqual(d.changes.filter((c) => c.op !== "same").map((c) => c.name), []);
+    assert.deepEqual(
+      d.changes.filter((c) => c.op !== "same").map((c) => c.name),
+      [],
+    );
     // The default provider recorded as "" is a real record: moving to k8s is a provider change.
     const recorded = diffPlans(normalizePlan(plan(prov, ns(""))), head);
     assert.equal(op(recorded, "a"), "replace");

@@ -41,7 +41,13 @@ function multiDomainLab(): Record<string, any> {
 
 /** The plain `homelab:*` keys of a stack document, parsed by the schema. */
 function parsed(doc: Record<string, any>) {
-  return stackSchema.parse(Object.fromEntries(Object.entries(doc).filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k.replace(/^homelab:/, ""))).map(([k, v]) => [k.replace(/^homelab:/, ""), v])));
+  return stackSchema.parse(
+    Object.fromEntries(
+      Object.entries(doc)
+        .filter(([k]) => !(SECRET_KEYS as readonly string[]).includes(k.replace(/^homelab:/, "")))
+        .map(([k, v]) => [k.replace(/^homelab:/, ""), v]),
+    ),
+  );
 }
 
 let planned: Promise<Graph> | undefined;
@@ -85,7 +91,12 @@ describe("resolution (pure)", () => {
       ...stackDoc(),
       "homelab:domains": { a: { name: "lab.example.com" }, b: { name: "b.example.com", issuer: "vault" } },
       "homelab:cluster": { traefik: false },
-      "homelab:certManager": { enabled: true, email: "a@example.com", issuer: "nope", issuers: { "letsencrypt-prod": { ca: {} }, x: {}, y: { acme: { server: STEP, caBundle: PEM } } } },
+      "homelab:certManager": {
+        enabled: true,
+        email: "a@example.com",
+        issuer: "nope",
+        issuers: { "letsencrypt-prod": { ca: {} }, x: {}, y: { acme: { server: STEP, caBundle: PEM } } },
+      },
     });
     assert.deepEqual(domainChecks(bad), [
       "certManager.issuers.letsencrypt-prod: letsencrypt-prod is the name of a built-in Let's Encrypt issuer; choose another name, such as internal",
@@ -147,13 +158,16 @@ describe("the lab stack with an internal CA domain and a step-ca domain", () => 
     const g = await multi();
     const secret = g.get("cert-manager-internal-secret");
     assert.deepEqual(secret.secretPaths, ["stringData"]);
-    assert.deepEqual({ ...(secret.inputs as any), stringData: undefined }, {
-      apiVersion: "v1",
-      kind: "Secret",
-      metadata: { name: "internal-ca", namespace: "cert-manager" },
-      type: "kubernetes.io/tls",
-      stringData: undefined,
-    });
+    assert.deepEqual(
+      { ...(secret.inputs as any), stringData: undefined },
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "internal-ca", namespace: "cert-manager" },
+        type: "kubernetes.io/tls",
+        stringData: undefined,
+      },
+    );
     assert.deepEqual(Object.keys((secret.rawInputs as any).stringData).sort(), ["tls.crt", "tls.key"]);
     assert.deepEqual(inputs(g, "cert-manager-internal-issuer"), {
       apiVersion: "cert-manager.io/v1",
@@ -180,7 +194,9 @@ describe("the lab stack with an internal CA domain and a step-ca domain", () => 
               http01: {
                 ingress: {
                   ingressClassName: "traefik",
-                  ingressTemplate: { metadata: { annotations: { "traefik.ingress.kubernetes.io/router.entrypoints": "websecure", "traefik.ingress.kubernetes.io/router.tls": "true" } } },
+                  ingressTemplate: {
+                    metadata: { annotations: { "traefik.ingress.kubernetes.io/router.entrypoints": "websecure", "traefik.ingress.kubernetes.io/router.tls": "true" } },
+                  },
                 },
               },
             },
@@ -210,14 +226,20 @@ describe("the lab stack with an internal CA domain and a step-ca domain", () => 
     assert.deepEqual(g.depNames("cert-manager-wildcard-lan"), ["cert-manager-internal-issuer", "cert-manager-release"]);
     assert.equal(inputs(g, "cert-manager-wildcard").spec.secretName, "wildcard-tls");
     assert.deepEqual(
-      g.ofType("kubernetes:cert-manager.io/v1:ClusterIssuer").map((r) => inputs(g, r.name).metadata.name).sort(),
+      g
+        .ofType("kubernetes:cert-manager.io/v1:ClusterIssuer")
+        .map((r) => inputs(g, r.name).metadata.name)
+        .sort(),
       ["internal", "letsencrypt-prod", "letsencrypt-staging", "step"],
     );
   });
 
   test("Traefik serves both wildcards from its default store and waits for both", async () => {
     const g = await multi();
-    assert.match(inputs(g, "traefik-config").spec.valuesContent, /tlsStore:\n  default:\n    certificates:\n      - secretName: wildcard-lan-tls\n    defaultCertificate:\n      secretName: wildcard-tls\n/);
+    assert.match(
+      inputs(g, "traefik-config").spec.valuesContent,
+      /tlsStore:\n  default:\n    certificates:\n      - secretName: wildcard-lan-tls\n    defaultCertificate:\n      secretName: wildcard-tls\n/,
+    );
     assert.ok(g.depNames("traefik-config").includes("cert-manager-wildcard"));
     assert.ok(g.depNames("traefik-config").includes("cert-manager-wildcard-lan"));
   });
@@ -225,7 +247,11 @@ describe("the lab stack with an internal CA domain and a step-ca domain", () => 
   test("ingresses per domain: the wildcards serve lan and lab; step-ca's domain orders a certificate per ingress and is public by default", async () => {
     const g = await multi();
     const ingress = (name: string) => ({ annotations: inputs(g, name).metadata.annotations, host: inputs(g, name).spec.rules[0].host, tls: inputs(g, name).spec.tls });
-    assert.deepEqual(ingress("home-assistant-ingress"), { annotations: LAN_ONLY, host: "home-assistant.lan.lab.example.com", tls: [{ hosts: ["home-assistant.lan.lab.example.com"] }] });
+    assert.deepEqual(ingress("home-assistant-ingress"), {
+      annotations: LAN_ONLY,
+      host: "home-assistant.lan.lab.example.com",
+      tls: [{ hosts: ["home-assistant.lan.lab.example.com"] }],
+    });
     assert.deepEqual(ingress("n8n-ingress"), { annotations: LAN_ONLY, host: "automation.lan.lab.example.com", tls: [{ hosts: ["automation.lan.lab.example.com"] }] });
     assert.deepEqual(ingress("ollama-ingress"), { annotations: LAN_ONLY, host: "ollama.lab.example.com", tls: [{ hosts: ["ollama.lab.example.com"] }] });
     assert.deepEqual(ingress("jupyter-ingress"), {
@@ -250,8 +276,20 @@ describe("the lab stack with an internal CA domain and a step-ca domain", () => 
     doc["homelab:certManager"] = { enabled: true, issuer: "internal", issuers: { internal: { ca: {} } } };
     const g = await planConfig(doc);
     assert.deepEqual(
-      g.resources.filter((r) => r.name.startsWith("cert-manager-") && r.type !== "pulumi:providers:kubernetes").map((r) => r.name).sort(),
-      ["cert-manager-internal", "cert-manager-internal-issuer", "cert-manager-internal-key", "cert-manager-internal-root", "cert-manager-internal-secret", "cert-manager-namespace", "cert-manager-release", "cert-manager-wildcard"],
+      g.resources
+        .filter((r) => r.name.startsWith("cert-manager-") && r.type !== "pulumi:providers:kubernetes")
+        .map((r) => r.name)
+        .sort(),
+      [
+        "cert-manager-internal",
+        "cert-manager-internal-issuer",
+        "cert-manager-internal-key",
+        "cert-manager-internal-root",
+        "cert-manager-internal-secret",
+        "cert-manager-namespace",
+        "cert-manager-release",
+        "cert-manager-wildcard",
+      ],
     );
     assert.equal(inputs(g, "cert-manager-internal-root").subject.commonName, "Homelab Root CA");
     assert.equal(inputs(g, "cert-manager-wildcard").spec.issuerRef.name, "internal");
@@ -308,7 +346,16 @@ describe("day two: the lab's domain moved from Let's Encrypt to a generated root
 });
 
 describe("app checks per domain (exact messages, all at once)", () => {
-  const SECRETS = { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent", piholePassword: "secret" } as const;
+  const SECRETS = {
+    proxmoxApiToken: "secret",
+    sshPrivateKey: "secret",
+    cloudflareApiToken: "secret",
+    fluxGitToken: "absent",
+    sopsAgeKey: "absent",
+    etcdS3SecretKey: "absent",
+    truenasApiKey: "absent",
+    piholePassword: "secret",
+  } as const;
   const validate = (edit: (doc: Record<string, any>) => void, file?: string) => {
     const doc = stackDoc(file);
     edit(doc);

@@ -66,7 +66,10 @@ describe("external-dns", () => {
       txtOwnerId: "homelab-test",
     });
     assert.ok(!JSON.stringify(rel.rawInputs).includes(token), "the token is never a Helm value");
-    assert.deepEqual(g.depNames("external-dns-release").filter((n) => n.startsWith("external-dns")), ["external-dns-credentials", "external-dns-namespace"]);
+    assert.deepEqual(
+      g.depNames("external-dns-release").filter((n) => n.startsWith("external-dns")),
+      ["external-dns-credentials", "external-dns-namespace"],
+    );
     // After the cluster is ready (what every system release waits for), never before.
     assert.deepEqual(g.depNames("external-dns-namespace"), ["k3s-kubeconfig"]);
   });
@@ -143,10 +146,7 @@ describe("external-dns", () => {
     assert.deepEqual(await errorsOf(lab({ enabled: true, provider: "cloudflare" })), [
       "externalDns.zoneIds: is required because externalDns.provider is cloudflare; external-dns reads only the zones its domain filter matches, and a domain inside a zone (lab.example.com in example.com) does not match it, so nothing would be published; list the Cloudflare zone ID of each domain's zone (the zone's Overview page)",
     ]);
-    assert.deepEqual(
-      await errorsOf(lab({ ...PIHOLE, zoneIds: [ZONE] }, withPiholePassword)),
-      ["externalDns.zoneIds: Pi-hole has no zones (zone IDs are Cloudflare's); remove it"],
-    );
+    assert.deepEqual(await errorsOf(lab({ ...PIHOLE, zoneIds: [ZONE] }, withPiholePassword)), ["externalDns.zoneIds: Pi-hole has no zones (zone IDs are Cloudflare's); remove it"]);
     assert.deepEqual(await errorsOf(lab({ ...CLOUDFLARE, zoneIds: ["example.com"] })), [
       'externalDns.zoneIds[0]: "example.com" is invalid; it must be the 32-character Cloudflare zone ID',
     ]);

@@ -54,7 +54,14 @@ describe("the Proxmox firewall per VM NIC", () => {
       assert.ok(rules.dependencies.includes(g.get(`${name}-vm`, VM).urn), "the rules wait for the VM");
       assert.deepEqual(options.dependencies, [rules.urn], "the policy comes after the rules");
       assert.equal(rules.parent, g.get(`${name}-firewall`).urn);
-      assert.deepEqual(options.inputs, { nodeName: name === "vault" || name === "k3s-agent" ? "pve-b" : "pve-a", vmId: (g.get(`${name}-vm`, VM).inputs as any).vmId, enabled: true, inputPolicy: "DROP", outputPolicy: "ACCEPT", macfilter: true });
+      assert.deepEqual(options.inputs, {
+        nodeName: name === "vault" || name === "k3s-agent" ? "pve-b" : "pve-a",
+        vmId: (g.get(`${name}-vm`, VM).inputs as any).vmId,
+        enabled: true,
+        inputPolicy: "DROP",
+        outputPolicy: "ACCEPT",
+        macfilter: true,
+      });
     }
     assert.deepEqual(g.get("k3s-a-firewall-rules", RULES).inputs, { nodeName: "pve-a", vmId: 201, rules: [...BASE, ...CLUSTER, ...STACK] });
     assert.deepEqual((g.get("k3s-gpu-firewall-rules", RULES).inputs as any).rules, [...BASE, ...CLUSTER, ...STACK]);
@@ -79,10 +86,16 @@ describe("the Proxmox firewall per VM NIC", () => {
       }
       return [];
     };
-    assert.deepEqual(await errorsOf({ enabled: true, rules: [{ action: "ACCEPT", dport: "8080" }, { action: "ACCEPT", proto: "icmp", dport: "1" }] }), [
-      "network.firewall.rules[0].dport: ports need proto tcp or udp; set proto",
-      "network.firewall.rules[1].dport: ports need proto tcp or udp; set proto",
-    ]);
+    assert.deepEqual(
+      await errorsOf({
+        enabled: true,
+        rules: [
+          { action: "ACCEPT", dport: "8080" },
+          { action: "ACCEPT", proto: "icmp", dport: "1" },
+        ],
+      }),
+      ["network.firewall.rules[0].dport: ports need proto tcp or udp; set proto", "network.firewall.rules[1].dport: ports need proto tcp or udp; set proto"],
+    );
     assert.deepEqual(await errorsOf({ rules: [{ action: "ACCEPT", proto: "tcp", dport: "8080" }] }), [
       "network.firewall: has rules but enabled is false, so none applies; set network.firewall.enabled: true or remove the rules",
     ]);

@@ -4,16 +4,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
 import { ConfigError } from "../src/config/loader";
-import {
-  FLUX_COMPONENTS,
-  fluxChecks,
-  GITHUB_KNOWN_HOSTS,
-  knownHostsFor,
-  parseGitUrl,
-  renderFluxInstance,
-  sopsDecryptionPatch,
-  syncPath,
-} from "../src/platform/fluxRender";
+import { FLUX_COMPONENTS, fluxChecks, GITHUB_KNOWN_HOSTS, knownHostsFor, parseGitUrl, renderFluxInstance, sopsDecryptionPatch, syncPath } from "../src/platform/fluxRender";
 import { checkFluxVersion, compareVersions, embeddedFluxVersions } from "../src/platform/fluxVersions";
 import { CLUSTER_READY, planApps } from "./apps-harness";
 import { stackDoc, type Graph } from "./harness";
@@ -68,21 +59,18 @@ describe("Git URLs and known_hosts", () => {
 
 describe("renderFluxInstance", () => {
   test("pins the version and registry and syncs the branch and path with the pull secret", () => {
-    assert.deepEqual(
-      renderFluxInstance({ fluxVersion: "2.7.3", url: SSH_URL, branch: "main", path: "clusters/lab", interval: "10m", pullSecret: "flux-system", sops: false }),
-      {
-        apiVersion: "fluxcd.controlplane.io/v1",
-        kind: "FluxInstance",
-        metadata: { name: "flux", namespace: "flux-system" },
-        spec: {
-          distribution: { version: "2.7.3", registry: "ghcr.io/fluxcd" },
-          components: ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
-          cluster: { type: "kubernetes", networkPolicy: true, domain: "cluster.local" },
-          wait: false,
-          sync: { kind: "GitRepository", url: SSH_URL, ref: "refs/heads/main", path: "clusters/lab", interval: "10m", pullSecret: "flux-system" },
-        },
+    assert.deepEqual(renderFluxInstance({ fluxVersion: "2.7.3", url: SSH_URL, branch: "main", path: "clusters/lab", interval: "10m", pullSecret: "flux-system", sops: false }), {
+      apiVersion: "fluxcd.controlplane.io/v1",
+      kind: "FluxInstance",
+      metadata: { name: "flux", namespace: "flux-system" },
+      spec: {
+        distribution: { version: "2.7.3", registry: "ghcr.io/fluxcd" },
+        components: ["source-controller", "kustomize-controller", "helm-controller", "notification-controller"],
+        cluster: { type: "kubernetes", networkPolicy: true, domain: "cluster.local" },
+        wait: false,
+        sync: { kind: "GitRepository", url: SSH_URL, ref: "refs/heads/main", path: "clusters/lab", interval: "10m", pullSecret: "flux-system" },
       },
-    );
+    });
   });
   test("with SOPS, patches the sync Kustomization to decrypt with the sops-age Secret", () => {
     const fi = renderFluxInstance({ fluxVersion: "2.7.3", url: SSH_URL, branch: "prod", path: "p", interval: "5m", pullSecret: "flux-system", sops: true });

@@ -70,7 +70,8 @@ describe("Authentik forward auth", () => {
 
   test("apps that opt in: lan-only first, then the forward auth, on every ingress of the app; others unchanged", async () => {
     const g = await planned();
-    const middlewares = (name: string) => (g.get(name, "kubernetes:networking.k8s.io/v1:Ingress").inputs as any).metadata.annotations?.["traefik.ingress.kubernetes.io/router.middlewares"];
+    const middlewares = (name: string) =>
+      (g.get(name, "kubernetes:networking.k8s.io/v1:Ingress").inputs as any).metadata.annotations?.["traefik.ingress.kubernetes.io/router.middlewares"];
     assert.equal(middlewares("n8n-ingress"), "default-lan-only@kubernetescrd,identity-authentik-forward-auth@kubernetescrd");
     assert.equal(middlewares("minio-ingress"), "identity-authentik-forward-auth@kubernetescrd");
     assert.equal(middlewares("minio-console-ingress"), "identity-authentik-forward-auth@kubernetescrd");

@@ -29,11 +29,21 @@ describe("the GPU VM's move to the metal layer", () => {
       assert.equal(c.length, 1, b.urn);
       assert.ok(c[0].op === "same" || c[0].op === "update", `${c[0].name}: ${c[0].op} (${c[0].reasons.join("; ")})`);
     }
-    assert.deepEqual(d.changes.filter((c) => c.op === "delete").map((c) => c.name), [], "nothing of the old GPU node is left over to delete");
+    assert.deepEqual(
+      d.changes.filter((c) => c.op === "delete").map((c) => c.name),
+      [],
+      "nothing of the old GPU node is left over to delete",
+    );
     // The VM's inputs: only this change set's own edits, none force-new: the agent wait, rebootAfterUpdate,
     // and the image file's new name in importFrom (read only at creation: a no-op on a running VM).
-    assert.deepEqual(vm.properties.filter((p) => p.forcesReplacement), []);
-    assert.deepEqual(vm.properties.map((p) => p.path).filter((p) => !/^(agent|rebootAfterUpdate)\b/.test(p)), ["disks[0].importFrom"]);
+    assert.deepEqual(
+      vm.properties.filter((p) => p.forcesReplacement),
+      [],
+    );
+    assert.deepEqual(
+      vm.properties.map((p) => p.path).filter((p) => !/^(agent|rebootAfterUpdate)\b/.test(p)),
+      ["disks[0].importFrom"],
+    );
     assert.equal(gpu.find((c) => c.name === "k3s-gpu-01-pci")!.op, "same", "the PCI mapping is untouched");
     assert.deepEqual(d.blockers, []);
   });

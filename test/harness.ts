@@ -50,7 +50,9 @@ export class Graph {
   }
   /** Names of the resources `name` depends on directly. */
   depNames(name: string, type?: string): string[] {
-    return this.get(name, type).dependencies.map((u) => this.byUrn(u).name).sort();
+    return this.get(name, type)
+      .dependencies.map((u) => this.byUrn(u).name)
+      .sort();
   }
   /** True when `a` depends on `b`, directly or through other resources. */
   dependsOn(a: string, b: string): boolean {

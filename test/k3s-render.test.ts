@@ -60,18 +60,25 @@ function labConfig(edit: (doc: Record<string, any>) => void = () => {}) {
   const doc = stackDoc();
   edit(doc);
   const raw = Object.fromEntries(Object.entries(doc).map(([k, v]) => [k.replace(/^homelab:/, ""), v]));
-  const r = validateStackConfig(raw, { secrets: { proxmoxApiToken: "secret", sshPrivateKey: "secret", cloudflareApiToken: "secret", fluxGitToken: "absent", sopsAgeKey: "absent", etcdS3SecretKey: "absent", truenasApiKey: "absent", piholePassword: "absent" } });
+  const r = validateStackConfig(raw, {
+    secrets: {
+      proxmoxApiToken: "secret",
+      sshPrivateKey: "secret",
+      cloudflareApiToken: "secret",
+      fluxGitToken: "absent",
+      sopsAgeKey: "absent",
+      etcdS3SecretKey: "absent",
+      truenasApiKey: "absent",
+      piholePassword: "absent",
+    },
+  });
   if (!r.ok) throw new Error(r.errors.join("\n"));
   return r.config;
 }
 
 describe("k3s config.yaml", () => {
   test("a server gets both tokens, every API address, servicelb off, and no join target", () => {
-    const yaml = renderK3sConfig(
-      { name: "k3s-server-01", ip: "10.0.20.11", role: "server", labels: { zone: "a" }, taints: [] },
-      SETTINGS,
-      TOKENS,
-    );
+    const yaml = renderK3sConfig({ name: "k3s-server-01", ip: "10.0.20.11", role: "server", labels: { zone: "a" }, taints: [] }, SETTINGS, TOKENS);
     assert.deepEqual(parse(yaml), {
       "agent-token": "agent-token-value",
       "cluster-cidr": "10.42.0.0/16",
@@ -88,9 +95,7 @@ describe("k3s config.yaml", () => {
   });
 
   test("another server's config.yaml is the same but for its own name and address (the join step picks its join target)", () => {
-    const doc = parse(
-      renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", labels: {}, taints: [] }, SETTINGS, TOKENS),
-    );
+    const doc = parse(renderK3sConfig({ name: "k3s-server-02", ip: "10.0.20.12", role: "server", labels: {}, taints: [] }, SETTINGS, TOKENS));
     assert.equal(doc["cluster-init"], undefined);
     assert.equal(doc.server, undefined);
     assert.equal(doc.token, "server-token-value");
@@ -315,7 +320,15 @@ exit 0
   for (const f of ["sudo", "k3s", "sleep"]) chmodSync(join(dir, f), 0o755);
   writeFileSync(log, "");
   const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "") };
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    calls: readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => l !== ""),
+  };
 }
 
 describe("kubeconfig script (run against a stub kubectl)", () => {
@@ -373,7 +386,10 @@ describe("kubeconfig renewal and agent upgrade drains (run against a stub kubect
     assert.equal(at.calls.length, 1);
     const stuck = runWithStubKubectl(drainScript("k3s-agent-01", VERSION), { kubeletVersion: "v1.33.6+k3s1", drainOk: false });
     assert.equal(stuck.status, 1);
-    assert.match(stuck.stderr, /draining k3s-agent-01 did not finish within 300s \(a PodDisruptionBudget may block it\); resolve it and run pulumi up again \(k3s-agent-01 stays cordoned\)/);
+    assert.match(
+      stuck.stderr,
+      /draining k3s-agent-01 did not finish within 300s \(a PodDisruptionBudget may block it\); resolve it and run pulumi up again \(k3s-agent-01 stays cordoned\)/,
+    );
   });
 
   test("uncordon: once the agent is Ready at the version, only this program's cordon is lifted", () => {
@@ -530,16 +546,16 @@ exit 0
     // Only the stubs and the shell's basics: no real k3s on this machine's PATH.
     env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` },
   });
-  const calls = readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "");
+  const calls = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "");
   const read = (f: string) => (existsSync(join(etc, f)) ? readFileSync(join(etc, f), "utf8") : undefined);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls, config: read("config.yaml"), dropIn: read("config.yaml.d/90-homelab-join.yaml") };
 }
 
 const INSTALL = (extra = "") => `sudo env INSTALL_K3S_VERSION=v1.34.2+k3s1 INSTALL_K3S_EXEC=agent INSTALL_K3S_SKIP_START=true${extra} sh`;
-const STAGE = [
-  "sudo install -D -m 600 -o root -g root /dev/stdin /etc/config.yaml.next",
-  "sudo cmp -s /etc/config.yaml.next /etc/config.yaml",
-];
+const STAGE = ["sudo install -D -m 600 -o root -g root /dev/stdin /etc/config.yaml.next", "sudo cmp -s /etc/config.yaml.next /etc/config.yaml"];
 
 describe("join script (run against stubs)", () => {
   test("a fresh agent: config.yaml from stdin, the first server that answers as its join target, the pinned installer, a start that does not block", () => {
@@ -554,9 +570,16 @@ describe("join script (run against stubs)", () => {
       "curl -fsk --connect-timeout 5 --max-time 10 -o /dev/null https://10.0.20.12:6443/cacerts",
     ]);
     assert.equal(r.calls[5], "sudo install -D -m 600 -o root -g root /dev/stdin /etc/config.yaml.d/90-homelab-join.yaml");
-    assert.match(r.calls[6], /^curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
+    assert.match(
+      r.calls[6],
+      /^curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/,
+    );
     assert.ok(r.calls[7].startsWith(INSTALL()), r.calls[7]);
-    assert.deepEqual(r.calls.slice(8), ["sudo systemctl start --no-block k3s-agent", "systemctl start --no-block k3s-agent", "curl -fsS --max-time 10 http://127.0.0.1:10248/healthz"]);
+    assert.deepEqual(r.calls.slice(8), [
+      "sudo systemctl start --no-block k3s-agent",
+      "systemctl start --no-block k3s-agent",
+      "curl -fsS --max-time 10 http://127.0.0.1:10248/healthz",
+    ]);
     assert.match(r.stderr, /k3s-agent-01: joining the cluster through https:\/\/10\.0\.20\.12:6443/);
   });
 
@@ -568,7 +591,13 @@ describe("join script (run against stubs)", () => {
   });
 
   test("a rebuilt first server (a fresh VM: no marker) joins through a surviving server, never initialising a second etcd", () => {
-    const r = runJoin("server", { installed: false, sameConfig: false, active: false, answering: ["https://10.0.20.11:6443"], peers: ["https://10.0.20.11:6443", "https://10.0.20.13:6443"] });
+    const r = runJoin("server", {
+      installed: false,
+      sameConfig: false,
+      active: false,
+      answering: ["https://10.0.20.11:6443"],
+      peers: ["https://10.0.20.11:6443", "https://10.0.20.13:6443"],
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.dropIn, "server: https://10.0.20.11:6443\n");
     // Even with the marker (say, a failed first run retried later), a server that answers wins.
@@ -599,7 +628,10 @@ describe("join script (run against stubs)", () => {
     assert.equal(r.dropIn, "cluster-init: true\n");
     const live = runJoin("server", { installed: false, sameConfig: false, active: false, restore: "s", answering: ["https://10.0.20.11:6443"] });
     assert.equal(live.status, 1);
-    assert.match(live.stderr, /cluster\.etcdRestore names this server, but a server of the cluster answers at https:\/\/10\.0\.20\.11:6443: a restore would start a second cluster beside it/);
+    assert.match(
+      live.stderr,
+      /cluster\.etcdRestore names this server, but a server of the cluster answers at https:\/\/10\.0\.20\.11:6443: a restore would start a second cluster beside it/,
+    );
     assert.ok(!live.calls.some((c) => c.includes("cluster-reset") || c.includes("INSTALL_K3S")));
   });
 
@@ -649,10 +681,7 @@ describe("join script (run against stubs)", () => {
     assert.equal(r.status, 1);
     assert.deepEqual(r.calls, [], "config.yaml untouched, nothing restarted");
     assert.equal(r.config, "old: config\n");
-    assert.match(
-      r.stderr,
-      /k3s-agent-01: k3s runs here as an agent; a node cannot change role in place\. Remove it from the stack, run pulumi up, then add it back as a server/,
-    );
+    assert.match(r.stderr, /k3s-agent-01: k3s runs here as an agent; a node cannot change role in place\. Remove it from the stack, run pulumi up, then add it back as a server/);
   });
 
   test("an unchanged config on a stopped unit starts it without blocking", () => {
@@ -690,7 +719,10 @@ describe("bootstrap script (run against stubs)", () => {
   });
 
   test("no marker where k3s already runs or a server of the cluster answers (a stack older than the bootstrap step)", () => {
-    for (const state of [{ installed: true, answering: false }, { installed: false, answering: true }]) {
+    for (const state of [
+      { installed: true, answering: false },
+      { installed: false, answering: true },
+    ]) {
       const r = runBootstrap(state);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.marker, undefined, JSON.stringify(state));
@@ -722,7 +754,10 @@ exit 0
   }
   writeFileSync(log, "");
   const r = spawnSync("sh", ["-c", upgradeScript("k3s-server-02", role, target)], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
-  const calls = readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== "");
+  const calls = readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .filter((l) => l !== "");
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls };
 }
 
@@ -752,7 +787,10 @@ describe("upgrade script (run against stubs)", () => {
   test("one minor version up: the pinned installer, then the node Ready at the new version", () => {
     const r = runUpgrade("server", "v1.33.6+k3s1", VERSION);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.calls[0], /^curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/);
+    assert.match(
+      r.calls[0],
+      /^curl -fsSL --retry 5 --retry-connrefused --connect-timeout 10 --max-time 300 -o \S+ https:\/\/raw\.githubusercontent\.com\/k3s-io\/k3s\/v1\.34\.2%2Bk3s1\/install\.sh$/,
+    );
     assert.match(r.calls[1], /^sudo env INSTALL_K3S_VERSION=v1\.34\.2\+k3s1 INSTALL_K3S_EXEC=server INSTALL_K3S_SKIP_START=true sh \S+$/);
     assert.deepEqual(r.calls.slice(2), [
       "sudo systemctl restart --no-block k3s",
@@ -768,18 +806,28 @@ describe("upgrade script (run against stubs)", () => {
     const r = runUpgrade("agent", "v1.34.1+k3s1", VERSION);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.calls[1], /INSTALL_K3S_EXEC=agent/);
-    assert.deepEqual(r.calls.slice(2), ["sudo systemctl restart --no-block k3s-agent", "curl -fsS --max-time 10 http://127.0.0.1:10248/healthz"], "an agent has no kubectl; its kubelet answers the health check");
+    assert.deepEqual(
+      r.calls.slice(2),
+      ["sudo systemctl restart --no-block k3s-agent", "curl -fsS --max-time 10 http://127.0.0.1:10248/healthz"],
+      "an agent has no kubectl; its kubelet answers the health check",
+    );
   });
 
   test("a patch release or k3s revision back is a downgrade too, refused (full release order, not only the minor)", () => {
     for (const installed of ["v1.34.3+k3s1", "v1.34.2+k3s2", "v1.35.0+k3s1"]) {
       const r = runUpgrade("server", installed, VERSION);
       assert.equal(r.status, 1, installed);
-      assert.match(r.stderr, new RegExp(`k3s ${installed.replace(/[.+]/g, "\\$&")} cannot be downgraded to v1\\.34\\.2\\+k3s1; pin ${installed.replace(/[.+]/g, "\\$&")} or newer`));
+      assert.match(
+        r.stderr,
+        new RegExp(`k3s ${installed.replace(/[.+]/g, "\\$&")} cannot be downgraded to v1\\.34\\.2\\+k3s1; pin ${installed.replace(/[.+]/g, "\\$&")} or newer`),
+      );
       assert.deepEqual(r.calls, []);
     }
     // Up by a revision, a patch release, or across ten patch releases (1.34.9 -> 1.34.10 sorts numerically).
-    for (const [from, to] of [["v1.34.2+k3s1", "v1.34.2+k3s2"], ["v1.34.9+k3s1", "v1.34.10+k3s1"]]) {
+    for (const [from, to] of [
+      ["v1.34.2+k3s1", "v1.34.2+k3s2"],
+      ["v1.34.9+k3s1", "v1.34.10+k3s1"],
+    ]) {
       const r = runUpgrade("agent", from, to);
       assert.equal(r.status, 0, `${from} -> ${to}: ${r.stderr}`);
       assert.match(r.stderr, /upgrading k3s/);
@@ -851,7 +899,16 @@ exit 0
   const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:/usr/bin:/bin` } });
   const written: Record<string, string> = {};
   for (const f of readdirSync(dir).filter((n) => n.startsWith("written-"))) written[f.slice("written-".length)] = readFileSync(join(dir, f), "utf8");
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, calls: readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== ""), written };
+  return {
+    status: r.status,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    calls: readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .filter((l) => l !== ""),
+    written,
+  };
 }
 
 describe("GPU rendering", () => {
@@ -895,7 +952,10 @@ describe("GPU rendering", () => {
     assert.ok(reboot > 0 && reboot < stopSsh, "the reboot is scheduled before sshd stops (a failed schedule leaves sshd up)");
     // Every curl is bounded (finding 15).
     const curls = file.split("\n").filter((l) => /^\s*curl /.test(l));
-    assert.deepEqual(curls.map((l) => l.trim()), ['curl -fsSL --retry 5 --retry-connrefused --connect-timeout "$curl_connect_timeout" --max-time "$curl_max_time" -o "$key" "$toolkit_key_url"']);
+    assert.deepEqual(
+      curls.map((l) => l.trim()),
+      ['curl -fsSL --retry 5 --retry-connrefused --connect-timeout "$curl_connect_timeout" --max-time "$curl_max_time" -o "$key" "$toolkit_key_url"'],
+    );
     assert.deepEqual(CURL_BOUNDS, { connectTimeout: 10, maxTime: 300 });
   });
 
@@ -912,18 +972,21 @@ describe("GPU rendering", () => {
     const r = runNvidiaInstall({ installed: false, visibleBefore: false, visibleAfterInstall: false, updateFailures: 2 });
     assert.equal(r.status, 0, r.stderr);
     const apt = "sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600";
-    assert.deepEqual(r.calls.filter((c) => !c.startsWith("curl") && !c.startsWith("sudo gpg")), [
-      "sudo tee /etc/apt/apt.conf.d/51homelab-nvidia-driver",
-      "sudo tee /etc/apt/sources.list.d/nvidia-container-toolkit.list",
-      `${apt} update`,
-      `${apt} update`,
-      `${apt} update`,
-      `${apt} install -y --allow-downgrades linux-image-virtual linux-headers-virtual nvidia-driver-570-server-open ${TOOLKIT_PACKAGES.map((p) => `${p}=${TOOLKIT}`).join(" ")}`,
-      "sudo nvidia-smi -L",
-      "sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot",
-      "sudo systemctl stop ssh.socket",
-      "sudo systemctl stop ssh.service",
-    ]);
+    assert.deepEqual(
+      r.calls.filter((c) => !c.startsWith("curl") && !c.startsWith("sudo gpg")),
+      [
+        "sudo tee /etc/apt/apt.conf.d/51homelab-nvidia-driver",
+        "sudo tee /etc/apt/sources.list.d/nvidia-container-toolkit.list",
+        `${apt} update`,
+        `${apt} update`,
+        `${apt} update`,
+        `${apt} install -y --allow-downgrades linux-image-virtual linux-headers-virtual nvidia-driver-570-server-open ${TOOLKIT_PACKAGES.map((p) => `${p}=${TOOLKIT}`).join(" ")}`,
+        "sudo nvidia-smi -L",
+        "sudo systemd-run --on-active=5 --timer-property=AccuracySec=1s systemctl reboot",
+        "sudo systemctl stop ssh.socket",
+        "sudo systemctl stop ssh.service",
+      ],
+    );
     assert.equal(r.written["nvidia-container-toolkit.list"], `${TOOLKIT_SOURCE}\n`);
     // The key download, bounded: it fails (after its retries) instead of hanging on a stalled session.
     const curls = r.calls.filter((c) => c.startsWith("curl"));

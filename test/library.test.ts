@@ -15,10 +15,11 @@ let graph: Graph;
 
 before(async () => {
   const monitor = new RecordingMonitor();
-  pulumi.runtime.setAllConfig(
-    { "outside:proxmoxApiToken": "root@pam!t=secret", "outside:sshPrivateKey": "PRIVATE KEY", "outside:kubeconfig": "apiVersion: v1\nkind: Config\n" },
-    ["outside:proxmoxApiToken", "outside:sshPrivateKey", "outside:kubeconfig"],
-  );
+  pulumi.runtime.setAllConfig({ "outside:proxmoxApiToken": "root@pam!t=secret", "outside:sshPrivateKey": "PRIVATE KEY", "outside:kubeconfig": "apiVersion: v1\nkind: Config\n" }, [
+    "outside:proxmoxApiToken",
+    "outside:sshPrivateKey",
+    "outside:kubeconfig",
+  ]);
   await pulumi.runtime.setMocks({ newResource: () => ({ id: "", state: {} }), call: () => ({}) }, "outside-project", STACK, false);
   pulumi.runtime.setMockOptions(monitor, "outside-project", STACK, false);
   await pulumi.runtime.runInPulumiStack(async () => outsideProgram());
@@ -46,7 +47,20 @@ describe("the package entry point, used by an outside program", () => {
   });
 
   test("exports the components and the catalog, and registers nothing on import", () => {
-    for (const c of ["ProxmoxVm", "K3sCluster", "GpuNode", "MetalLbPool", "CertManagerIssuer", "TraefikConfig", "NfsStorage", "Longhorn", "Monitoring", "FluxBootstrap", "DnsRecords", "CatalogApp"]) {
+    for (const c of [
+      "ProxmoxVm",
+      "K3sCluster",
+      "GpuNode",
+      "MetalLbPool",
+      "CertManagerIssuer",
+      "TraefikConfig",
+      "NfsStorage",
+      "Longhorn",
+      "Monitoring",
+      "FluxBootstrap",
+      "DnsRecords",
+      "CatalogApp",
+    ]) {
       assert.equal(typeof (lib as Record<string, unknown>)[c], "function", c);
     }
     assert.ok(lib.CATALOG.size > 10);

@@ -117,7 +117,9 @@ describe("logs: Loki and Alloy", () => {
   test("Grafana gets Loki as a datasource beside Prometheus", async () => {
     const g = await planned();
     const grafana = (g.get("monitoring-release").inputs as any).values.grafana;
-    assert.deepEqual(grafana.additionalDataSources, [{ access: "proxy", isDefault: false, name: "Loki", type: "loki", uid: "loki", url: "http://loki.monitoring.svc.cluster.local:3100" }]);
+    assert.deepEqual(grafana.additionalDataSources, [
+      { access: "proxy", isDefault: false, name: "Loki", type: "loki", uid: "loki", url: "http://loki.monitoring.svc.cluster.local:3100" },
+    ]);
     const off = await planConfig(stackDoc());
     assert.equal((off.get("monitoring-release").inputs as any).values.grafana.additionalDataSources, undefined);
     assert.equal(off.has("monitoring-logs"), false);
@@ -170,7 +172,9 @@ describe("logs: Loki and Alloy", () => {
           c["homelab:monitoring"].enabled = false;
         }),
       ),
-      ["monitoring.logs.enabled: the logs are read in the monitoring stack's Grafana, and monitoring.enabled is false; set monitoring.enabled: true or monitoring.logs.enabled: false"],
+      [
+        "monitoring.logs.enabled: the logs are read in the monitoring stack's Grafana, and monitoring.enabled is false; set monitoring.enabled: true or monitoring.logs.enabled: false",
+      ],
     );
     assert.deepEqual(await errorsOf(lab((c) => (c["homelab:monitoring"].logs = { enabled: true, retention: "36h" }))), [
       `monitoring.logs.retention: "36h" is invalid; it must be whole days such as 14d (Loki's index period is 24h)`,

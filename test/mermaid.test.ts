@@ -57,7 +57,10 @@ describe("mermaid on the 150-VM stack", () => {
       const short = type.split(":").pop();
       const line = nodes.filter((l) => l.includes(`<small>${type}</small>`));
       assert.equal(line.length, 1, type);
-      assert.match(line[0], new RegExp(`^  (c\\d+)\\["${short} ×${t.holders.size}<br/><small>${type.replace(/[$/.]/g, "\\$&")}</small><br/><small>${t.resources} resources?</small>"\\]$`));
+      assert.match(
+        line[0],
+        new RegExp(`^  (c\\d+)\\["${short} ×${t.holders.size}<br/><small>${type.replace(/[$/.]/g, "\\$&")}</small><br/><small>${t.resources} resources?</small>"\\]$`),
+      );
       idOf.set(type, /^ {2}(c\d+)/.exec(line[0])![1]);
     }
     assert.match(m, /ProxmoxVm ×150</);
@@ -79,7 +82,10 @@ describe("mermaid on the 150-VM stack", () => {
     const plan = await bigPlan();
     const { customs, top } = holders(plan);
     const m = toMermaid(plan, { maxEdges: 5000, maxTextSize: 500_000 });
-    assert.match(m.split("\n")[1], /^%% collapsed to components: the full graph \(\d+ custom resources, \d+ dependencies, \d+ characters\) is over common renderers' limits \(5000 edges, 500000 characters\)/);
+    assert.match(
+      m.split("\n")[1],
+      /^%% collapsed to components: the full graph \(\d+ custom resources, \d+ dependencies, \d+ characters\) is over common renderers' limits \(5000 edges, 500000 characters\)/,
+    );
     const tops = new Set(customs.map((r) => top(r).urn));
     assert.equal(nodeLines(m).length, tops.size);
     assert.equal(nodeLines(m).filter((l) => /<small>ProxmoxVm<\/small>/.test(l)).length, 150);

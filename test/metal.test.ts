@@ -90,7 +90,10 @@ describe("ProxmoxVm", () => {
       fileName: "test-k3s-agent-user-data.yaml",
       data: renderUserData({ hostname: "k3s-agent", user: "ubuntu", authorizedKeys: [KEY], packages: [] }),
     });
-    assert.deepEqual(g.depNames("k3s-agent-vm").filter((n) => n.endsWith("user-data")), ["k3s-agent-user-data"]);
+    assert.deepEqual(
+      g.depNames("k3s-agent-vm").filter((n) => n.endsWith("user-data")),
+      ["k3s-agent-user-data"],
+    );
   });
 
   test("the VM names its snippet by path: replacing the snippet never makes a force-new VM input unknown", async () => {
@@ -215,8 +218,7 @@ describe("ProxmoxVm", () => {
 });
 
 describe("lanes: bounded parallel creates per Proxmox node", () => {
-  const spec = (name: string, host: string, role: VmSpec["role"]): VmSpec =>
-    ({ name, host, role }) as unknown as VmSpec;
+  const spec = (name: string, host: string, role: VmSpec["role"]): VmSpec => ({ name, host, role }) as unknown as VmSpec;
 
   test("servers first, then each VM waits for the one `concurrency` places earlier on its node", () => {
     const vms = [spec("a1", "h1", "agent"), spec("s1", "h1", "server"), spec("a2", "h1", "agent"), spec("s2", "h2", "server"), spec("x", "h1", "standalone")];
@@ -227,29 +229,25 @@ describe("lanes: bounded parallel creates per Proxmox node", () => {
   test("property: never more than `concurrency` VMs of a node start unchained, chains stay on their node, no cycles", () => {
     const roles: VmSpec["role"][] = ["server", "agent", "standalone"];
     fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(...roles)), { minLength: 1, maxLength: 40 }),
-        fc.integer({ min: 1, max: 5 }),
-        (entries, c) => {
-          const vms = entries.map(([h, role], i) => spec(`vm${i}`, `h${h}`, role));
-          const after = createAfter(vms, c);
-          const host = new Map(vms.map((v) => [v.name, v.host]));
-          for (const h of new Set(vms.map((v) => v.host))) {
-            const roots = vms.filter((v) => v.host === h && after.get(v.name) === undefined);
-            if (roots.length > c) return false;
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(...roles)), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 5 }), (entries, c) => {
+        const vms = entries.map(([h, role], i) => spec(`vm${i}`, `h${h}`, role));
+        const after = createAfter(vms, c);
+        const host = new Map(vms.map((v) => [v.name, v.host]));
+        for (const h of new Set(vms.map((v) => v.host))) {
+          const roots = vms.filter((v) => v.host === h && after.get(v.name) === undefined);
+          if (roots.length > c) return false;
+        }
+        for (const [name, prev] of after) {
+          if (prev !== undefined && host.get(prev) !== host.get(name)) return false;
+          const seen = new Set<string>();
+          for (let cur: string | undefined = name; cur !== undefined; cur = after.get(cur)) {
+            if (seen.has(cur)) return false;
+            seen.add(cur);
           }
-          for (const [name, prev] of after) {
-            if (prev !== undefined && host.get(prev) !== host.get(name)) return false;
-            const seen = new Set<string>();
-            for (let cur: string | undefined = name; cur !== undefined; cur = after.get(cur)) {
-              if (seen.has(cur)) return false;
-              seen.add(cur);
-            }
-          }
-          // No server ever waits for a non-server.
-          return vms.every((v) => v.role !== "server" || after.get(v.name) === undefined || vms.find((x) => x.name === after.get(v.name))!.role === "server");
-        },
-      ),
+        }
+        // No server ever waits for a non-server.
+        return vms.every((v) => v.role !== "server" || after.get(v.name) === undefined || vms.find((x) => x.name === after.get(v.name))!.role === "server");
+      }),
     );
   });
 
@@ -269,17 +267,36 @@ describe("lanes: bounded parallel creates per Proxmox node", () => {
     doc["homelab:proxmox"].createConcurrency = 1;
     const g = await planConfig(doc);
     // pve-01 holds k3s-server-01 and k3s-gpu-01: servers first, then the GPU node.
-    assert.deepEqual(g.depNames("k3s-gpu-01-vm").filter((n) => n.endsWith("-vm")), ["k3s-server-01-vm"]);
+    assert.deepEqual(
+      g.depNames("k3s-gpu-01-vm").filter((n) => n.endsWith("-vm")),
+      ["k3s-server-01-vm"],
+    );
     assert.ok(g.depNames("k3s-gpu-01-vm").includes("k3s-gpu-01-pci"), "and for its PCI mapping");
   });
 });
 
 describe("rebootFingerprint: exactly the inputs Proxmox applies at a power cycle", () => {
   const args: ProxmoxVmArgs = {
-    nodeName: "pve-a", vmId: 201, hostname: "k3s-a", address: "10.1.10.11/24", gateway: "10.1.10.1", dnsServers: ["10.1.10.1"],
-    bridge: "vmbr0", cores: 2, cpuType: "x86-64-v2-AES", memory: 4096, diskSize: 32, datastoreId: "local-lvm",
-    snippetDatastoreId: "local", stack: "lab", imageFileId: "local:import/a.qcow2", tags: ["k3s"], sshUser: "ubuntu",
-    authorizedKeys: [KEY], sshPrivateKey: "k", proxmoxHost: { address: "10.1.0.2", user: "root" },
+    nodeName: "pve-a",
+    vmId: 201,
+    hostname: "k3s-a",
+    address: "10.1.10.11/24",
+    gateway: "10.1.10.1",
+    dnsServers: ["10.1.10.1"],
+    bridge: "vmbr0",
+    cores: 2,
+    cpuType: "x86-64-v2-AES",
+    memory: 4096,
+    diskSize: 32,
+    datastoreId: "local-lvm",
+    snippetDatastoreId: "local",
+    stack: "lab",
+    imageFileId: "local:import/a.qcow2",
+    tags: ["k3s"],
+    sshUser: "ubuntu",
+    authorizedKeys: [KEY],
+    sshPrivateKey: "k",
+    proxmoxHost: { address: "10.1.0.2", user: "root" },
   };
   const fp = (edit: Partial<ProxmoxVmArgs>) => fingerprint(rebootInputs({ ...args, ...edit }));
 
@@ -292,8 +309,14 @@ describe("rebootFingerprint: exactly the inputs Proxmox applies at a power cycle
   test("changes with cores, memory, CPU type, DNS, search domain, address, gateway and passthrough", () => {
     const base = fp({});
     const edits: Partial<ProxmoxVmArgs>[] = [
-      { cores: 4 }, { memory: 8192 }, { cpuType: "host" }, { dnsServers: ["1.1.1.1"] }, { searchDomain: "lab.example.com" },
-      { address: "10.1.10.12/24" }, { gateway: "10.1.10.254" }, { passthrough: { mapping: "gpu-k3s-a", mappingName: "gpu-k3s-a" } },
+      { cores: 4 },
+      { memory: 8192 },
+      { cpuType: "host" },
+      { dnsServers: ["1.1.1.1"] },
+      { searchDomain: "lab.example.com" },
+      { address: "10.1.10.12/24" },
+      { gateway: "10.1.10.254" },
+      { passthrough: { mapping: "gpu-k3s-a", mappingName: "gpu-k3s-a" } },
     ];
     const seen = new Set([base]);
     for (const e of edits) {
@@ -306,8 +329,17 @@ describe("rebootFingerprint: exactly the inputs Proxmox applies at a power cycle
   test("does not change with what needs no reboot: disk size, tags, keys, packages, image, NIC, stack, protect", () => {
     const base = fp({});
     for (const e of [
-      { diskSize: 64 }, { tags: ["k3s", "x"] }, { authorizedKeys: [KEY, KEY] }, { packages: ["jq"] }, { imageFileId: "local:import/b.qcow2" },
-      { bridge: "vmbr1" }, { vlanId: 30 }, { stack: "home" }, { protect: true }, { sshPrivateKey: "other" }, { proxmoxHost: { address: "10.1.0.3", user: "root" } },
+      { diskSize: 64 },
+      { tags: ["k3s", "x"] },
+      { authorizedKeys: [KEY, KEY] },
+      { packages: ["jq"] },
+      { imageFileId: "local:import/b.qcow2" },
+      { bridge: "vmbr1" },
+      { vlanId: 30 },
+      { stack: "home" },
+      { protect: true },
+      { sshPrivateKey: "other" },
+      { proxmoxHost: { address: "10.1.0.3", user: "root" } },
     ] as Partial<ProxmoxVmArgs>[]) {
       assert.equal(fp(e), base, JSON.stringify(e));
     }

@@ -102,9 +102,15 @@ test("a plan another process is planning is waited for; a lock whose process is 
 
 test("the test files are split into groups of about equal time, each in name order", () => {
   const ms: Record<string, number> = { a: 10, b: 9, c: 5, d: 4, e: 1, f: 1 };
-  assert.deepEqual(balance(Object.keys(ms), (f) => ms[f], 2), [
-    ["a", "d", "e"],
-    ["b", "c", "f"],
-  ]);
-  assert.deepEqual(balance(["x", "y"], () => 1, 4), [["x"], ["y"]]);
+  assert.deepEqual(
+    balance(Object.keys(ms), (f) => ms[f], 2),
+    [
+      ["a", "d", "e"],
+      ["b", "c", "f"],
+    ],
+  );
+  assert.deepEqual(
+    balance(["x", "y"], () => 1, 4),
+    [["x"], ["y"]],
+  );
 });

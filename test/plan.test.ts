@@ -17,15 +17,39 @@ async function labPlan(): Promise<Graph> {
 }
 
 const RESOURCE_KEYS = [
-  "urn", "type", "name", "parent", "dependencies", "protect", "deleteBeforeReplace", "ignoreChanges", "inputs",
-  "custom", "provider", "propertyDependencies", "aliases", "replaceOnChanges", "retainOnDelete", "deletedWith", "replaceWith", "hideDiffs",
-  "additionalSecretOutputs", "secretPaths", "secretDigests", "secretConfig",
+  "urn",
+  "type",
+  "name",
+  "parent",
+  "dependencies",
+  "protect",
+  "deleteBeforeReplace",
+  "ignoreChanges",
+  "inputs",
+  "custom",
+  "provider",
+  "propertyDependencies",
+  "aliases",
+  "replaceOnChanges",
+  "retainOnDelete",
+  "deletedWith",
+  "replaceWith",
+  "hideDiffs",
+  "additionalSecretOutputs",
+  "secretPaths",
+  "secretDigests",
+  "secretConfig",
 ];
 
 describe("plan --format json", () => {
   test("has exactly the documented shape", async () => {
     const plan = (await labPlan()).result;
-    const doc = JSON.parse(JSON.stringify(toPlanJson(plan))) as { stack: string; resources: Record<string, unknown>[]; outputs: Record<string, unknown>; secureConfig: Record<string, string> };
+    const doc = JSON.parse(JSON.stringify(toPlanJson(plan))) as {
+      stack: string;
+      resources: Record<string, unknown>[];
+      outputs: Record<string, unknown>;
+      secureConfig: Record<string, string>;
+    };
     assert.deepEqual(Object.keys(doc), ["stack", "resources", "outputs", "secureConfig"]);
     // A digest of each `secure:` ciphertext, never the ciphertext or its placeholder.
     assert.deepEqual(Object.keys(doc.secureConfig).sort(), ["homelab:cloudflareApiToken", "homelab:proxmoxApiToken", "homelab:sshPrivateKey"]);
@@ -127,7 +151,11 @@ describe("tree and mermaid", () => {
     assert.match(lines[0], /^stack lab: \d+ resources \(\d+ to create\)$/);
     // The marks are explained under the tree.
     assert.deepEqual(lines.slice(-TREE_LEGEND.length), [...TREE_LEGEND]);
-    for (const mark of ["to create", "(after N)", "[protect]", "[delete-before-replace]", "[ignore-changes: p]", "[secret: p]"]) assert.ok(TREE_LEGEND.some((l) => l.includes(mark)), mark);
+    for (const mark of ["to create", "(after N)", "[protect]", "[delete-before-replace]", "[ignore-changes: p]", "[secret: p]"])
+      assert.ok(
+        TREE_LEGEND.some((l) => l.includes(mark)),
+        mark,
+      );
     // The stand-in deploy key reads as one.
     assert.match(String(plan.outputs.fluxDeployKey), /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPLANxSTANDxINxNOTxAxREALxKEY[0-9a-f]{15} plan-stand-in-NOT-A-REAL-KEY$/);
     for (const r of plan.resources.filter((x) => x.parent !== null)) {
@@ -181,22 +209,26 @@ describe("critical path", () => {
   test("follows the heaviest chain and names its steps in order", () => {
     const rs = [rec("a"), rec("b", ["a"]), rec("c", ["b"]), rec("d", ["a"]), rec("e", ["c", "d"])];
     const p = criticalPath(rs);
-    assert.deepEqual(p.steps.map((s) => s.name), ["a", "b", "c", "e"]);
+    assert.deepEqual(
+      p.steps.map((s) => s.name),
+      ["a", "b", "c", "e"],
+    );
     assert.equal(p.seconds, 4 * 45);
   });
   test("a dependency on a component means its custom children", () => {
-    const rs = [
-      rec("comp", [], { custom: false, type: "homelab:x:C" }),
-      rec("c1", [], { parent: "urn:comp" }),
-      rec("c2", ["c1"], { parent: "urn:comp" }),
-      rec("after", ["comp"]),
-    ];
+    const rs = [rec("comp", [], { custom: false, type: "homelab:x:C" }), rec("c1", [], { parent: "urn:comp" }), rec("c2", ["c1"], { parent: "urn:comp" }), rec("after", ["comp"])];
     assert.deepEqual(effectiveDependencies(rs).get("urn:after"), ["urn:c1", "urn:c2"]);
-    assert.deepEqual(criticalPath(rs).steps.map((s) => s.name), ["c1", "c2", "after"]);
+    assert.deepEqual(
+      criticalPath(rs).steps.map((s) => s.name),
+      ["c1", "c2", "after"],
+    );
   });
   test("stops at the requested targets", () => {
     const rs = [rec("a"), rec("b", ["a"]), rec("k", ["a"], { type: "pulumi:providers:kubernetes" }), rec("z", ["b"])];
-    assert.deepEqual(criticalPath(rs, (r) => r.type === "pulumi:providers:kubernetes").steps.map((s) => s.name), ["a", "k"]);
+    assert.deepEqual(
+      criticalPath(rs, (r) => r.type === "pulumi:providers:kubernetes").steps.map((s) => s.name),
+      ["a", "k"],
+    );
   });
   test("reports a cycle instead of looping", () => {
     assert.throws(() => criticalPath([rec("a", ["b"]), rec("b", ["a"])]), /dependency cycle/);

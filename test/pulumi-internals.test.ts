@@ -30,11 +30,19 @@ describe("Pulumi SDK internals", () => {
     assert.equal(typeof internals.Struct.fromJavaScript, "function", "google-protobuf Struct.fromJavaScript is gone");
   });
   test("the register request's getters and the alias messages are there", () => {
-    for (const g of [...internals.REQUEST_GETTERS, "getPropertydependenciesMap", "getProtect", "getDeletebeforereplace", "getIgnorechangesList", "getAdditionalsecretoutputsList"]) {
+    for (const g of [
+      ...internals.REQUEST_GETTERS,
+      "getPropertydependenciesMap",
+      "getProtect",
+      "getDeletebeforereplace",
+      "getIgnorechangesList",
+      "getAdditionalsecretoutputsList",
+    ]) {
       assert.equal(typeof resourcePb.RegisterResourceRequest.prototype[g], "function", `RegisterResourceRequest.${g} is gone: the plan would lose an option`);
     }
     for (const g of ["getUrn", "getSpec"]) assert.equal(typeof aliasPb.Alias.prototype[g], "function", `Alias.${g} is gone`);
-    for (const g of ["getName", "getType", "getStack", "getProject", "getParenturn", "getNoparent"]) assert.equal(typeof aliasPb.Alias.Spec.prototype[g], "function", `Alias.Spec.${g} is gone`);
+    for (const g of ["getName", "getType", "getStack", "getProject", "getParenturn", "getNoparent"])
+      assert.equal(typeof aliasPb.Alias.Spec.prototype[g], "function", `Alias.Spec.${g} is gone`);
   });
   test("runtime/config still exports isConfigSecret", () => {
     assert.equal(typeof config.isConfigSecret, "function", "runtime/config isConfigSecret is gone: secret config keys cannot be told from plain ones");

@@ -35,7 +35,10 @@ async function labGraph(): Promise<Graph> {
 }
 const conn = (g: Graph, name: string) => g.get(name).rawInputs.connection as Record<string, unknown>;
 const changed = (a: Graph, b: Graph) =>
-  b.resources.filter((r) => JSON.stringify(r.rawInputs) !== JSON.stringify(a.get(r.name, r.type).rawInputs)).map((r) => r.name).sort();
+  b.resources
+    .filter((r) => JSON.stringify(r.rawInputs) !== JSON.stringify(a.get(r.name, r.type).rawInputs))
+    .map((r) => r.name)
+    .sort();
 
 describe("the rolling reboot chain", () => {
   test("per k3s node: drain on a control server, reboot on its Proxmox node, wait and uncordon; a standalone VM: check, reboot", async () => {
@@ -44,10 +47,19 @@ describe("the rolling reboot chain", () => {
       g.children("reboot").map((r) => r.name),
       NODES.flatMap((n) => STEPS.map((s) => `${n}-reboot-${s}`)),
     );
-    assert.deepEqual(g.children("vault-reboot").map((r) => r.name), ["vault-reboot-check", "vault-reboot-vm"]);
+    assert.deepEqual(
+      g.children("vault-reboot").map((r) => r.name),
+      ["vault-reboot-check", "vault-reboot-vm"],
+    );
     for (const n of NODES) {
-      assert.deepEqual(g.depNames(`${n}-reboot-vm`).filter((d) => d.includes("reboot")), [`${n}-reboot-drain`]);
-      assert.deepEqual(g.depNames(`${n}-reboot-wait`).filter((d) => d.includes("reboot")), [`${n}-reboot-vm`]);
+      assert.deepEqual(
+        g.depNames(`${n}-reboot-vm`).filter((d) => d.includes("reboot")),
+        [`${n}-reboot-drain`],
+      );
+      assert.deepEqual(
+        g.depNames(`${n}-reboot-wait`).filter((d) => d.includes("reboot")),
+        [`${n}-reboot-vm`],
+      );
       // The decision travels on stdin: a step runs again only when the decision before it changes.
       assert.equal(g.get(`${n}-reboot-vm`).propertyDependencies.stdin?.length, 1);
       assert.deepEqual(g.get(`${n}-reboot-vm`).propertyDependencies.stdin, [g.get(`${n}-reboot-drain`).urn]);
@@ -77,8 +89,15 @@ describe("the rolling reboot chain", () => {
     const doc = stackDoc();
     doc["homelab:cluster"] = { ...doc["homelab:cluster"], agentRebootBatch: 2 };
     const g = await planConfig(doc);
-    for (const a of ["k3s-agent-01", "k3s-agent-02"]) assert.deepEqual(g.depNames(`${a}-reboot-drain`).filter((d) => d.endsWith("-reboot-wait")), ["k3s-server-03-reboot-wait"]);
-    assert.deepEqual(g.depNames("k3s-gpu-01-reboot-drain").filter((d) => d.endsWith("-reboot-wait")), ["k3s-agent-01-reboot-wait"]);
+    for (const a of ["k3s-agent-01", "k3s-agent-02"])
+      assert.deepEqual(
+        g.depNames(`${a}-reboot-drain`).filter((d) => d.endsWith("-reboot-wait")),
+        ["k3s-server-03-reboot-wait"],
+      );
+    assert.deepEqual(
+      g.depNames("k3s-gpu-01-reboot-drain").filter((d) => d.endsWith("-reboot-wait")),
+      ["k3s-agent-01-reboot-wait"],
+    );
   });
 
   test("kubectl runs on a server other than the node; qm on the VM's Proxmox node as the provider's SSH user", async () => {
@@ -100,7 +119,10 @@ describe("the rolling reboot chain", () => {
         assert.equal(r.inputs.logging, "stderr");
         assert.equal(r.inputs.addPreviousOutputInEnv, false);
       }
-      assert.match(String(g.get(`${n}-reboot-vm`).rawInputs.create), new RegExp(`\nvmid='${(doc["homelab:nodes"] as { name: string; vmid: number }[]).find((x) => x.name === n)!.vmid}'\n`));
+      assert.match(
+        String(g.get(`${n}-reboot-vm`).rawInputs.create),
+        new RegExp(`\nvmid='${(doc["homelab:nodes"] as { name: string; vmid: number }[]).find((x) => x.name === n)!.vmid}'\n`),
+      );
     }
   });
 
@@ -121,7 +143,11 @@ describe("what a change does to the reboot chain (plan before and after)", () =>
     const c = changed(before, after);
     const vms = NODES.map((n) => `${n}-vm`);
     for (const v of vms) assert.ok(c.includes(v), v);
-    assert.deepEqual(c.filter((n) => n.includes("reboot")), NODES.map((n) => `${n}-reboot-drain`).sort(), "only the decisions change; the rest follows at apply");
+    assert.deepEqual(
+      c.filter((n) => n.includes("reboot")),
+      NODES.map((n) => `${n}-reboot-drain`).sort(),
+      "only the decisions change; the rest follows at apply",
+    );
     for (const n of NODES) {
       const a = after.get(`${n}-vm`);
       const b = before.get(`${n}-vm`);
@@ -142,7 +168,10 @@ describe("what a change does to the reboot chain (plan before and after)", () =>
     const after = await planConfig(doc);
     const c = changed(before, after);
     for (const n of [...NODES, "vault"]) assert.ok(c.includes(`${n}-vm`), n);
-    assert.deepEqual(c.filter((n) => /reboot-(drain|check)$/.test(n)), [...NODES.map((n) => `${n}-reboot-drain`), "vault-reboot-check"].sort());
+    assert.deepEqual(
+      c.filter((n) => /reboot-(drain|check)$/.test(n)),
+      [...NODES.map((n) => `${n}-reboot-drain`), "vault-reboot-check"].sort(),
+    );
   });
 
   test("a new SSH key, a k3s version or a bigger disk needs no reboot: no decision changes its fingerprint", async () => {
@@ -153,7 +182,10 @@ describe("what a change does to the reboot chain (plan before and after)", () =>
     for (const n of doc["homelab:nodes"] as Record<string, unknown>[]) n.diskSize = 250;
     const after = await planConfig(doc);
     const c = changed(before, after);
-    assert.deepEqual(c.filter((n) => n.includes("reboot")), []);
+    assert.deepEqual(
+      c.filter((n) => n.includes("reboot")),
+      [],
+    );
   });
 
   test("an unchanged stack plans the same reboot steps (nothing re-runs)", async () => {
@@ -227,7 +259,11 @@ exit 0
   for (const f of ["sudo", "qm", "sleep", "timeout"]) chmodSync(join(dir, f), 0o755);
   return {
     dir,
-    calls: () => readFileSync(log, "utf8").trim().split("\n").filter((l) => l !== ""),
+    calls: () =>
+      readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .filter((l) => l !== ""),
     ann: (key) => {
       const f = join(dir, `ann-${key.replace("/", "_")}`);
       return existsSync(f) ? readFileSync(f, "utf8") : undefined;
@@ -324,7 +360,10 @@ describe("reboot-wait.sh (against a stub kubectl)", () => {
     assert.ok(r.calls.includes("kubectl --server https://10.0.20.12:6443 --request-timeout=10s get --raw /readyz"), r.calls.join("\n"));
     assert.equal(r.calls.filter((c) => c.includes("bootID")).length, 3, "polled until the boot ID changed");
     // Each polled read is bounded by the API's own timeout too (finding 15).
-    assert.ok(r.calls.filter((c) => c.includes("bootID") || c.includes('@.type=="Ready"') || c.includes("/readyz")).every((c) => c.includes(" --request-timeout=10s ")), r.calls.join("\n"));
+    assert.ok(
+      r.calls.filter((c) => c.includes("bootID") || c.includes('@.type=="Ready"') || c.includes("/readyz")).every((c) => c.includes(" --request-timeout=10s ")),
+      r.calls.join("\n"),
+    );
     assert.ok(r.calls.indexOf("kubectl uncordon k3s-server-02") > r.calls.findIndex((c) => c.includes("/readyz")));
     assert.equal(s.ann(REBOOTING_ANNOTATION), undefined);
   });

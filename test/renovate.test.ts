@@ -186,7 +186,8 @@ function pinsOf(file: string): Pin[] {
   const c = (parse(read(file)) as { config: Record<string, any> }).config;
   const pins: Pin[] = [];
   // The toolkit's apt version (1.17.8-1): Renovate tracks the upstream release, the package revision stays.
-  for (const [k, v] of Object.entries(c["homelab:versions"] ?? {})) pins.push({ what: `versions.${k}`, value: k === "nvidiaContainerToolkit" ? String(v).replace(/-\d+$/, "") : String(v) });
+  for (const [k, v] of Object.entries(c["homelab:versions"] ?? {}))
+    pins.push({ what: `versions.${k}`, value: k === "nvidiaContainerToolkit" ? String(v).replace(/-\d+$/, "") : String(v) });
   for (const [name, app] of Object.entries<any>(c["homelab:apps"] ?? {})) {
     pins.push({ what: `apps.${name}.version`, value: String(app.version) });
     if (app.custom?.image) pins.push({ what: `apps.${name}.custom.image.tag`, value: String(app.custom.image.tag) });
@@ -233,7 +234,17 @@ function expectedDep(pin: Pin, file: string): Partial<Dep> {
 
 describe("the custom managers find every pinned version in every stack file", () => {
   test("the chart table was read from the code", () => {
-    assert.deepEqual(Object.keys(CHART_REPOS).sort(), ["alloy", "certManager", "csiDriverNfs", "democraticCsi", "externalDns", "kubePrometheusStack", "loki", "longhorn", "metallb"]);
+    assert.deepEqual(Object.keys(CHART_REPOS).sort(), [
+      "alloy",
+      "certManager",
+      "csiDriverNfs",
+      "democraticCsi",
+      "externalDns",
+      "kubePrometheusStack",
+      "loki",
+      "longhorn",
+      "metallb",
+    ]);
   });
 
   for (const file of STACK_FILES) {
@@ -313,7 +324,10 @@ describe("the container toolkit: Renovate moves the release, the package revisio
   test("the config check refuses a version that is not an apt version", () => {
     const r = versionsSchema.safeParse({ k3s: "v1.34.2+k3s1", nvidiaContainerToolkit: "1.17.8" });
     assert.equal(r.success, false);
-    assert.deepEqual(r.error!.issues.map((i) => [i.path.join("."), i.message]), [["nvidiaContainerToolkit", "must be the toolkit's apt version as NVIDIA's install guide pins it, such as 1.17.8-1"]]);
+    assert.deepEqual(
+      r.error!.issues.map((i) => [i.path.join("."), i.message]),
+      [["nvidiaContainerToolkit", "must be the toolkit's apt version as NVIDIA's install guide pins it, such as 1.17.8-1"]],
+    );
   });
 });
 

@@ -19,7 +19,9 @@ export type StackDoc = { config: Record<string, any> } & Record<string, unknown>
 const basePlans = new Map<string, Promise<PlanJson>>();
 
 function stackName(file: string): string {
-  return basename(file).replace(/\.ya?ml$/, "").replace(/^Pulumi\./, "");
+  return basename(file)
+    .replace(/\.ya?ml$/, "")
+    .replace(/^Pulumi\./, "");
 }
 
 async function planDoc(doc: StackDoc, stack: string): Promise<PlanJson> {

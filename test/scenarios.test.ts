@@ -23,7 +23,22 @@ const change = (d: StackDiff, name: string) => {
 };
 const node = (doc: { config: Record<string, any> }, name: string) => doc.config["homelab:nodes"].find((n: { name: string }) => n.name === name);
 const messages = (xs: { message: string }[]) => xs.map((x) => x.message);
-const NODE_PARTS = ["-k3s", "", "-user-data", "-vm", "-reboot-drain", "-reboot-vm", "-reboot-wait", "-ready", "-authorized-keys", "-k3s-join", "-k3s-member", "-k3s-drain", "-k3s-upgrade", "-k3s-uncordon"];
+const NODE_PARTS = [
+  "-k3s",
+  "",
+  "-user-data",
+  "-vm",
+  "-reboot-drain",
+  "-reboot-vm",
+  "-reboot-wait",
+  "-ready",
+  "-authorized-keys",
+  "-k3s-join",
+  "-k3s-member",
+  "-k3s-drain",
+  "-k3s-upgrade",
+  "-k3s-uncordon",
+];
 const nodeResources = (name: string, op: string) => Object.fromEntries(NODE_PARTS.map((p) => [`${name}${p}`, op]));
 
 describe("scenarios on the lab stack", () => {
@@ -41,9 +56,17 @@ describe("scenarios on the lab stack", () => {
     // The VM update never reboots; the server's rolling-reboot decision changes (drain, reboot, wait).
     assert.deepEqual(notSame(d), { "k3s-server-01-reboot-drain": "update", "k3s-server-01-vm": "update" });
     const vm = change(d, "k3s-server-01-vm");
-    assert.deepEqual(vm.properties.map((p) => [p.path, p.old, p.new]), [["memory.dedicated", 8192, 16384], ["memory.floating", 8192, 16384]]);
+    assert.deepEqual(
+      vm.properties.map((p) => [p.path, p.old, p.new]),
+      [
+        ["memory.dedicated", 8192, 16384],
+        ["memory.floating", 8192, 16384],
+      ],
+    );
     assert.equal(vm.confidence, "table");
-    assert.deepEqual(messages(d.warnings), ["VM k3s-server-01 applies its new memory at a Proxmox reboot later in this run (rebootAfterUpdate is off): a k3s node is drained first and rebooted one server at a time, then a bounded number of agents; expect it down for a few minutes"]);
+    assert.deepEqual(messages(d.warnings), [
+      "VM k3s-server-01 applies its new memory at a Proxmox reboot later in this run (rebootAfterUpdate is off): a k3s node is drained first and rebooted one server at a time, then a bounded number of agents; expect it down for a few minutes",
+    ]);
   });
 
   test("k3s version bump: the install and upgrade steps update in place, nothing is replaced", async () => {
@@ -53,7 +76,8 @@ describe("scenarios on the lab stack", () => {
     const expected: Record<string, string> = { "k3s-kubeconfig": "update" };
     for (const n of ["k3s-server-01", "k3s-server-02", "k3s-server-03"]) Object.assign(expected, { [`${n}-k3s-join`]: "update", [`${n}-k3s-upgrade`]: "update" });
     // Agents upgrade in drained batches: drain, upgrade, uncordon.
-    for (const n of ["k3s-agent-01", "k3s-agent-02", "k3s-gpu-01"]) Object.assign(expected, { [`${n}-k3s-join`]: "update", [`${n}-k3s-drain`]: "update", [`${n}-k3s-upgrade`]: "update", [`${n}-k3s-uncordon`]: "update" });
+    for (const n of ["k3s-agent-01", "k3s-agent-02", "k3s-gpu-01"])
+      Object.assign(expected, { [`${n}-k3s-join`]: "update", [`${n}-k3s-drain`]: "update", [`${n}-k3s-upgrade`]: "update", [`${n}-k3s-uncordon`]: "update" });
     assert.deepEqual(notSame(d), expected);
     assert.equal(change(d, "k3s-server-01-k3s-upgrade").confidence, "table");
     assert.ok(change(d, "k3s-server-01-k3s-upgrade").properties.some((p) => p.path === "create" && typeof p.new === "string" && p.new.includes("v1.34.3+k3s1")));
@@ -131,9 +155,21 @@ describe("scenarios on the lab stack", () => {
     });
     assert.equal(change(d, "image-ubuntu-noble-pve-01").confidence, "table");
     const vm = change(d, "k3s-server-01-vm");
-    assert.ok(vm.properties.some((p) => p.path === "disks[0].importFrom" && p.new === "local:import/lab-ubuntu-24.04-server-cloudimg-amd64-20260115-aaaaaaaaaaaa.qcow2" && !p.forcesReplacement));
+    assert.ok(
+      vm.properties.some(
+        (p) => p.path === "disks[0].importFrom" && p.new === "local:import/lab-ubuntu-24.04-server-cloudimg-amd64-20260115-aaaaaaaaaaaa.qcow2" && !p.forcesReplacement,
+      ),
+    );
     assert.deepEqual(d.blockers, []);
-    assert.deepEqual(messages(d.warnings).sort(), vms.sort().map((v) => `VM ${v} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image`));
+    assert.deepEqual(
+      messages(d.warnings).sort(),
+      vms
+        .sort()
+        .map(
+          (v) =>
+            `VM ${v} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image`,
+        ),
+    );
   });
 
   test("enable NFS on a stack that had none: no claim is replaced (each keeps its class), and the diff says how to migrate", async () => {
@@ -173,14 +209,25 @@ describe("scenarios on the lab stack", () => {
       doc.config["homelab:apps"]["home-assistant"].version = "0.3.23";
     });
     assert.deepEqual(notSame(app), { "home-assistant-release": "update" });
-    assert.deepEqual(change(app, "home-assistant-release").properties.map((p) => [p.path, p.new]), [["spec.chart.spec.version", "0.3.23"]]);
+    assert.deepEqual(
+      change(app, "home-assistant-release").properties.map((p) => [p.path, p.new]),
+      [["spec.chart.spec.version", "0.3.23"]],
+    );
   });
 
   test("disable an app: its objects are deleted, its claim is only dropped from the state", async () => {
     const d = await scenario(LAB, (doc) => {
       doc.config["homelab:apps"].n8n.enabled = false;
     });
-    assert.deepEqual(notSame(d), { n8n: "delete", "n8n-encryption-key": "delete", "n8n-source": "delete", "n8n-data": "delete", "n8n-secrets": "delete", "n8n-release": "delete", "n8n-ingress": "delete" });
+    assert.deepEqual(notSame(d), {
+      n8n: "delete",
+      "n8n-encryption-key": "delete",
+      "n8n-source": "delete",
+      "n8n-data": "delete",
+      "n8n-secrets": "delete",
+      "n8n-release": "delete",
+      "n8n-ingress": "delete",
+    });
     assert.deepEqual(change(d, "n8n-data").reasons, ["removed from state, kept: retainOnDelete leaves the object where it is"]);
     assert.deepEqual(messages(d.warnings), [
       "claim applications/n8n-data leaves the Pulumi state but stays in the cluster with its data (retainOnDelete); delete it by hand when it is no longer needed",
@@ -198,9 +245,14 @@ describe("scenarios on the lab stack", () => {
     assert.deepEqual(updated.map((c) => c.name).sort(), users);
     assert.deepEqual(d.summary, { create: 0, update: users.length, replace: 0, delete: 0, same: d.changes.length - users.length });
     assert.ok(updated.every((c) => c.confidence === "advisory" && c.reasons[0] === "homelab:sshPrivateKey: ciphertext changed (possibly rotated)"));
-    assert.ok(updated.some((c) => c.name === "proxmox"), "the Proxmox provider's SSH block");
+    assert.ok(
+      updated.some((c) => c.name === "proxmox"),
+      "the Proxmox provider's SSH block",
+    );
     assert.deepEqual(change(d, "k3s-server-01-ready").properties, [{ path: "connection", old: "[secret]", new: "[secret]", forcesReplacement: false, secret: true }]);
-    assert.deepEqual(messages(d.warnings), [`homelab:sshPrivateKey: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): ${users.length} resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used`]);
+    assert.deepEqual(messages(d.warnings), [
+      `homelab:sshPrivateKey: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): ${users.length} resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used`,
+    ]);
     for (const text of [toDiffText({ stacks: [d] }), toDiffMarkdown({ stacks: [d] }), JSON.stringify(d)]) {
       assert.doesNotMatch(text, /plan-placeholder-|plan-random-|AAAArotated|BEGIN OPENSSH PRIVATE KEY|BEGIN PRIVATE KEY/);
       assert.match(text, /connection/);

@@ -29,10 +29,7 @@ test("CopyParty reads one admin account from a config file in the Secret; anonym
   assert.deepEqual(v.persistence.state, { existingClaim: "copyparty-state", advancedMounts: { main: { main: [{ path: "/cfg/hists" }] } } });
   const data = g.get("copyparty-secrets").rawInputs.stringData as Record<string, string>;
   assert.equal(data["copyparty.conf"], copypartyConfig(data["admin-password"]));
-  assert.equal(
-    copypartyConfig("pw"),
-    "[global]\n  e2dsa\n  hist: /cfg/hists\n[accounts]\n  admin: pw\n[/]\n  /w\n  accs:\n    rwmda: admin\n",
-  );
+  assert.equal(copypartyConfig("pw"), "[global]\n  e2dsa\n  hist: /cfg/hists\n[accounts]\n  admin: pw\n[/]\n  /w\n  accs:\n    rwmda: admin\n");
   assert.ok(!JSON.stringify(g.get("copyparty-release").rawInputs).includes(data["admin-password"]));
 });
 

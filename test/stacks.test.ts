@@ -9,7 +9,9 @@ import { SECRET_KEYS } from "../src/config/schema";
 import { planFile, ROOT, type Graph } from "./harness";
 
 const STACKS = join(ROOT, "stacks");
-const FILES = readdirSync(STACKS).filter((f) => f.endsWith(".yaml")).sort();
+const FILES = readdirSync(STACKS)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 
 const plans = new Map<string, Graph>();
 /** Plans a stack file once (plans run one at a time: the Pulumi runtime is global). */
@@ -22,7 +24,11 @@ async function plan(file: string): Promise<Graph> {
   return g;
 }
 
-const releases = (g: Graph) => g.ofType("kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease").map((r) => `${(r.inputs as any).metadata.namespace}/${(r.inputs as any).metadata.name}`).sort();
+const releases = (g: Graph) =>
+  g
+    .ofType("kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
+    .map((r) => `${(r.inputs as any).metadata.namespace}/${(r.inputs as any).metadata.name}`)
+    .sort();
 const syncOf = (g: Graph) => (g.get("flux-instance").inputs as any).spec.sync;
 const nodes = (g: Graph) => g.ofType("homelab:cluster:K3sNode").length;
 
@@ -95,7 +101,10 @@ describe("each stack carries its seed's choices", () => {
     assert.match(JSON.stringify(g.resources.filter((r) => r.name.startsWith("kube06")).map((r) => r.rawInputs)), /accelerator=nvidia-tesla-gpu/);
     assert.equal(syncOf(g).path, "k8s/clusters/homelab");
     // TLS from the seed's step-ca over HTTP-01: one certificate per ingress, no Let's Encrypt, no wildcard.
-    assert.deepEqual(g.ofType("kubernetes:cert-manager.io/v1:ClusterIssuer").map((r) => r.name), ["cert-manager-step-ca"]);
+    assert.deepEqual(
+      g.ofType("kubernetes:cert-manager.io/v1:ClusterIssuer").map((r) => r.name),
+      ["cert-manager-step-ca"],
+    );
     assert.equal(g.ofType("kubernetes:cert-manager.io/v1:Certificate").length, 0);
     assert.equal(g.has("cert-manager-cloudflare-token"), false);
     assert.deepEqual((g.get("sonarr-ingress").inputs as any).spec.tls, [{ hosts: ["sonarr.lab.example.org"], secretName: "sonarr-tls" }]);

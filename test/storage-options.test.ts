@@ -82,7 +82,8 @@ describe("monitoring without Traefik", () => {
     assert.deepEqual(values.grafana.ingress, { enabled: false });
     assert.equal(JSON.stringify(values).includes("traefik"), false);
     assert.deepEqual(
-      monitoringValues({ retention: "15d", storageSize: 20, storageClass: "local-path", grafanaHost: undefined, grafanaAdminSecret: "grafana-admin", clusterIssuer: undefined }).grafana,
+      monitoringValues({ retention: "15d", storageSize: 20, storageClass: "local-path", grafanaHost: undefined, grafanaAdminSecret: "grafana-admin", clusterIssuer: undefined })
+        .grafana,
       { admin: { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" }, ingress: { enabled: false } },
     );
   });

@@ -19,16 +19,7 @@ import {
   traefikHelmChartConfig,
   wildcardCertificate,
 } from "../src/system/manifests";
-import {
-  certManagerValues,
-  longhornValues,
-  mergeValues,
-  metallbValues,
-  monitoringValues,
-  nfsValues,
-  traefikValues,
-  traefikValuesContent,
-} from "../src/system/values";
+import { certManagerValues, longhornValues, mergeValues, metallbValues, monitoringValues, nfsValues, traefikValues, traefikValuesContent } from "../src/system/values";
 
 const certManagerModels = () => import("@kubernetes-models/cert-manager/cert-manager.io/v1");
 const storageModels = () => import("kubernetes-models/storage.k8s.io/v1");

@@ -65,8 +65,14 @@ describe("lab stack: the services and their order", () => {
     for (const c of ["metallb", "cert-manager", "traefik", "nfs", "monitoring"]) {
       assert.deepEqual(graph.get(c).inputs, {}, `${c} stores no inputs`);
     }
-    assert.deepEqual(graph.children("metallb").map((r) => r.name), ["metallb-namespace", "metallb-release", "metallb-pool", "metallb-l2"]);
-    assert.deepEqual(graph.children("traefik").map((r) => r.name), ["traefik-config", "traefik-redirect-https", "traefik-lan-only"]);
+    assert.deepEqual(
+      graph.children("metallb").map((r) => r.name),
+      ["metallb-namespace", "metallb-release", "metallb-pool", "metallb-l2"],
+    );
+    assert.deepEqual(
+      graph.children("traefik").map((r) => r.name),
+      ["traefik-config", "traefik-redirect-https", "traefik-lan-only"],
+    );
   });
 
   test("every Kubernetes object goes through the cluster's provider and waits for the cluster", async () => {
@@ -159,7 +165,13 @@ describe("Helm releases (seed 000: --atomic --cleanup-on-fail, pinned versions)"
 
   test("every release: chart, repository, version from config, atomic, cleanup on fail, awaited", async () => {
     const { graph } = await labPlan();
-    assert.deepEqual(graph.ofType(RELEASE).map((r) => r.name).sort(), Object.keys(expected).sort());
+    assert.deepEqual(
+      graph
+        .ofType(RELEASE)
+        .map((r) => r.name)
+        .sort(),
+      Object.keys(expected).sort(),
+    );
     for (const [name, e] of Object.entries(expected)) {
       const i = graph.get(name, RELEASE).inputs;
       assert.deepEqual(
@@ -291,7 +303,16 @@ describe("the System contract", () => {
     assert.equal(system.traefikIp, "10.0.20.200");
     const urns = new Set(system.ingressReady.map((r) => (r as unknown as { urn: unknown }).urn));
     assert.equal(urns.size, 8);
-    const names = ["metallb-pool", "metallb-l2", "cert-manager-letsencrypt-staging", "cert-manager-letsencrypt-prod", "cert-manager-wildcard", "traefik-config", "traefik-redirect-https", "traefik-lan-only"];
+    const names = [
+      "metallb-pool",
+      "metallb-l2",
+      "cert-manager-letsencrypt-staging",
+      "cert-manager-letsencrypt-prod",
+      "cert-manager-wildcard",
+      "traefik-config",
+      "traefik-redirect-https",
+      "traefik-lan-only",
+    ];
     const monitoringDeps = new Set(graph.get("monitoring-release").dependencies);
     for (const n of names) assert.ok(monitoringDeps.has(graph.get(n).urn), `ingressReady holds ${n}`);
   });
@@ -345,22 +366,21 @@ describe("optional services", () => {
   test("home stack (no cert-manager): Traefik keeps the redirect, serves its own default certificate, takes any pool address", async () => {
     const doc = stackDoc("Pulumi.home.yaml");
     const { graph, system } = await planSystem(doc);
-    assert.deepEqual(systemResources(graph).map(([, n]) => n).sort(), [
-      "metallb",
-      "metallb-l2",
-      "metallb-namespace",
-      "metallb-pool",
-      "metallb-release",
-      "traefik",
-      "traefik-config",
-      "traefik-lan-only",
-      "traefik-redirect-https",
-    ]);
+    assert.deepEqual(
+      systemResources(graph)
+        .map(([, n]) => n)
+        .sort(),
+      ["metallb", "metallb-l2", "metallb-namespace", "metallb-pool", "metallb-release", "traefik", "traefik-config", "traefik-lan-only", "traefik-redirect-https"],
+    );
     const content = (graph.get("traefik-config").inputs.spec as { valuesContent: string }).valuesContent;
     assert.ok(content.includes("redirections.entryPoint.to=:443"));
     assert.equal(content.includes("tlsStore"), false);
     assert.equal(content.includes("loadBalancerIPs"), false);
-    assert.deepEqual((graph.get("traefik-lan-only").inputs.spec as any).ipAllowList.sourceRange, ["192.168.0.0/24", "10.42.0.0/16"], "default allow-list: the VM subnet and the pods");
+    assert.deepEqual(
+      (graph.get("traefik-lan-only").inputs.spec as any).ipAllowList.sourceRange,
+      ["192.168.0.0/24", "10.42.0.0/16"],
+      "default allow-list: the VM subnet and the pods",
+    );
     assert.equal(system.clusterIssuer, undefined);
     assert.deepEqual(system.storageClasses, { local: "local-path" });
   });
@@ -403,7 +423,10 @@ describe("DNS records (Cloudflare)", () => {
     const provider = graph.get("dns-provider", "pulumi:providers:cloudflare");
     assert.deepEqual(provider.secretPaths, ["apiToken"]);
     assert.equal(provider.rawInputs.apiToken, CF_TOKEN);
-    for (const [name, record] of [["dns-wildcard", "*.lab.example.com"], ["dns-apex", "lab.example.com"]]) {
+    for (const [name, record] of [
+      ["dns-wildcard", "*.lab.example.com"],
+      ["dns-apex", "lab.example.com"],
+    ]) {
       const r = graph.get(name, "cloudflare:index/dnsRecord:DnsRecord");
       assert.deepEqual(r.inputs, {
         zoneId: ZONE,

@@ -27,7 +27,10 @@ describe("Makefile", () => {
     if (!requireTool(t, "make")) return;
     const r = make("help");
     assert.equal(r.status, 0, r.stderr);
-    const verbs = r.stdout.trimEnd().split("\n").map((l) => /^ {2}make (\S+) +\S/.exec(l)?.[1]);
+    const verbs = r.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => /^ {2}make (\S+) +\S/.exec(l)?.[1]);
     assert.deepEqual(verbs, ["help", "plan", "diff", "preview", "up", "test", "lint", "format", "format-check", "hooks"]);
     assert.equal(make().stdout, r.stdout, "help is the default goal");
   });

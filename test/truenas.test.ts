@@ -44,7 +44,10 @@ describe("democratic-csi for TrueNAS", () => {
         { chart: "democratic-csi", version: "0.15.1", repo: "https://democratic-csi.github.io/charts/", name: `democratic-csi-${kind}`, namespace: "democratic-csi" },
       );
       assert.deepEqual(rel.values, JSON.parse(JSON.stringify(democraticCsiValues(kind, `democratic-csi-${kind}-driver-config`))));
-      assert.deepEqual(g.depNames(`truenas-${kind}-release`).filter((n) => n.startsWith("truenas")), ["truenas-namespace", `truenas-${kind}-config`].sort());
+      assert.deepEqual(
+        g.depNames(`truenas-${kind}-release`).filter((n) => n.startsWith("truenas")),
+        ["truenas-namespace", `truenas-${kind}-config`].sort(),
+      );
       const secret = g.get(`truenas-${kind}-config`);
       assert.deepEqual(secret.secretPaths, ["stringData"]);
       assert.deepEqual((secret.inputs as any).metadata, { name: `democratic-csi-${kind}-driver-config`, namespace: "democratic-csi" });
@@ -73,7 +76,16 @@ describe("democratic-csi for TrueNAS", () => {
         datasetPermissionsUser: 0,
         datasetPermissionsGroup: 0,
       },
-      nfs: { shareHost: "10.0.20.6", shareAlldirs: false, shareAllowedHosts: [], shareAllowedNetworks: [], shareMaprootUser: "root", shareMaprootGroup: "root", shareMapallUser: "", shareMapallGroup: "" },
+      nfs: {
+        shareHost: "10.0.20.6",
+        shareAlldirs: false,
+        shareAllowedHosts: [],
+        shareAllowedNetworks: [],
+        shareMaprootUser: "root",
+        shareMaprootGroup: "root",
+        shareMapallUser: "",
+        shareMapallGroup: "",
+      },
     });
     const iscsi = parse(iscsiDriverConfig(conn, { ...TRUENAS.iscsi, targetPortalGroup: 2, initiatorGroup: 3 }, "k"));
     assert.equal(iscsi.iscsi.targetPortal, "10.0.20.6:3260");

@@ -15,7 +15,9 @@ import { requireTool, shellcheck } from "./validators";
 
 const ROOT = join(__dirname, "..");
 const DIR = join(ROOT, ".github", "workflows");
-const FILES = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const FILES = readdirSync(DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const text = (f: string) => readFileSync(join(DIR, f), "utf8");
 
 interface Step {
@@ -99,7 +101,12 @@ describe("every workflow", () => {
       for (const [name, job] of Object.entries(w.jobs)) assert.equal(job.permissions, undefined, `${f}: job ${name} sets its own permissions`);
       assert.doesNotMatch(text(f), /write-all|pull_request_target/, f);
       // workflow_run runs with write access after untrusted code: only the comment workflow, which runs none.
-      if (f !== "pr-diff-comment.yml") assert.deepEqual(Object.keys(w.on).filter((t) => t === "workflow_run"), [], f);
+      if (f !== "pr-diff-comment.yml")
+        assert.deepEqual(
+          Object.keys(w.on).filter((t) => t === "workflow_run"),
+          [],
+          f,
+        );
     }
   });
 
@@ -159,7 +166,10 @@ describe("pr-diff.yml: the offline diff on every pull request", () => {
   test("has no write permission anywhere and posts no comment itself: it uploads the diff for pr-diff-comment.yml", () => {
     assert.deepEqual(w.permissions, { contents: "read" });
     assert.doesNotMatch(text("pr-diff.yml"), /: *write\b/);
-    assert.equal(job.steps.find((s) => s.uses?.startsWith("actions/github-script@")), undefined);
+    assert.equal(
+      job.steps.find((s) => s.uses?.startsWith("actions/github-script@")),
+      undefined,
+    );
     const record = job.steps.find((s) => s.run?.includes("pr.json"))!;
     assert.equal(record.if, "always() && steps.diff.outcome == 'success'");
     assert.deepEqual(record.env, { PR_NUMBER: "${{ github.event.pull_request.number }}", HEAD_SHA: "${{ github.event.pull_request.head.sha }}" });
@@ -223,7 +233,12 @@ describe("pr-diff-comment.yml: the sticky comment, for forks too, without runnin
     assert.equal(find!.id, "find");
     assert.match(String(find!.with?.script), /listWorkflowRunArtifacts\(\{ \.\.\.context\.repo, run_id: context\.payload\.workflow_run\.id, name: "pr-diff" \}\)/);
     assert.match(download!.uses!, /^actions\/download-artifact@/);
-    assert.deepEqual(download!.with, { name: "pr-diff", path: "${{ runner.temp }}/pr-diff", "run-id": "${{ github.event.workflow_run.id }}", "github-token": "${{ github.token }}" });
+    assert.deepEqual(download!.with, {
+      name: "pr-diff",
+      path: "${{ runner.temp }}/pr-diff",
+      "run-id": "${{ github.event.workflow_run.id }}",
+      "github-token": "${{ github.token }}",
+    });
     assert.equal(download!.if, "steps.find.outputs.found == 'true'");
     assert.equal(post!.if, download!.if);
     assert.deepEqual(post!.env, { ARTIFACT_DIR: download!.with!.path });

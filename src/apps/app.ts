@@ -71,9 +71,7 @@ export class CatalogApp extends pulumi.ComponentResource {
       );
     }
 
-    this.claims = app.volumes
-      .filter((v) => v.claimedBy === "catalog")
-      .map((v) => retainedClaim(`${name}-${v.name}`, renderPvc(app, v), { parent: this, dependsOn: inNamespace }));
+    this.claims = app.volumes.filter((v) => v.claimedBy === "catalog").map((v) => retainedClaim(`${name}-${v.name}`, renderPvc(app, v), { parent: this, dependsOn: inNamespace }));
 
     this.source = new k8s.apiextensions.CustomResource(`${name}-source`, renderSource(app), {
       parent: this,
@@ -137,7 +135,8 @@ export class CatalogApp extends pulumi.ComponentResource {
 
 /** `repository:tag` of an app-template app's main container (the backup job runs the same image). */
 export function containerImage(app: ResolvedApp): string {
-  const image = (app.values as { controllers?: { main?: { containers?: { main?: { image?: { repository?: string; tag?: string } } } } } }).controllers?.main?.containers?.main?.image;
+  const image = (app.values as { controllers?: { main?: { containers?: { main?: { image?: { repository?: string; tag?: string } } } } } }).controllers?.main?.containers?.main
+    ?.image;
   if (!image?.repository || !image.tag) throw new Error(`apps.${app.name}: values set no controllers.main.containers.main.image`);
   return `${image.repository}:${image.tag}`;
 }

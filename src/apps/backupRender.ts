@@ -20,7 +20,7 @@ export function pgDumpScript(retentionDays = BACKUP_RETENTION_DAYS): string {
     'mkdir -p "$dir"',
     'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
     'partial="$dir/.postgresql-$stamp.sql.gz.partial"',
-    'trap \'rm -f "$partial"\' EXIT',
+    "trap 'rm -f \"$partial\"' EXIT",
     'pg_dumpall --clean --if-exists | gzip -9 > "$partial"',
     'mv "$partial" "$dir/postgresql-$stamp.sql.gz"',
     `find "$dir" -maxdepth 1 -type f -name 'postgresql-*.sql.gz' -mtime +${retentionDays} -delete`,

@@ -66,7 +66,10 @@ export function storagePinChecks(cfg: Pick<StackConfig, "apps" | "nodes" | "stor
       errors.push(`${path}: nfs-client needs storage.nfs.enabled: true; enable NFS or pin another class`);
     }
     const truenas = cfg.storage.truenas;
-    for (const [cls, part] of [["freenas-nfs-csi", "nfs"], ["freenas-iscsi-csi", "iscsi"]] as const) {
+    for (const [cls, part] of [
+      ["freenas-nfs-csi", "nfs"],
+      ["freenas-iscsi-csi", "iscsi"],
+    ] as const) {
       if (entry.storageClass === cls && !(truenas.enabled && truenas[part] !== undefined)) {
         errors.push(`${path}: ${cls} needs storage.truenas.enabled: true with storage.truenas.${part}; configure it or pin another class`);
       }

@@ -75,7 +75,6 @@ const homeAssistant: AppDefinition = {
   }),
 };
 
-
 const postgresql = templateApp({
   name: "postgresql",
   description: "Relational database (official postgres image), nightly pg_dumpall to the NFS backup share",
@@ -136,9 +135,7 @@ const n8n = templateApp(
     timeout: "10m",
   },
   (ctx) =>
-    ctx.host === undefined
-      ? { N8N_SECURE_COOKIE: "false" }
-      : { N8N_HOST: ctx.host, N8N_PROTOCOL: "https", WEBHOOK_URL: `${urlOf(ctx)}/`, N8N_EDITOR_BASE_URL: `${urlOf(ctx)}/` },
+    ctx.host === undefined ? { N8N_SECURE_COOKIE: "false" } : { N8N_HOST: ctx.host, N8N_PROTOCOL: "https", WEBHOOK_URL: `${urlOf(ctx)}/`, N8N_EDITOR_BASE_URL: `${urlOf(ctx)}/` },
 );
 
 const stableDiffusion = templateApp(

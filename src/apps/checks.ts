@@ -74,7 +74,9 @@ export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]
     }
     const gpu = def.gpu === "required" || (def.gpu === "optional" && entry.gpu === true);
     if (gpu && !hasGpuNode) {
-      errors.push(`apps.${name}: needs a GPU node but no node has role gpu; add one${def.gpu === "optional" ? ` or remove apps.${name}.gpu` : ` or set apps.${name}.enabled: false`}`);
+      errors.push(
+        `apps.${name}: needs a GPU node but no node has role gpu; add one${def.gpu === "optional" ? ` or remove apps.${name}.gpu` : ` or set apps.${name}.enabled: false`}`,
+      );
     }
     const appHosts = domainName === undefined ? [] : hostsOf(def, entry.host, domainName);
     if (appHosts.length > 0 && !cfg.cluster.traefik) {
@@ -112,10 +114,7 @@ export function appWarnings(cfg: Pick<StackConfig, "apps">): ExtraCheckResult {
     const ns = entry.namespace ?? def.namespace;
     const claims = def.volumes.filter((v) => (v.claimedBy ?? "catalog") === "catalog").map((v) => `${name}-${v.name}`);
     const chartClaims = def.volumes.some((v) => v.claimedBy === "chart");
-    const kept = [
-      ...(claims.length > 0 ? [`the claim${claims.length > 1 ? "s" : ""} ${claims.join(", ")}`] : []),
-      ...(chartClaims ? ["its StatefulSet's claims"] : []),
-    ];
+    const kept = [...(claims.length > 0 ? [`the claim${claims.length > 1 ? "s" : ""} ${claims.join(", ")}`] : []), ...(chartClaims ? ["its StatefulSet's claims"] : [])];
     const what = inUse.has(ns) ? kept.join(" and ") : [`the namespace ${ns}`, ...kept].join(", ");
     const cleanup = [
       ...(claims.length > 0 ? [`\`kubectl -n ${ns} delete pvc ${claims.join(" ")}\``] : []),
@@ -124,8 +123,13 @@ export function appWarnings(cfg: Pick<StackConfig, "apps">): ExtraCheckResult {
     ];
     // The generated passwords are not kept: a re-enabled app gets new ones, which data written
     // with the old ones (a database's users, n8n's stored credentials) does not accept.
-    const secrets = def.secrets.length > 0 ? `; its generated Secret ${name}-secrets is deleted, and enabling the app again generates new values that data written with the old ones does not know (a database keeps its old password, n8n cannot decrypt what it stored): keep a copy first (\`kubectl -n ${ns} get secret ${name}-secrets -o yaml\`)` : "";
-    warnings.push(`apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}${secrets}`);
+    const secrets =
+      def.secrets.length > 0
+        ? `; its generated Secret ${name}-secrets is deleted, and enabling the app again generates new values that data written with the old ones does not know (a database keeps its old password, n8n cannot decrypt what it stored): keep a copy first (\`kubectl -n ${ns} get secret ${name}-secrets -o yaml\`)`
+        : "";
+    warnings.push(
+      `apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}${secrets}`,
+    );
   }
   return { errors: [], warnings };
 }

@@ -21,7 +21,9 @@ export function customAppChecks(name: string, entry: AppConfig): string[] {
     return [`${at}: ${name} is a catalog app; remove custom to use the catalog's ${name}, or give the custom app another name`];
   }
   if (!NAME_RE.test(name) || name.length > MAX_CUSTOM_NAME) {
-    errors.push(`apps.${name}: a custom app's name names its release, namespace and claims; use a DNS label of at most ${MAX_CUSTOM_NAME} characters (lowercase letters, digits and '-')`);
+    errors.push(
+      `apps.${name}: a custom app's name names its release, namespace and claims; use a DNS label of at most ${MAX_CUSTOM_NAME} characters (lowercase letters, digits and '-')`,
+    );
   }
   if ((c.chart === undefined) === (c.image === undefined)) {
     errors.push(`${at}: set exactly one of chart (a Helm chart) and image (a container image run on app-template)`);
@@ -39,7 +41,8 @@ export function customAppChecks(name: string, entry: AppConfig): string[] {
       if (s.env !== undefined) errors.push(`${at}.secrets[${i}].env: only an image app reads secrets as env; remove env and reference ${name}-secrets in the chart's values`);
     });
     c.volumes.forEach((v, i) => {
-      if (v.mountPath !== undefined) errors.push(`${at}.volumes[${i}].mountPath: a chart mounts its claims itself; remove mountPath and pass existingClaim ${name}-${v.name} in apps.${name}.values`);
+      if (v.mountPath !== undefined)
+        errors.push(`${at}.volumes[${i}].mountPath: a chart mounts its claims itself; remove mountPath and pass existingClaim ${name}-${v.name} in apps.${name}.values`);
     });
   } else {
     const tag = c.image!.tag;

@@ -79,7 +79,11 @@ export function consoleHostOf(def: AppDefinition, label: string | undefined, dom
  * homelab:domain is on lan.<domain> when that is declared), else the one it names. Its name, and
  * the LAN-only default of its apps.
  */
-export function appDomain(cfg: Pick<StackConfig, "domain" | "domains" | "certManager">, def: AppDefinition, entry: Pick<AppConfig, "domain" | "host">): { name: string; lanOnly: boolean } {
+export function appDomain(
+  cfg: Pick<StackConfig, "domain" | "domains" | "certManager">,
+  def: AppDefinition,
+  entry: Pick<AppConfig, "domain" | "host">,
+): { name: string; lanOnly: boolean } {
   const named = appDomainName(cfg, entry.domain) ?? cfg.domain;
   const domains = stackDomains(cfg);
   const host = hostOf(def, entry.host, named);
@@ -100,48 +104,67 @@ export function usesGpu(def: AppDefinition, wanted: boolean | undefined): boolea
 /** Every enabled app of the stack, sorted by name, with everything decided. Pure. */
 export function resolveApps(cfg: StackConfig, classes: System["storageClasses"]): ResolvedApp[] {
   const authentik = forwardAuthMiddleware(cfg);
-  return Object.entries(cfg.apps)
-    .filter(([, entry]) => entry.enabled)
-    .sort(([a], [b]) => a.localeCompare(b))
-    // appChecks refuses an app that is neither in the catalog nor custom, so none is left out here.
-    .flatMap(([name, entry]) => {
-      const def = appDefinition(name, entry);
-      if (def === undefined) return [];
-      const namespace = entry.namespace ?? def.namespace;
-      const volumes = def.volumes.map<ResolvedVolume>((v, i) => ({
-        name: v.name,
-        kind: v.kind,
-        claim: `${name}-${v.name}`,
-        storageClass: storageClassFor(v.kind, classes, entry.storageClass),
-        size: i === 0 && entry.storageSize !== undefined ? entry.storageSize : v.size,
-        mountPath: v.mountPath,
-        claimedBy: v.claimedBy ?? "catalog",
-      }));
-      const domainName = appDomainName(cfg, entry.domain) ?? cfg.domain;
-      const domain = appDomain(cfg, def, entry);
-      const host = hostOf(def, entry.host, domainName);
-      const consoleHost = consoleHostOf(def, entry.host, domainName);
-      const gpu = usesGpu(def, entry.gpu);
-      const secretName = def.secrets.length > 0 ? `${name}-secrets` : undefined;
-      const mediaClaim = def.mediaLibrary ? MEDIA_LIBRARY.claim : undefined;
-      const values = appValues(
-        def,
-        {
-          app: name,
-          namespace,
-          host,
-          consoleHost,
-          volumes: Object.fromEntries(volumes.map((v) => [v.name, { claim: v.claim, storageClass: v.storageClass, size: v.size }])),
-          secretName,
-          gpu,
-          clusterCidr: cfg.cluster.clusterCidr,
-          mediaClaim,
-        },
-        entry.values,
-      );
-      const forwardAuth = entry.auth === "authentik" ? authentik : undefined;
-      return [{ name, def, namespace, version: entry.version, host, consoleHost, domain: domain.name, lanOnly: entry.lanOnly ?? domain.lanOnly, forwardAuth, gpu, volumes, secretName, mediaClaim, values }];
-    });
+  return (
+    Object.entries(cfg.apps)
+      .filter(([, entry]) => entry.enabled)
+      .sort(([a], [b]) => a.localeCompare(b))
+      // appChecks refuses an app that is neither in the catalog nor custom, so none is left out here.
+      .flatMap(([name, entry]) => {
+        const def = appDefinition(name, entry);
+        if (def === undefined) return [];
+        const namespace = entry.namespace ?? def.namespace;
+        const volumes = def.volumes.map<ResolvedVolume>((v, i) => ({
+          name: v.name,
+          kind: v.kind,
+          claim: `${name}-${v.name}`,
+          storageClass: storageClassFor(v.kind, classes, entry.storageClass),
+          size: i === 0 && entry.storageSize !== undefined ? entry.storageSize : v.size,
+          mountPath: v.mountPath,
+          claimedBy: v.claimedBy ?? "catalog",
+        }));
+        const domainName = appDomainName(cfg, entry.domain) ?? cfg.domain;
+        const domain = appDomain(cfg, def, entry);
+        const host = hostOf(def, entry.host, domainName);
+        const consoleHost = consoleHostOf(def, entry.host, domainName);
+        const gpu = usesGpu(def, entry.gpu);
+        const secretName = def.secrets.length > 0 ? `${name}-secrets` : undefined;
+        const mediaClaim = def.mediaLibrary ? MEDIA_LIBRARY.claim : undefined;
+        const values = appValues(
+          def,
+          {
+            app: name,
+            namespace,
+            host,
+            consoleHost,
+            volumes: Object.fromEntries(volumes.map((v) => [v.name, { claim: v.claim, storageClass: v.storageClass, size: v.size }])),
+            secretName,
+            gpu,
+            clusterCidr: cfg.cluster.clusterCidr,
+            mediaClaim,
+          },
+          entry.values,
+        );
+        const forwardAuth = entry.auth === "authentik" ? authentik : undefined;
+        return [
+          {
+            name,
+            def,
+            namespace,
+            version: entry.version,
+            host,
+            consoleHost,
+            domain: domain.name,
+            lanOnly: entry.lanOnly ?? domain.lanOnly,
+            forwardAuth,
+            gpu,
+            volumes,
+            secretName,
+            mediaClaim,
+            values,
+          },
+        ];
+      })
+  );
 }
 
 /** A ReadWriteOnce claim for one app volume. */

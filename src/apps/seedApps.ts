@@ -58,18 +58,7 @@ const pihole = templateApp({
 
 /** CopyParty's config file: one admin account owning the share, the indexes off the data volume. */
 export function copypartyConfig(password: string): string {
-  return [
-    "[global]",
-    "  e2dsa",
-    "  hist: /cfg/hists",
-    "[accounts]",
-    `  admin: ${password}`,
-    "[/]",
-    "  /w",
-    "  accs:",
-    "    rwmda: admin",
-    "",
-  ].join("\n");
+  return ["[global]", "  e2dsa", "  hist: /cfg/hists", "[accounts]", `  admin: ${password}`, "[/]", "  /w", "  accs:", "    rwmda: admin", ""].join("\n");
 }
 
 const copypartyBase = templateApp({

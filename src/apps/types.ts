@@ -12,9 +12,7 @@ export type StorageKind = "database" | "data";
 export type GpuMode = "none" | "optional" | "required";
 
 /** Where the chart comes from: a Helm repository (HelmRepository) or an OCI artifact (OCIRepository). */
-export type ChartSource =
-  | { readonly kind: "helm"; readonly url: string; readonly chart: string }
-  | { readonly kind: "oci"; readonly url: string };
+export type ChartSource = { readonly kind: "helm"; readonly url: string; readonly chart: string } | { readonly kind: "oci"; readonly url: string };
 
 export interface VolumeDef {
   /** Volume key; the PVC is `<app>-<name>`. */

@@ -30,7 +30,22 @@ export const TYPE = "homelab:cluster:K3sCluster";
 export const KUBECONFIG_REREAD_DAYS = 30;
 
 /** The k3s tokens' and the identity's arguments never change them: a new value would orphan every node. */
-const RANDOM_ARGS = ["length", "special", "upper", "lower", "numeric", "number", "minLower", "minUpper", "minNumeric", "minSpecial", "overrideSpecial", "keepers", "byteLength", "prefix"];
+const RANDOM_ARGS = [
+  "length",
+  "special",
+  "upper",
+  "lower",
+  "numeric",
+  "number",
+  "minLower",
+  "minUpper",
+  "minNumeric",
+  "minSpecial",
+  "overrideSpecial",
+  "keepers",
+  "byteLength",
+  "prefix",
+];
 
 /** A node of the cluster: its name, address, labels and taints, and the VM it runs on. */
 export interface K3sMember {

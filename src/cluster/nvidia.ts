@@ -4,14 +4,7 @@ import type { GpuConfig } from "../config/schema";
 import { join } from "node:path";
 import { toYaml } from "../lib/serialize";
 import { renderScript } from "../lib/shellScript";
-import {
-  ACCELERATOR_LABEL,
-  DEVICE_PLUGIN_CONFIG_LABEL,
-  GPU_PRESENT_LABEL,
-  GPU_RESOURCE,
-  GPU_TAINT,
-  NVIDIA_RUNTIME_CLASS,
-} from "./conventions";
+import { ACCELERATOR_LABEL, DEVICE_PLUGIN_CONFIG_LABEL, GPU_PRESENT_LABEL, GPU_RESOURCE, GPU_TAINT, NVIDIA_RUNTIME_CLASS } from "./conventions";
 
 /** The NVIDIA steps' shell scripts, beside the k3s ones. */
 const SCRIPTS = join(__dirname, "scripts");
@@ -123,7 +116,15 @@ export function nvidiaInstallScript(node: string, gpu: Pick<GpuConfig, "driverBr
  */
 export function nvidiaCheckScript(node: string, gpu: Pick<GpuConfig, "driverBranch" | "kernelModules">): string {
   const pkg = driverPackage(gpu);
-  return renderScript(SCRIPTS, `Checks that ${node} sees its GPU through ${pkg} and has the NVIDIA container runtime;\nprints the installed version of ${pkg}.`, [["node", node], ["pkg", pkg]], ["nvidia-check.sh"]);
+  return renderScript(
+    SCRIPTS,
+    `Checks that ${node} sees its GPU through ${pkg} and has the NVIDIA container runtime;\nprints the installed version of ${pkg}.`,
+    [
+      ["node", node],
+      ["pkg", pkg],
+    ],
+    ["nvidia-check.sh"],
+  );
 }
 
 export interface DevicePluginNode {

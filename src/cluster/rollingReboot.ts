@@ -49,7 +49,12 @@ export function rebootDrainScript(node: string, fingerprint: string, mode: "crea
 
 /** The wait step: stdin is the reboot step's stdout. */
 export function rebootWaitScript(node: string, role: K3sRole, ip: string): string {
-  return renderScript(SCRIPTS, `Waits for ${node} to come back from its reboot, healthy, and uncordons it.`, [...common(node), ["role", role], ["node_ip", ip]], ["reboot-wait.sh"]);
+  return renderScript(
+    SCRIPTS,
+    `Waits for ${node} to come back from its reboot, healthy, and uncordons it.`,
+    [...common(node), ["role", role], ["node_ip", ip]],
+    ["reboot-wait.sh"],
+  );
 }
 
 /** Node annotation: the NVIDIA driver package a GPU node runs (GpuNode's driver drain). */

@@ -5,9 +5,7 @@
 // a catalog app; cross-field checks live in src/apps/customChecks.ts.
 import { z } from "zod";
 
-const label = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a DNS label (lowercase letters, digits and '-')");
+const label = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a DNS label (lowercase letters, digits and '-')");
 /** POSIX-ish environment variable name, as Kubernetes accepts in a container's env. */
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name such as API_KEY");
 
@@ -19,7 +17,10 @@ export const customVolumeSchema = z.strictObject({
   /** GiB. */
   size: z.number().int().min(1).max(65_536),
   /** Where the container mounts it (image apps only; a chart mounts its claims through its own values). */
-  mountPath: z.string().regex(/^\/\S*$/, "must be an absolute path such as /config").optional(),
+  mountPath: z
+    .string()
+    .regex(/^\/\S*$/, "must be an absolute path such as /config")
+    .optional(),
 });
 
 export const customSecretSchema = z.strictObject({
@@ -38,7 +39,10 @@ export const customAppSchema = z.strictObject({
     .strictObject({
       repository: z.string().regex(/^(https:\/\/|oci:\/\/)[^\s/]+(\/\S*)?$/, "must be an https:// Helm repository or an oci:// chart URL"),
       /** Chart name in an https:// repository; not for oci:// (the URL names the chart). */
-      name: z.string().regex(/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/, "must be a chart name such as pihole").optional(),
+      name: z
+        .string()
+        .regex(/^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$/, "must be a chart name such as pihole")
+        .optional(),
     })
     .optional(),
   /** A container image, run through bjw-s app-template (the entry's `version` is app-template's). */
@@ -65,7 +69,10 @@ export const customAppSchema = z.strictObject({
   /** Mount the namespace's shared media library (NFS) at /media (image apps), like Plex and the *arr apps. */
   mediaLibrary: z.boolean().default(false),
   /** Helm's install/upgrade timeout in minutes. Default 10m. */
-  timeout: z.string().regex(/^\d+m$/, "must be minutes such as 10m").default("10m"),
+  timeout: z
+    .string()
+    .regex(/^\d+m$/, "must be minutes such as 10m")
+    .default("10m"),
 });
 
 export type CustomAppConfig = z.output<typeof customAppSchema>;

@@ -98,7 +98,9 @@ export function domainChecks(cfg: Pick<StackConfig, (typeof DOMAIN_CHECK_KEYS)[n
       errors.push(`${path}: ${name} is the name of a built-in Let's Encrypt issuer; choose another name, such as internal`);
     }
     if ((issuer.ca === undefined) === (issuer.acme === undefined)) {
-      errors.push(`${path}: ${issuer.ca === undefined ? "sets neither" : "sets both"} ca and acme; set exactly one (ca: a root the program generates, acme: an external ACME server such as step-ca)`);
+      errors.push(
+        `${path}: ${issuer.ca === undefined ? "sets neither" : "sets both"} ca and acme; set exactly one (ca: a root the program generates, acme: an external ACME server such as step-ca)`,
+      );
     }
     if (issuer.acme?.solver === "http01" && !cfg.cluster.traefik) {
       errors.push(`${path}.acme.solver: http01 answers challenges through Traefik, but cluster.traefik is false; set solver: cloudflare or cluster.traefik: true`);
@@ -129,7 +131,10 @@ export function domainChecks(cfg: Pick<StackConfig, (typeof DOMAIN_CHECK_KEYS)[n
 export function appDomainChecks(cfg: DomainKeys, app: string, domainKey: string | undefined, fqdn: string | undefined): string[] {
   const keys = Object.keys(cfg.domains).sort();
   if (domainKey !== undefined && cfg.domains[domainKey] === undefined) {
-    const known = keys.length > 0 ? `use one of ${keys.join(", ")}, or remove it for homelab:domain (${cfg.domain})` : `declare it under homelab:domains, or remove it for homelab:domain (${cfg.domain})`;
+    const known =
+      keys.length > 0
+        ? `use one of ${keys.join(", ")}, or remove it for homelab:domain (${cfg.domain})`
+        : `declare it under homelab:domains, or remove it for homelab:domain (${cfg.domain})`;
     return [`apps.${app}.domain: '${domainKey}' is not declared under homelab:domains; ${known}`];
   }
   if (fqdn === undefined) return [];
@@ -137,5 +142,7 @@ export function appDomainChecks(cfg: DomainKeys, app: string, domainKey: string 
   if (coveringDomain(domains, fqdn) !== undefined) return [];
   const wildcards = domains.map((d) => `*.${d.name}`).join(", ");
   const parent = fqdn.slice(fqdn.indexOf(".") + 1);
-  return [`apps.${app}.host: ${fqdn} is not covered by a wildcard certificate (each covers one label: ${wildcards}); use a single label, or declare ${parent} under homelab:domains`];
+  return [
+    `apps.${app}.host: ${fqdn} is not covered by a wildcard certificate (each covers one label: ${wildcards}); use a single label, or declare ${parent} under homelab:domains`,
+  ];
 }

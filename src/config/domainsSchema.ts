@@ -6,9 +6,7 @@ import { z } from "zod";
 /** A name used in resource and ClusterIssuer names: one lowercase DNS label. */
 export const KEY_RE = /^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/;
 const key = z.string().regex(KEY_RE, "must be a short lowercase name such as lan (letters, digits and '-', up to 32)");
-const dnsName = z
-  .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name such as lan.example.com");
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name such as lan.example.com");
 
 export const domainSchema = z.strictObject({
   /** The DNS name: apps on it are `<host>.<name>`, its wildcard certificate `*.<name>`. */
@@ -35,7 +33,10 @@ export const acmeIssuerSchema = z.strictObject({
   /** PEM of the root certificate that signed the ACME server's own TLS certificate. */
   caBundle: z
     .string()
-    .regex(/^\s*(-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*)+$/, "must be PEM certificates (-----BEGIN CERTIFICATE----- ...), such as step-ca's root_ca.crt"),
+    .regex(
+      /^\s*(-----BEGIN CERTIFICATE-----\s+[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*)+$/,
+      "must be PEM certificates (-----BEGIN CERTIFICATE----- ...), such as step-ca's root_ca.crt",
+    ),
   /** ACME account e-mail. Optional (step-ca needs none). */
   email: z.email({ error: "must be an e-mail address for the ACME account" }).optional(),
   /**

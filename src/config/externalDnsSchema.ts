@@ -8,7 +8,10 @@ export const externalDnsSchema = z.strictObject({
   /** Where records go: cloudflare (the zone of the domain) or pihole (its Local DNS records). */
   provider: z.enum(["cloudflare", "pihole"]).optional(),
   /** What external-dns reads hosts from. Default [ingress] (every app and Grafana ingress). */
-  sources: z.array(z.enum(["ingress", "service"])).min(1, "list at least one source: ingress, service").default(["ingress"]),
+  sources: z
+    .array(z.enum(["ingress", "service"]))
+    .min(1, "list at least one source: ingress, service")
+    .default(["ingress"]),
   /**
    * upsert-only (default): creates and updates, never deletes. create-only: never updates either.
    * sync: also deletes records of hosts that went away (Cloudflare only: there the TXT registry
@@ -16,16 +19,25 @@ export const externalDnsSchema = z.strictObject({
    */
   policy: z.enum(["upsert-only", "create-only", "sync"]).default("upsert-only"),
   /** Owner ID written to the TXT registry records (Cloudflare). Default homelab-<stack>. */
-  txtOwnerId: z.string().regex(/^[A-Za-z0-9._-]{1,63}$/, "must be 1-63 of A-Z a-z 0-9 . _ -, such as homelab-lab").optional(),
+  txtOwnerId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,63}$/, "must be 1-63 of A-Z a-z 0-9 . _ -, such as homelab-lab")
+    .optional(),
   /**
    * Cloudflare zone IDs of the zones holding the stack's domains (Cloudflare only, required there):
    * external-dns keeps only the zones its domain filter matches, and a filter such as
    * lab.example.com does not match its zone example.com (endpoint/domain_filter.go at v0.21.0), so
    * the zones are named by ID (--zone-id-filter) instead.
    */
-  zoneIds: z.array(z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-character Cloudflare zone ID")).min(1, "list at least one zone ID").optional(),
+  zoneIds: z
+    .array(z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-character Cloudflare zone ID"))
+    .min(1, "list at least one zone ID")
+    .optional(),
   /** How often external-dns reconciles. Default 1m. */
-  interval: z.string().regex(/^\d+[smh]$/, "must be a duration such as 1m").default("1m"),
+  interval: z
+    .string()
+    .regex(/^\d+[smh]$/, "must be a duration such as 1m")
+    .default("1m"),
   pihole: z
     .strictObject({
       /** Base URL of Pi-hole's web server, e.g. http://192.168.1.6 or http://pihole.network.svc.cluster.local. */

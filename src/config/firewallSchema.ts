@@ -5,9 +5,7 @@ import { z } from "zod";
 import type { StackConfig } from "./schema";
 
 /** A source address, network or first-last range, as Proxmox's `source` takes it. */
-const source = z
-  .string()
-  .regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2}|-\d{1,3}(\.\d{1,3}){3})?$/, "must be an IPv4 address, CIDR or first-last range such as 192.168.0.0/24");
+const source = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2}|-\d{1,3}(\.\d{1,3}){3})?$/, "must be an IPv4 address, CIDR or first-last range such as 192.168.0.0/24");
 /** Ports as Proxmox's `dport` takes them: numbers and ranges (a:b), comma separated. */
 const ports = z.string().regex(/^\d{1,5}(:\d{1,5})?(,\d{1,5}(:\d{1,5})?)*$/, "must be ports such as 22, 8000:8100 or 80,443");
 
@@ -19,7 +17,10 @@ export const firewallRuleSchema = z.strictObject({
   dport: ports.optional(),
   /** Where the packets come from; omit for anywhere. */
   source: z.array(source).min(1, "list at least one source, or leave source out for anywhere").optional(),
-  comment: z.string().regex(/^[^\n]{1,100}$/, "must be one line of at most 100 characters").optional(),
+  comment: z
+    .string()
+    .regex(/^[^\n]{1,100}$/, "must be one line of at most 100 characters")
+    .optional(),
 });
 
 export const vmFirewallSchema = z.strictObject({

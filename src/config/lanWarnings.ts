@@ -8,7 +8,9 @@ export function lanAllowlistWarnings(cfg: Pick<StackConfig, "traefik" | "cluster
   if (cfg.traefik.lanAllowlist !== undefined || !cfg.cluster.traefik) return [];
   // An app is LAN-only unless it or the domain it names (homelab:domains.<key>.lanOnly) says otherwise.
   const lanOnly = (a: StackConfig["apps"][string]) => a.lanOnly ?? (a.domain !== undefined ? (cfg.domains[a.domain]?.lanOnly ?? true) : true);
-  const lanOnlyApps = Object.entries(cfg.apps).filter(([, a]) => a.enabled && a.host !== "" && lanOnly(a)).map(([n]) => n);
+  const lanOnlyApps = Object.entries(cfg.apps)
+    .filter(([, a]) => a.enabled && a.host !== "" && lanOnly(a))
+    .map(([n]) => n);
   if (lanOnlyApps.length === 0) return [];
   const outside = cfg.proxmox.nodes.filter((n) => !isInCidr(n.address, cfg.network.subnet));
   if (outside.length === 0) return [];

@@ -55,7 +55,11 @@ export function formatIssue(issue: z.core.$ZodIssue, raw: unknown): string[] {
       return [`${at(path)}: ${JSON.stringify(input)} is not allowed; use one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`];
     case "too_small":
       if (issue.origin === "string") {
-        return [Number(issue.minimum) <= 1 ? `${at(path)}: is empty; set it or leave the key out for its default` : `${at(path)}: ${JSON.stringify(input)} is shorter than ${String(issue.minimum)} characters; lengthen it`];
+        return [
+          Number(issue.minimum) <= 1
+            ? `${at(path)}: is empty; set it or leave the key out for its default`
+            : `${at(path)}: ${JSON.stringify(input)} is shorter than ${String(issue.minimum)} characters; lengthen it`,
+        ];
       }
       if (Array.isArray(input) || (input !== null && typeof input === "object")) return [`${at(path)}: ${issue.message}`];
       return [`${at(path)}: ${JSON.stringify(input)} is below the minimum of ${String(issue.minimum)}; raise it`];

@@ -71,7 +71,10 @@ export type Homelab<S = SecretRef> = StackConfig & {
     readonly truenas: Feature<{ readonly host: string; readonly chartVersion: string; readonly apiKey: S }>;
   };
   readonly dns: Feature<{ readonly zoneId: string; readonly address: string; readonly apiToken: S }>;
-  readonly monitoring: Feature<{ readonly chartVersion: string; readonly logs: Feature<{ readonly retention: string; readonly storageSize: number; readonly lokiVersion: string; readonly alloyVersion: string }> }>;
+  readonly monitoring: Feature<{
+    readonly chartVersion: string;
+    readonly logs: Feature<{ readonly retention: string; readonly storageSize: number; readonly lokiVersion: string; readonly alloyVersion: string }>;
+  }>;
   readonly externalDns: Feature<{ readonly chartVersion: string; readonly target: ExternalDnsTarget<S> }>;
   readonly flux: Feature<{
     readonly url: string;
@@ -99,7 +102,15 @@ export type ExternalDnsTarget<S> =
 export interface EtcdSnapshots<S> {
   readonly schedule: string;
   readonly retention: number;
-  readonly s3: { readonly endpoint: string; readonly bucket: string; readonly folder?: string; readonly region: string; readonly accessKey: string; readonly insecure: boolean; readonly secretKey: S };
+  readonly s3: {
+    readonly endpoint: string;
+    readonly bucket: string;
+    readonly folder?: string;
+    readonly region: string;
+    readonly accessKey: string;
+    readonly insecure: boolean;
+    readonly secretKey: S;
+  };
 }
 
 /** A secret as pure code sees it: its key name. */

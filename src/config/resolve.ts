@@ -134,7 +134,11 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
     const dns01 = domainKeys === undefined || needsCloudflareDns01(domainKeys);
     const email = letsEncrypt ? need(cfg.certManager.email, "certManager.email", "certManager.enabled is true", "set the ACME account e-mail") : cfg.certManager.email;
     // Not needed but set: kept, so Let's Encrypt's issuers stay for Certificates of the user's own.
-    const cloudflareApiToken = dns01 ? secret("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)") : secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined;
+    const cloudflareApiToken = dns01
+      ? secret("cloudflareApiToken", "certManager.enabled is true (DNS-01 on Cloudflare)")
+      : secrets.present("cloudflareApiToken")
+        ? secrets.value("cloudflareApiToken")
+        : undefined;
     if (chartVersion !== undefined && (email !== undefined || !letsEncrypt) && (cloudflareApiToken !== undefined || !dns01)) {
       certManager = { ...cfg.certManager, enabled: true, chartVersion, email, cloudflareApiToken };
     }
@@ -227,8 +231,14 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
       ? need(cfg.traefik.loadBalancerIp, "traefik.loadBalancerIp", "dns.enabled is true and the records point at Traefik", "pin Traefik's address inside metallb.range")
       : undefined;
     // cert-manager already asked for the token when it is on; one message is enough.
-    const certManagerAsked = cfg.certManager?.enabled === true && (cfg.domain === undefined || cfg.domains === undefined || needsCloudflareDns01({ domain: cfg.domain, domains: cfg.domains, certManager: cfg.certManager }));
-    const apiToken = certManagerAsked ? (secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined) : secret("cloudflareApiToken", "dns.enabled is true");
+    const certManagerAsked =
+      cfg.certManager?.enabled === true &&
+      (cfg.domain === undefined || cfg.domains === undefined || needsCloudflareDns01({ domain: cfg.domain, domains: cfg.domains, certManager: cfg.certManager }));
+    const apiToken = certManagerAsked
+      ? secrets.present("cloudflareApiToken")
+        ? secrets.value("cloudflareApiToken")
+        : undefined
+      : secret("cloudflareApiToken", "dns.enabled is true");
     if (zoneId !== undefined && address !== undefined && apiToken !== undefined) dns = { ...cfg.dns, enabled: true, zoneId, address, apiToken };
   }
 
@@ -241,7 +251,11 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
     if (e.provider === "cloudflare") {
       // cert-manager or the DNS records already asked for the token when they are on; one message is enough.
       const asked = cfg.certManager?.enabled === true || cfg.dns?.enabled === true;
-      const apiToken = asked ? (secrets.present("cloudflareApiToken") ? secrets.value("cloudflareApiToken") : undefined) : secret("cloudflareApiToken", "externalDns.provider is cloudflare");
+      const apiToken = asked
+        ? secrets.present("cloudflareApiToken")
+          ? secrets.value("cloudflareApiToken")
+          : undefined
+        : secret("cloudflareApiToken", "externalDns.provider is cloudflare");
       if (apiToken !== undefined) target = { provider: "cloudflare", apiToken };
     } else if (e.provider === "pihole") {
       // Pi-hole v6 answers its API only after a login with the web password.

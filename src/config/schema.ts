@@ -13,18 +13,12 @@ import { truenasSchema } from "./truenasSchema";
 
 /** RFC 1123 label: what k3s, Proxmox and DNS all accept as a hostname. */
 export const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const hostname = z
-  .string()
-  .regex(HOSTNAME_RE, "must be an RFC 1123 hostname (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')");
-const dnsName = z
-  .string()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name such as lab.example.com");
+const hostname = z.string().regex(HOSTNAME_RE, "must be an RFC 1123 hostname (lowercase letters, digits and '-', 1-63 characters, no leading or trailing '-')");
+const dnsName = z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lowercase DNS name such as lab.example.com");
 const ipv4 = z.ipv4({ error: "must be an IPv4 address such as 10.0.20.11" });
 const cidr = z.cidrv4({ error: "must be an IPv4 CIDR such as 10.0.20.0/24" });
 /** A pinned version string: no ranges, no "latest". */
-const version = z
-  .string()
-  .regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/, "must be an exact version such as 1.2.3 (no ranges, no 'latest')");
+const version = z.string().regex(/^v?\d+\.\d+\.\d+([-+][0-9A-Za-z.+-]+)?$/, "must be an exact version such as 1.2.3 (no ranges, no 'latest')");
 const vmid = z.number().int().min(100).max(999_999_999);
 const sizeGiB = z.number().int().min(1).max(65_536);
 /**
@@ -90,7 +84,10 @@ export const networkSchema = z.strictObject({
   /** Search domain written to each VM. Optional. */
   searchDomain: dnsName.optional(),
   /** Proxmox bridge. Default vmbr0. */
-  bridge: z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "must be a bridge name such as vmbr0").default("vmbr0"),
+  bridge: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "must be a bridge name such as vmbr0")
+    .default("vmbr0"),
   /** 802.1Q VLAN tag on the VM NIC. Optional (untagged). */
   vlan: z.number().int().min(1).max(4094).optional(),
   /** The Proxmox firewall on every VM's NIC (src/config/firewallSchema.ts). Default off. */
@@ -138,7 +135,10 @@ export const gpuSchema = z.strictObject({
   pciPath: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/, "must be a PCI address such as 0000:01:00.0 (lspci -D)"),
   /** vendor:device, e.g. 10de:27b0 */
   id: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/, "must be vendor:device such as 10de:27b0 (lspci -nn)"),
-  subsystemId: z.string().regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/, "must be vendor:device such as 10de:16fa").optional(),
+  subsystemId: z
+    .string()
+    .regex(/^[0-9a-f]{4}:[0-9a-f]{4}$/, "must be vendor:device such as 10de:16fa")
+    .optional(),
   iommuGroup: z.number().int().min(0).optional(),
   /** Value of the `accelerator` node label, e.g. nvidia-rtx-4000-ada. */
   accelerator: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "must be a label value such as nvidia-rtx-4000-ada"),
@@ -146,7 +146,10 @@ export const gpuSchema = z.strictObject({
    * NVIDIA driver branch installed from Ubuntu's archive (see kernelModules for the package). Default
    * 580: on noble the 570-server packages became transitional packages to 580-server.
    */
-  driverBranch: z.string().regex(/^\d{3}$/, "must be a driver branch such as 580").default("580"),
+  driverBranch: z
+    .string()
+    .regex(/^\d{3}$/, "must be a driver branch such as 580")
+    .default("580"),
   /**
    * NVIDIA kernel module flavour: open (nvidia-driver-<branch>-server-open; NVIDIA's default since
    * 560 and the one to use on Turing and newer, e.g. Ada) or proprietary (nvidia-driver-<branch>-server;
@@ -206,7 +209,10 @@ export const clusterSchema = z.strictObject({
   etcdSnapshots: z
     .strictObject({
       /** Cron schedule (the servers' time zone, UTC on the cloud image). Default every 6 hours. */
-      schedule: z.string().regex(/^\S+( \S+){4}$/, "must be a five-field cron schedule such as '0 */6 * * *'").default("0 */6 * * *"),
+      schedule: z
+        .string()
+        .regex(/^\S+( \S+){4}$/, "must be a five-field cron schedule such as '0 */6 * * *'")
+        .default("0 */6 * * *"),
       /** Snapshots kept per server (k3s prunes older ones, in S3 too). Default 28 (a week at the default schedule). */
       retention: z.number().int().min(1).max(1000).default(28),
       s3: z.strictObject({
@@ -214,7 +220,10 @@ export const clusterSchema = z.strictObject({
         endpoint: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, "must be host[:port] without a scheme, such as nas.lab.example.com:9000"),
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name (3-63 of a-z 0-9 . -)"),
         /** Folder in the bucket. Default: the stack name. */
-        folder: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a path of A-Z a-z 0-9 . _ / -").optional(),
+        folder: z
+          .string()
+          .regex(/^[A-Za-z0-9._/-]+$/, "must be a path of A-Z a-z 0-9 . _ / -")
+          .optional(),
         region: z.string().min(1).default("us-east-1"),
         /** Access key ID (an identifier; its secret half is the homelab:etcdS3SecretKey secret). */
         accessKey: z.string().min(1),
@@ -277,9 +286,15 @@ export const storageSchema = z.strictObject({
       enabled: z.boolean().default(false),
       server: ipv4.optional(),
       /** Exported path for app data, e.g. /volume1/k3s */
-      share: z.string().regex(/^\/\S*$/, "must be an absolute export path such as /volume1/k3s").optional(),
+      share: z
+        .string()
+        .regex(/^\/\S*$/, "must be an absolute export path such as /volume1/k3s")
+        .optional(),
       /** Exported path for backups (pg_dump), e.g. /volume1/k3s-backups */
-      backupShare: z.string().regex(/^\/\S*$/, "must be an absolute export path").optional(),
+      backupShare: z
+        .string()
+        .regex(/^\/\S*$/, "must be an absolute export path")
+        .optional(),
       /** NFS server of backupShare when it is not `server` (seed 003: backups on a Synology, data on a UNAS). */
       backupServer: ipv4.optional(),
       mountOptions: z.array(z.string()).default(["nfsvers=4.1", "hard"]),
@@ -303,7 +318,10 @@ export const storageSchema = z.strictObject({
 export const dnsSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** Cloudflare zone ID of the domain's zone. */
-  zoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-character Cloudflare zone ID").optional(),
+  zoneId: z
+    .string()
+    .regex(/^[0-9a-f]{32}$/, "must be the 32-character Cloudflare zone ID")
+    .optional(),
   proxied: z.boolean().default(false),
   ttl: z.number().int().min(1).default(300),
 });
@@ -312,7 +330,10 @@ export const monitoringSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** Host label under the domain for Grafana. Default grafana. */
   grafanaHost: hostname.default("grafana"),
-  retention: z.string().regex(/^\d+[dhw]$/, "must be a duration such as 15d").default("15d"),
+  retention: z
+    .string()
+    .regex(/^\d+[dhw]$/, "must be a duration such as 15d")
+    .default("15d"),
   /** GiB of Prometheus storage. */
   storageSize: sizeGiB.default(20),
   /** Pod logs: Loki (one binary, filesystem storage on a kept local-path claim) fed by Alloy on every node, in Grafana. Default off. */
@@ -320,7 +341,10 @@ export const monitoringSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(false),
       /** How long Loki keeps logs, in whole days (its index period is 24h). Default 14d. */
-      retention: z.string().regex(/^[1-9]\d*d$/, "must be whole days such as 14d (Loki's index period is 24h)").default("14d"),
+      retention: z
+        .string()
+        .regex(/^[1-9]\d*d$/, "must be whole days such as 14d (Loki's index period is 24h)")
+        .default("14d"),
       /** GiB of Loki's claim (loki-data, local-path). Default 20. */
       storageSize: sizeGiB.default(20),
     })
@@ -330,14 +354,27 @@ export const monitoringSchema = z.strictObject({
 export const fluxSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** Git URL: ssh://git@github.com/owner/repo.git (deploy key) or https://... (token). */
-  url: z.string().regex(/^(ssh:\/\/|https:\/\/)\S+$/, "must be an ssh:// or https:// Git URL").optional(),
+  url: z
+    .string()
+    .regex(/^(ssh:\/\/|https:\/\/)\S+$/, "must be an ssh:// or https:// Git URL")
+    .optional(),
   branch: z.string().min(1).default("main"),
   /** Path in the repo. Default clusters/<stack>. */
   path: z.string().min(1).optional(),
-  interval: z.string().regex(/^\d+[smh]$/, "must be a duration such as 10m").default("10m"),
+  interval: z
+    .string()
+    .regex(/^\d+[smh]$/, "must be a duration such as 10m")
+    .default("10m"),
   /** known_hosts lines for an ssh:// URL whose host is not github.com (GitHub's published keys are built in). */
   knownHosts: z
-    .array(z.string().regex(/^\S+ (ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/, "must be a known_hosts line such as 'git.example.com ssh-ed25519 AAAA...' (ssh-keyscan output)"))
+    .array(
+      z
+        .string()
+        .regex(
+          /^\S+ (ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/,
+          "must be a known_hosts line such as 'git.example.com ssh-ed25519 AAAA...' (ssh-keyscan output)",
+        ),
+    )
     .optional(),
 });
 
@@ -352,7 +389,7 @@ export const appSchema = z.strictObject({
    */
   host: z
     .string()
-    .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)?$/, "must be a DNS label such as n8n, or \"\" for no ingress")
+    .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)?$/, 'must be a DNS label such as n8n, or "" for no ingress')
     .optional(),
   /** The domain the host is under: a key of homelab:domains. Default homelab:domain. */
   domain: z.string().regex(KEY_RE, "must be the name of one of homelab:domains, such as lan").optional(),
@@ -417,7 +454,16 @@ export const stackSchema = z.strictObject({
   domains: domainsSchema.default({}),
   versions: versionsSchema,
   defaults: defaultsSchema.default({ cores: 2, memory: 4096, diskSize: 32, cpuType: "x86-64-v2-AES", protect: false }),
-  cluster: clusterSchema.default({ traefik: true, clusterCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", tlsSans: [], gpuSmokeTest: true, k3s: { server: {}, agent: {} }, agentUpgradeBatch: 1, agentRebootBatch: 1 }),
+  cluster: clusterSchema.default({
+    traefik: true,
+    clusterCidr: "10.42.0.0/16",
+    serviceCidr: "10.43.0.0/16",
+    tlsSans: [],
+    gpuSmokeTest: true,
+    k3s: { server: {}, agent: {} },
+    agentUpgradeBatch: 1,
+    agentRebootBatch: 1,
+  }),
   nodes: z.array(clusterNodeSchema).min(1, "declare at least one cluster node"),
   vms: z.array(standaloneVmSchema).default([]),
   metallb: metallbSchema.default({ enabled: false }),
@@ -437,16 +483,7 @@ export const stackSchema = z.strictObject({
 });
 
 /** Secret `homelab:<key>`s: read only as Pulumi secrets, never part of the plain config. */
-export const SECRET_KEYS = [
-  "proxmoxApiToken",
-  "sshPrivateKey",
-  "cloudflareApiToken",
-  "fluxGitToken",
-  "sopsAgeKey",
-  "etcdS3SecretKey",
-  "truenasApiKey",
-  "piholePassword",
-] as const;
+export const SECRET_KEYS = ["proxmoxApiToken", "sshPrivateKey", "cloudflareApiToken", "fluxGitToken", "sopsAgeKey", "etcdS3SecretKey", "truenasApiKey", "piholePassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export type StackConfig = z.output<typeof stackSchema>;

@@ -47,7 +47,9 @@ export function truenasChecks(cfg: { readonly storage: { readonly truenas: Truen
     if (d === undefined) continue;
     const [a, b] = [d.datasetParentName, d.detachedSnapshotsDatasetParentName];
     if (a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`)) {
-      errors.push(`storage.truenas.${kind}.detachedSnapshotsDatasetParentName: ${b} overlaps datasetParentName ${a}; make them siblings such as ${a.replace(/\/[^/]+$/, "")}/snaps`);
+      errors.push(
+        `storage.truenas.${kind}.detachedSnapshotsDatasetParentName: ${b} overlaps datasetParentName ${a}; make them siblings such as ${a.replace(/\/[^/]+$/, "")}/snaps`,
+      );
     }
   }
   if (t.nfs !== undefined && t.iscsi !== undefined) {

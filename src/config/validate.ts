@@ -24,7 +24,10 @@ export type ConfigCheck = (config: PartialStackConfig, incompleteLists: Readonly
  * make it report a problem the config does not have). It is typed to see only those keys, so a
  * check that starts reading another must name it here.
  */
-export function needing<K extends keyof StackConfig, R extends readonly string[] | ExtraCheckResult>(keys: readonly K[], check: (config: Pick<StackConfig, K>) => R): (config: PartialStackConfig, incompleteLists: ReadonlySet<string>) => R | [] {
+export function needing<K extends keyof StackConfig, R extends readonly string[] | ExtraCheckResult>(
+  keys: readonly K[],
+  check: (config: Pick<StackConfig, K>) => R,
+): (config: PartialStackConfig, incompleteLists: ReadonlySet<string>) => R | [] {
   return (config, incompleteLists) => {
     const picked: Partial<Pick<StackConfig, K>> = {};
     for (const k of keys) {
@@ -60,8 +63,7 @@ export interface ExtraCheckResult {
 }
 
 export type ValidationResult<S = SecretKey> =
-  | { readonly ok: true; readonly config: Homelab<S>; readonly warnings: string[] }
-  | { readonly ok: false; readonly errors: string[]; readonly warnings: string[] };
+  { readonly ok: true; readonly config: Homelab<S>; readonly warnings: string[] } | { readonly ok: false; readonly errors: string[]; readonly warnings: string[] };
 
 function duplicates<T>(items: readonly T[], key: (t: T) => string | number, describe: (t: T) => string, what: string, fix: string): string[] {
   const seen = new Map<string | number, T>();
@@ -104,16 +106,50 @@ export function crossCheck(cfg: PartialStackConfig, incompleteLists: ReadonlySet
       errors.push(`network.gateway: ${net.gateway} ${gatewayProblem}; ${fix}`);
     }
   }
-  errors.push(...duplicates(pveNodes, (n) => n.name, (n) => `${n.path}.name`, "name", "give each Proxmox node its own name"));
-  errors.push(...duplicates(vms, (v) => v.name, (v) => `${v.path}.name`, "hostname", "give each VM its own name"));
-  errors.push(...duplicates(vms, (v) => v.vmid, (v) => `${v.path}.vmid (${v.name})`, "VMID", "give each VM its own VMID"));
-  errors.push(...duplicates(vms, (v) => v.ip, (v) => `${v.path}.ip (${v.name})`, "address", "give each VM its own address"));
+  errors.push(
+    ...duplicates(
+      pveNodes,
+      (n) => n.name,
+      (n) => `${n.path}.name`,
+      "name",
+      "give each Proxmox node its own name",
+    ),
+  );
+  errors.push(
+    ...duplicates(
+      vms,
+      (v) => v.name,
+      (v) => `${v.path}.name`,
+      "hostname",
+      "give each VM its own name",
+    ),
+  );
+  errors.push(
+    ...duplicates(
+      vms,
+      (v) => v.vmid,
+      (v) => `${v.path}.vmid (${v.name})`,
+      "VMID",
+      "give each VM its own VMID",
+    ),
+  );
+  errors.push(
+    ...duplicates(
+      vms,
+      (v) => v.ip,
+      (v) => `${v.path}.ip (${v.name})`,
+      "address",
+      "give each VM its own address",
+    ),
+  );
 
   if (cfg.images) {
     const images = cfg.images;
     for (const [name, image] of Object.entries(images)) {
       if (/\/(current|latest)\//.test(new URL(image.url).pathname)) {
-        errors.push(`images.${name}.url: ${image.url} is a moving link: the file behind it changes and stops matching its checksum; use a dated release URL (e.g. .../releases/noble/release-20251213/...)`);
+        errors.push(
+          `images.${name}.url: ${image.url} is a moving link: the file behind it changes and stops matching its checksum; use a dated release URL (e.g. .../releases/noble/release-20251213/...)`,
+        );
       }
     }
     errors.push(
@@ -146,7 +182,9 @@ export function crossCheck(cfg: PartialStackConfig, incompleteLists: ReadonlySet
     if (servers.length === 1) {
       warnings.push(`nodes: a single server has no control-plane redundancy; use 3 servers for HA embedded etcd`);
     } else if (servers.length > 0 && servers.length % 2 === 0) {
-      errors.push(`nodes: ${servers.length} servers cannot keep embedded etcd quorum through a failure (an even count tolerates no more failures than one fewer); use ${servers.length + 1} or ${servers.length - 1} servers`);
+      errors.push(
+        `nodes: ${servers.length} servers cannot keep embedded etcd quorum through a failure (an even count tolerates no more failures than one fewer); use ${servers.length + 1} or ${servers.length - 1} servers`,
+      );
     }
   }
   if (cfg.storage && !cfg.storage.longhorn.enabled) {
@@ -227,7 +265,10 @@ export function crossCheck(cfg: PartialStackConfig, incompleteLists: ReadonlySet
     if (range && rangeContains(range, vip)) errors.push(`cluster.apiVip: ${vip} lies in metallb.range; take it out of the pool`);
   }
   if (cluster && subnet) {
-    for (const [key, c] of [["cluster.clusterCidr", cluster.clusterCidr], ["cluster.serviceCidr", cluster.serviceCidr]] as const) {
+    for (const [key, c] of [
+      ["cluster.clusterCidr", cluster.clusterCidr],
+      ["cluster.serviceCidr", cluster.serviceCidr],
+    ] as const) {
       if (isInCidr(networkOf(subnet), c) || isInCidr(networkOf(c), subnet)) {
         errors.push(`${key}: ${c} overlaps the VM subnet ${subnet}; pick a private range that does not`);
       }
@@ -254,7 +295,10 @@ export function crossCheck(cfg: PartialStackConfig, incompleteLists: ReadonlySet
   if (cfg.monitoring?.enabled && cfg.domain && net?.searchDomain !== undefined) {
     const grafana = `${cfg.monitoring.grafanaHost}.${cfg.domain}`;
     const vm = vms.find((m) => `${m.name}.${net.searchDomain}` === grafana);
-    if (vm) errors.push(`monitoring.grafanaHost: ${grafana} is also the FQDN of ${where(vm)} (its name under network.searchDomain); set monitoring.grafanaHost to another label or rename the VM`);
+    if (vm)
+      errors.push(
+        `monitoring.grafanaHost: ${grafana} is also the FQDN of ${where(vm)} (its name under network.searchDomain); set monitoring.grafanaHost to another label or rename the VM`,
+      );
   }
   if (cfg.storage?.nfs.backupShare && !cfg.storage.nfs.enabled) {
     errors.push(`storage.nfs.backupShare: needs storage.nfs.enabled: true; enable NFS or remove backupShare`);

@@ -157,17 +157,23 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
     vms.set(spec.name, vm);
     if (cfg.network.firewall.enabled) {
       const rules = vmFirewallRules(cfg, spec.role);
-      new VmFirewall(`${spec.name}-firewall`, { nodeName: spec.host, vmId: spec.vmid, inputPolicy: cfg.network.firewall.inputPolicy, rules, vm: vm.vm }, { providers: { proxmoxve: provider } });
+      new VmFirewall(
+        `${spec.name}-firewall`,
+        { nodeName: spec.host, vmId: spec.vmid, inputPolicy: cfg.network.firewall.inputPolicy, rules, vm: vm.vm },
+        { providers: { proxmoxve: provider } },
+      );
     }
     // A standalone VM applies settings that need a reboot on its own; k3s nodes get the cluster
     // layer's rolling reboot, which drains them first.
     if (spec.role === "standalone") new VmReboot(`${spec.name}-reboot`, { vm });
   }
   // Keep the map in config order for readers.
-  const ordered = new Map(vmSpecs.flatMap((s) => {
-    const vm = vms.get(s.name);
-    return vm ? [[s.name, vm] as const] : [];
-  }));
+  const ordered = new Map(
+    vmSpecs.flatMap((s) => {
+      const vm = vms.get(s.name);
+      return vm ? [[s.name, vm] as const] : [];
+    }),
+  );
   return { provider, vms: ordered };
 }
 

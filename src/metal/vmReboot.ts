@@ -37,7 +37,16 @@ export function rebootVmScript(vm: string, vmid: number): string {
 
 /** The decision step of a standalone VM: `create` records the fingerprint, `update` compares it. */
 export function rebootCheckScript(vm: string, fingerprint: string, mode: "create" | "update"): string {
-  return renderScript(SCRIPTS, `Decides whether ${vm} must reboot for its settings ${fingerprint}.`, [["vm", vm], ["fingerprint", fingerprint], ["mode", mode]], ["reboot-check.sh"]);
+  return renderScript(
+    SCRIPTS,
+    `Decides whether ${vm} must reboot for its settings ${fingerprint}.`,
+    [
+      ["vm", vm],
+      ["fingerprint", fingerprint],
+      ["mode", mode],
+    ],
+    ["reboot-check.sh"],
+  );
 }
 
 /**

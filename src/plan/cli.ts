@@ -31,7 +31,10 @@ export interface CliIo {
 export const PROJECT_ROOT = resolve(__dirname, "..", "..");
 
 class Exit extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -116,7 +119,10 @@ async function plan(argv: readonly string[], io: CliIo): Promise<void> {
     try {
       writeFileSync(resolve(io.cwd, values.output), text);
     } catch (e) {
-      throw new Exit(2, `--output ${values.output}: cannot write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a path in an existing, writable directory`);
+      throw new Exit(
+        2,
+        `--output ${values.output}: cannot write the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a path in an existing, writable directory`,
+      );
     }
   }
   if ((io.env ?? process.env).HOMELAB_PLAN_STATS === "1") {

@@ -79,7 +79,13 @@ interface UrnParts {
 export function parseUrn(urn: string): UrnParts {
   const parts = urn.split("::");
   const qualifiedType = parts[2] ?? "";
-  return { stack: (parts[0] ?? "").replace(/^urn:pulumi:/, ""), project: parts[1] ?? "", qualifiedType, type: qualifiedType.split("$").pop() ?? "", name: parts.slice(3).join("::") };
+  return {
+    stack: (parts[0] ?? "").replace(/^urn:pulumi:/, ""),
+    project: parts[1] ?? "",
+    qualifiedType,
+    type: qualifiedType.split("$").pop() ?? "",
+    name: parts.slice(3).join("::"),
+  };
 }
 
 const providerUrnOf = (ref: string): string => (ref ? ref.split("::").slice(0, -1).join("::") : "");
@@ -211,7 +217,8 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
     if (claimed.has(b.urn)) continue;
     const reasons: string[] = [];
     if (b.retainOnDelete) reasons.push("removed from state, kept: retainOnDelete leaves the object where it is");
-    if (b.deletedWith && baseByUrn.has(b.deletedWith) && !claimed.has(b.deletedWith)) reasons.push(`deleted with ${baseByUrn.get(b.deletedWith)!.name} (no delete call of its own)`);
+    if (b.deletedWith && baseByUrn.has(b.deletedWith) && !claimed.has(b.deletedWith))
+      reasons.push(`deleted with ${baseByUrn.get(b.deletedWith)!.name} (no delete call of its own)`);
     changes.push({ urn: b.urn, type: b.type, name: b.name, layer: layerOf(b.urn), op: "delete", reasons, properties: [], confidence: "exact" });
   }
   const summary = Object.fromEntries(OPS.map((op) => [op, changes.filter((c) => c.op === op).length])) as Record<Op, number>;
@@ -273,7 +280,11 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
     const provReplaced = ctx.replaced.get(prov);
     if (provReplaced) forcing.push({ reason: `${PROVIDER_REPLACED} ${provReplaced.name} is replaced (every resource of a replaced provider is)`, confidence: "exact" });
     // A plan from before providers were recorded says nothing about them: no change to infer.
-    else if (b.provider !== PROVIDER_NOT_RECORDED && prov !== oldProv && ctx.aliasOf.get(prov) !== oldProv) forcing.push({ reason: `its provider changed from ${oldProv ? parseUrn(oldProv).name : "the default"} to ${prov ? parseUrn(prov).name : "the default"}`, confidence: "exact" });
+    else if (b.provider !== PROVIDER_NOT_RECORDED && prov !== oldProv && ctx.aliasOf.get(prov) !== oldProv)
+      forcing.push({
+        reason: `its provider changed from ${oldProv ? parseUrn(oldProv).name : "the default"} to ${prov ? parseUrn(prov).name : "the default"}`,
+        confidence: "exact",
+      });
     for (const t of h.replaceWith) {
       const r = ctx.replaced.get(t);
       if (r) forcing.push({ reason: `replaceWith: ${r.name} is replaced`, confidence: "exact" });
@@ -302,7 +313,12 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
   }
   if (properties.length > 0) {
     const shown = properties.map((p) => p.path);
-    return { op: "update", reasons: reasons.length > 0 ? reasons : [`changed: ${shown.slice(0, 4).join(", ")}${shown.length > 4 ? `, and ${shown.length - 4} more` : ""}`], properties, confidence: weakest(updating) };
+    return {
+      op: "update",
+      reasons: reasons.length > 0 ? reasons : [`changed: ${shown.slice(0, 4).join(", ")}${shown.length > 4 ? `, and ${shown.length - 4} more` : ""}`],
+      properties,
+      confidence: weakest(updating),
+    };
   }
   return { op: "same", reasons: [], properties: [], confidence: "exact" };
 }

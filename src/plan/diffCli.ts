@@ -28,7 +28,10 @@ at <ref>), 2 usage (an unknown ref or file), 3 a bug in the program, not in the 
 `;
 
 class Exit extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -104,7 +107,8 @@ async function diff(argv: readonly string[], io: CliIo): Promise<string> {
     title = `offline diff against ${ref}`;
   }
   const fullCommand = `npm run -s diff -- ${argv.filter((a, i) => a !== "--format" && argv[i - 1] !== "--format" && !a.startsWith("--format=")).join(" ")} --format json`;
-  const text = format === "json" ? toDiffJson(doc) : format === "markdown" ? toDiffMarkdown(doc, { title: title[0].toUpperCase() + title.slice(1), fullCommand }) : toDiffText(doc, title);
+  const text =
+    format === "json" ? toDiffJson(doc) : format === "markdown" ? toDiffMarkdown(doc, { title: title[0].toUpperCase() + title.slice(1), fullCommand }) : toDiffText(doc, title);
   refuseSecrets(text, secrets);
   return text;
 }
@@ -135,11 +139,18 @@ function programUnchanged(sha: string): boolean {
 function stackFilesIn(root: string): string[] {
   const top = readdirSync(root).filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f));
   const dir = join(root, "stacks");
-  const more = existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).map((f) => `stacks/${f}`) : [];
+  const more = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => `stacks/${f}`)
+    : [];
   return [...top, ...more].sort();
 }
 
-const stackNameOf = (file: string) => basename(file).replace(/\.ya?ml$/, "").replace(/^Pulumi\./, "");
+const stackNameOf = (file: string) =>
+  basename(file)
+    .replace(/\.ya?ml$/, "")
+    .replace(/^Pulumi\./, "");
 
 interface Pick {
   readonly stack?: string;
@@ -155,7 +166,18 @@ async function diffAgainstRef(ref: string, pick: Pick, io: CliIo, secrets: strin
     return usage(`unknown git ref '${ref}' in ${PROJECT_ROOT}`);
   }
   let files: string[];
-  if (pick.all) files = [...new Set([...stackFilesIn(PROJECT_ROOT), ...git(["ls-tree", "--name-only", sha, "--", "."]).split("\n").filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f)), ...git(["ls-tree", "--name-only", sha, "--", "stacks/"]).split("\n").filter((f) => /\.ya?ml$/.test(f))])].sort();
+  if (pick.all)
+    files = [
+      ...new Set([
+        ...stackFilesIn(PROJECT_ROOT),
+        ...git(["ls-tree", "--name-only", sha, "--", "."])
+          .split("\n")
+          .filter((f) => /^Pulumi\.[^.]+\.ya?ml$/.test(f)),
+        ...git(["ls-tree", "--name-only", sha, "--", "stacks/"])
+          .split("\n")
+          .filter((f) => /\.ya?ml$/.test(f)),
+      ]),
+    ].sort();
   else {
     const f = pick.config !== undefined ? resolve(io.cwd, pick.config) : join(PROJECT_ROOT, `Pulumi.${pick.stack}.yaml`);
     const rel = relative(PROJECT_ROOT, f);
@@ -259,7 +281,12 @@ function planElsewhere(root: string, file: string, when: string): PlanJson {
   try {
     // That checkout's own TypeScript loader: scripts/load-ts.cjs, or tsx before there was one.
     const loader = existsSync(join(root, "scripts", "load-ts.cjs")) ? ["--require", "./scripts/load-ts.cjs"] : ["--import", "tsx"];
-    const out = execFileSync(process.execPath, [...loader, "scripts/plan.ts", "--config", file, "--format", "json"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
+    const out = execFileSync(process.execPath, [...loader, "scripts/plan.ts", "--config", file, "--format", "json"], {
+      cwd: root,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 256 * 1024 * 1024,
+    });
     return normalizePlan(JSON.parse(out) as PlanJson);
   } catch (e) {
     const err = e as { status?: number; stderr?: string };

@@ -76,7 +76,8 @@ function headline(c: ResourceChange): string {
 /** An update's "changed: a, b" reason repeats its property lines: shown only in JSON. */
 const shownReasons = (c: ResourceChange) => c.reasons.filter((r) => !(c.op === "update" && r.startsWith("changed: ")));
 
-const counts = (s: StackDiff) => `${s.summary.create} to create, ${s.summary.update} to update, ${s.summary.replace} to replace, ${s.summary.delete} to delete, ${s.summary.same} unchanged`;
+const counts = (s: StackDiff) =>
+  `${s.summary.create} to create, ${s.summary.update} to update, ${s.summary.replace} to replace, ${s.summary.delete} to delete, ${s.summary.same} unchanged`;
 const changed = (s: StackDiff) => s.changes.filter((c) => c.op !== "same");
 
 /** Text: one line per stack, then every blocker and warning, then the changes with their properties. */

@@ -51,12 +51,21 @@ export function identities(r: PlanJsonResource): Identity[] {
     case VM: {
       const ids: Identity[] = i.vmId !== undefined ? [{ id: `VMID ${i.vmId}`, what: "VMID", effect: fails }] : [];
       for (const c of i.initialization?.ipConfigs ?? []) {
-        if (typeof c?.ipv4?.address === "string") ids.push({ id: `IP ${c.ipv4.address.split("/")[0]}`, what: "address", effect: "two VMs answer on one address until the old one is gone" });
+        if (typeof c?.ipv4?.address === "string")
+          ids.push({ id: `IP ${c.ipv4.address.split("/")[0]}`, what: "address", effect: "two VMs answer on one address until the old one is gone" });
       }
       return ids;
     }
     case "proxmoxve:index/fileLegacy:FileLegacy":
-      return i.sourceRaw?.fileName ? [{ id: `file ${i.datastoreId}:${i.contentType}/${i.sourceRaw.fileName} on ${i.nodeName}`, what: "file name", effect: "the upload overwrites the file the old resource then deletes" }] : [];
+      return i.sourceRaw?.fileName
+        ? [
+            {
+              id: `file ${i.datastoreId}:${i.contentType}/${i.sourceRaw.fileName} on ${i.nodeName}`,
+              what: "file name",
+              effect: "the upload overwrites the file the old resource then deletes",
+            },
+          ]
+        : [];
     case "proxmoxve:download/file:File":
       return [{ id: `file ${i.datastoreId}:${i.contentType}/${i.fileName} on ${i.nodeName}`, what: "file name", effect: `${fails} ("File already exists")` }];
     case "proxmoxve:hardware/mapping/pci:Pci":
@@ -78,8 +87,7 @@ export function identities(r: PlanJsonResource): Identity[] {
  */
 const createsFirst = (c: ResourceChange) => c.op === "replace" && !c.deleteBeforeReplace && !c.reasons.some((r) => r.startsWith(PROVIDER_REPLACED));
 
-const changedUnder = (c: ResourceChange, prefixes: string[]): string[] =>
-  [...new Set(c.properties.map((p) => pathSegments(p.path)[0]).filter((k) => prefixes.includes(k)))];
+const changedUnder = (c: ResourceChange, prefixes: string[]): string[] => [...new Set(c.properties.map((p) => pathSegments(p.path)[0]).filter((k) => prefixes.includes(k)))];
 
 export function blockersAndWarnings({ base, head, changes, matched, rotated }: Input): { blockers: Notice[]; warnings: Notice[] } {
   const blockers: Notice[] = [];
@@ -91,10 +99,16 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
   // Protect: the engine refuses to replace (protected before and after) or delete (protected in state).
   for (const c of changes) {
     if (c.op === "replace" && matched.get(c.urn)?.protect && headBy.get(c.urn)?.protect) {
-      blockers.push({ urn: c.urn, message: `${c.name} is protected and would be replaced${why(c)}: pulumi up will refuse; undo the change, or set protect: false in one run and replace it in the next` });
+      blockers.push({
+        urn: c.urn,
+        message: `${c.name} is protected and would be replaced${why(c)}: pulumi up will refuse; undo the change, or set protect: false in one run and replace it in the next`,
+      });
     }
     if (c.op === "delete" && baseBy.get(c.urn)?.protect) {
-      blockers.push({ urn: c.urn, message: `${c.name} is protected and would be deleted: pulumi up will refuse; keep it in the stack, or set protect: false in one run and remove it in the next` });
+      blockers.push({
+        urn: c.urn,
+        message: `${c.name} is protected and would be deleted: pulumi up will refuse; keep it in the stack, or set protect: false in one run and remove it in the next`,
+      });
     }
   }
 
@@ -144,24 +158,41 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
       if (r.type === VM) w(`VM ${i.name ?? c.name} (VMID ${i.vmId}) ${gone}${why(c)}: its disks and everything on them are lost; back it up first, or undo the change`);
       else if (CLAIM_TYPES.has(r.type)) {
         const old = matched.get(c.urn)?.inputs as Obj | undefined;
-        if (kept) w(`claim ${i.metadata?.namespace}/${i.metadata?.name} leaves the Pulumi state but stays in the cluster with its data (retainOnDelete); delete it by hand when it is no longer needed`);
+        if (kept)
+          w(
+            `claim ${i.metadata?.namespace}/${i.metadata?.name} leaves the Pulumi state but stays in the cluster with its data (retainOnDelete); delete it by hand when it is no longer needed`,
+          );
         else if (c.op === "replace" && r.retainOnDelete)
-          w(`claim ${old?.metadata?.namespace}/${old?.metadata?.name} stays where it is with its data (retainOnDelete) and a new, empty claim ${i.metadata?.namespace}/${i.metadata?.name} is created${why(c)}: copy the data into the new claim, then delete the old one by hand`);
-        else w(`claim ${i.metadata?.namespace}/${i.metadata?.name} ${gone}${why(c)}: a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change`);
+          w(
+            `claim ${old?.metadata?.namespace}/${old?.metadata?.name} stays where it is with its data (retainOnDelete) and a new, empty claim ${i.metadata?.namespace}/${i.metadata?.name} is created${why(c)}: copy the data into the new claim, then delete the old one by hand`,
+          );
+        else
+          w(
+            `claim ${i.metadata?.namespace}/${i.metadata?.name} ${gone}${why(c)}: a new empty volume is provisioned and the old one follows its reclaim policy (Delete: its data is gone); copy the data first, or undo the change`,
+          );
       } else if (NAMESPACE_TYPES.has(r.type) && kept)
-        w(`namespace ${i.metadata?.name} leaves the Pulumi state but stays in the cluster with everything in it (retainOnDelete); delete it with kubectl once its claims are no longer needed`);
+        w(
+          `namespace ${i.metadata?.name} leaves the Pulumi state but stays in the cluster with everything in it (retainOnDelete); delete it with kubectl once its claims are no longer needed`,
+        );
       else if (NAMESPACE_TYPES.has(r.type) && !kept)
         w(`namespace ${i.metadata?.name} ${gone}${why(c)}: Kubernetes deletes everything in it, claims and secrets included; move what must stay first, or keep the namespace`);
       else if (r.type === "kubernetes:storage.k8s.io/v1:StorageClass" && !kept)
         w(`StorageClass ${i.metadata?.name} ${gone}${why(c)}: claims made while it is gone fail, and volumes it provisions later follow the new settings; existing volumes stay`);
-      else if (/longhorn/i.test(`${c.name} ${r.type}`) && !kept) w(`Longhorn (${c.name}) ${gone}${why(c)}: removing Longhorn deletes every Longhorn volume and its replicas; migrate the volumes first`);
+      else if (/longhorn/i.test(`${c.name} ${r.type}`) && !kept)
+        w(`Longhorn (${c.name}) ${gone}${why(c)}: removing Longhorn deletes every Longhorn volume and its replicas; migrate the volumes first`);
       else if (r.type === "random:index/randomPassword:RandomPassword" && /k3s.*token/.test(c.name))
-        w(`the k3s token ${c.name} ${c.op === "delete" ? "is deleted" : "gets a new value"}${why(c)}: nodes that joined with the old one cannot rejoin and new nodes cannot join the existing cluster; keep the token's arguments unchanged`);
+        w(
+          `the k3s token ${c.name} ${c.op === "delete" ? "is deleted" : "gets a new value"}${why(c)}: nodes that joined with the old one cannot rejoin and new nodes cannot join the existing cluster; keep the token's arguments unchanged`,
+        );
       else if (/^(random:|tls:index\/privateKey)/.test(r.type))
-        w(`${c.name} ${c.op === "delete" ? "is deleted" : "gets a new value"}${why(c)}: whatever was encrypted or secured with the old value (an app's data, a database login, a deploy key) no longer opens with it; keep its arguments unchanged`);
+        w(
+          `${c.name} ${c.op === "delete" ? "is deleted" : "gets a new value"}${why(c)}: whatever was encrypted or secured with the old value (an app's data, a database login, a deploy key) no longer opens with it; keep its arguments unchanged`,
+        );
       else if (r.type === "pulumi:providers:kubernetes" && c.op === "replace") {
         const under = changes.filter((x) => headBy.get(x.urn)?.provider.startsWith(`${c.urn}::`)).length;
-        w(`the Kubernetes provider ${c.name} is replaced${why(c)}: all ${under} objects it manages are replaced with it (namespaces, claims and their data included); keep its clusterIdentifier stable`);
+        w(
+          `the Kubernetes provider ${c.name} is replaced${why(c)}: all ${under} objects it manages are replaced with it (namespaces, claims and their data included); keep its clusterIdentifier stable`,
+        );
       }
     }
     if (c.op !== "delete" && CLAIM_TYPES.has(r.type)) {
@@ -178,9 +209,16 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
       const [before, after] = [size(old), size(i)];
       const cls = was ?? now;
       if (c.op === "update" && before !== undefined && after !== undefined && after !== before) {
-        if (after < before) warnings.push({ urn: c.urn, message: `claim ${i.metadata?.namespace}/${i.metadata?.name} would shrink from ${before}Gi to ${after}Gi: the API refuses to shrink a claim and pulumi up fails; keep ${before}Gi` });
+        if (after < before)
+          warnings.push({
+            urn: c.urn,
+            message: `claim ${i.metadata?.namespace}/${i.metadata?.name} would shrink from ${before}Gi to ${after}Gi: the API refuses to shrink a claim and pulumi up fails; keep ${before}Gi`,
+          });
         else if (!EXPANDABLE_CLASSES.has(cls))
-          warnings.push({ urn: c.urn, message: `claim ${i.metadata?.namespace}/${i.metadata?.name} would grow to ${after}Gi on ${cls}, which does not allow volume expansion: the API refuses it and pulumi up fails; keep ${before}Gi (local-path does not enforce the size anyway)` });
+          warnings.push({
+            urn: c.urn,
+            message: `claim ${i.metadata?.namespace}/${i.metadata?.name} would grow to ${after}Gi on ${cls}, which does not allow volume expansion: the API refuses it and pulumi up fails; keep ${before}Gi (local-path does not enforce the size anyway)`,
+          });
       }
     }
     if (c.op === "update" && CHART_CLAIM_SIZE_PATHS.some((re) => c.properties.some((p) => re.test(p.path)))) {
@@ -191,10 +229,16 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
     }
     if (c.op === "update" && r.type === VM) {
       if (c.properties.some((p) => /^disks\[\d+\]\.importFrom$/.test(p.path)))
-        warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image` });
+        warnings.push({
+          urn: c.urn,
+          message: `VM ${i.name ?? c.name} keeps its disk: a new image reaches only VMs created from now on (importFrom is read only at creation); rebuild it deliberately (pulumi up --replace) if it must run the new image`,
+        });
       const reboot = changedUnder(c, ["cpu", "memory", "initialization", "hostpcis", "efiDisk"]);
       if (reboot.length > 0 && i.rebootAfterUpdate !== false)
-        warnings.push({ urn: c.urn, message: `VM ${i.name ?? c.name} reboots to apply ${reboot.join(", ")}: the provider stops and starts it (rebootAfterUpdate); plan for the downtime, or apply it in a maintenance window` });
+        warnings.push({
+          urn: c.urn,
+          message: `VM ${i.name ?? c.name} reboots to apply ${reboot.join(", ")}: the provider stops and starts it (rebootAfterUpdate); plan for the downtime, or apply it in a maintenance window`,
+        });
       else if (reboot.length > 0) {
         // The program's own reboot steps (cluster RollingReboot, metal VmReboot) carry the VM's
         // reboot fingerprint: when one of them changes, the reboot is part of this run.
@@ -213,7 +257,10 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
   const root = head.resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "";
   for (const key of [...rotated].sort()) {
     const users = changes.filter((c) => headBy.get(c.urn)?.secretConfig.includes(key)).length;
-    warnings.push({ urn: root, message: `${key}: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): ${users} resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used` });
+    warnings.push({
+      urn: root,
+      message: `${key}: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): ${users} resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used`,
+    });
   }
   return { blockers, warnings };
 }

@@ -164,8 +164,18 @@ export function toMermaid(plan: PlanResult, limits: MermaidLimits = MERMAID_LIMI
     return x;
   };
   const short = (type: string) => type.split(":").pop() ?? type;
-  const byComponent = groupedFlowchart(plan, (r) => top(r).urn, (t) => `${t.name}<br/><small>${short(t.type)}</small>`, top);
-  const byType = groupedFlowchart(plan, (r) => top(r).type, (t, n) => `${short(t.type)} ×${n}<br/><small>${t.type}</small>`, top);
+  const byComponent = groupedFlowchart(
+    plan,
+    (r) => top(r).urn,
+    (t) => `${t.name}<br/><small>${short(t.type)}</small>`,
+    top,
+  );
+  const byType = groupedFlowchart(
+    plan,
+    (r) => top(r).type,
+    (t, n) => `${short(t.type)} ×${n}<br/><small>${t.type}</small>`,
+    top,
+  );
   const [chart, what] = fits(byComponent, limits) ? [byComponent, "components"] : [byType, "component types"];
   const note =
     `%% collapsed to ${what}: the full graph (${plan.resources.filter((r) => r.custom).length} custom resources, ${full.edges} dependencies, ${size(full)} characters) ` +
@@ -222,7 +232,8 @@ function groupedFlowchart(
     g.resources++;
   }
   const lines = ["flowchart LR"];
-  for (const g of groups.values()) lines.push(`  ${g.id}["${`${label(g.first, g.holders.size)}<br/><small>${g.resources} resource${g.resources === 1 ? "" : "s"}</small>`.replace(/"/g, "'")}"]`);
+  for (const g of groups.values())
+    lines.push(`  ${g.id}["${`${label(g.first, g.holders.size)}<br/><small>${g.resources} resource${g.resources === 1 ? "" : "s"}</small>`.replace(/"/g, "'")}"]`);
   const byUrn = new Map(customs.map((r) => [r.urn, r] as const));
   const pairs = new Set<string>();
   for (const r of customs) {

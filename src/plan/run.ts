@@ -211,7 +211,6 @@ async function record(opts: RunOptions): Promise<PlanResult> {
   };
 }
 
-
 export function readStackFile(path: string): StackFile {
   return parseStackFile(readFileSync(path, "utf8"));
 }

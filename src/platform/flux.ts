@@ -6,15 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import {
-  FLUX_NAMESPACE,
-  FLUX_OPERATOR_CHART,
-  GIT_AUTH_SECRET,
-  parseGitUrl,
-  renderFluxInstance,
-  SOPS_SECRET,
-  SOPS_SECRET_KEY,
-} from "./fluxRender";
+import { FLUX_NAMESPACE, FLUX_OPERATOR_CHART, GIT_AUTH_SECRET, parseGitUrl, renderFluxInstance, SOPS_SECRET, SOPS_SECRET_KEY } from "./fluxRender";
 
 export const TYPE = "homelab:platform:FluxBootstrap";
 

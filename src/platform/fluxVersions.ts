@@ -87,5 +87,8 @@ export function checkFluxVersion(operator: string, flux: string): FluxVersionVer
     first !== undefined
       ? `pin versions.fluxOperator ${first} or newer (the first release that ships ${fx})${newest ? `, or versions.flux ${newest}` : ""}`
       : `pin a Flux version it ships${newest ? `, such as ${newest}` : ""}`;
-  return { errors: [`versions.flux: flux-operator ${operator} cannot install Flux ${flux} (${ships}${first === undefined ? `; ${fx} is in no operator release` : ""}); ${fix}`], warnings: [] };
+  return {
+    errors: [`versions.flux: flux-operator ${operator} cannot install Flux ${flux} (${ships}${first === undefined ? `; ${fx} is in no operator release` : ""}); ${fix}`],
+    warnings: [],
+  };
 }

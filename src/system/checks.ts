@@ -23,7 +23,9 @@ export function systemChecks(cfg: Pick<StackConfig, "versions" | "storage" | "mo
   // csi-driver-nfs' index (charts/index.yaml) lists 4.12.0; only 4.10.0 and older carry a v.
   // v4.12.0 resolves only through Helm's fallback to the closest version.
   if (cfg.storage.nfs.enabled && v.csiDriverNfs?.startsWith("v") && !before(v.csiDriverNfs, [4, 10, 1])) {
-    errors.push(`versions.csiDriverNfs: the chart index spells ${v.csiDriverNfs} as ${v.csiDriverNfs.slice(1)} (only 4.10.0 and older carry a leading v); pin ${v.csiDriverNfs.slice(1)}`);
+    errors.push(
+      `versions.csiDriverNfs: the chart index spells ${v.csiDriverNfs} as ${v.csiDriverNfs.slice(1)} (only 4.10.0 and older carry a leading v); pin ${v.csiDriverNfs.slice(1)}`,
+    );
   }
   if (cfg.monitoring.enabled && v.kubePrometheusStack !== undefined && before(v.kubePrometheusStack, MIN_KUBE_PROMETHEUS_STACK)) {
     errors.push(
@@ -31,7 +33,9 @@ export function systemChecks(cfg: Pick<StackConfig, "versions" | "storage" | "mo
     );
   }
   if (!cfg.monitoring.enabled && cfg.monitoring.logs.enabled) {
-    errors.push("monitoring.logs.enabled: the logs are read in the monitoring stack's Grafana, and monitoring.enabled is false; set monitoring.enabled: true or monitoring.logs.enabled: false");
+    errors.push(
+      "monitoring.logs.enabled: the logs are read in the monitoring stack's Grafana, and monitoring.enabled is false; set monitoring.enabled: true or monitoring.logs.enabled: false",
+    );
   }
   const lh = cfg.storage.longhorn;
   if (lh.enabled && lh.allowUninstall) {

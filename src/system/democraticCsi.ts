@@ -54,9 +54,17 @@ export class TruenasStorage extends pulumi.ComponentResource {
       classes[kind] = c.storageClass;
     };
     const nfs = args.nfs;
-    if (nfs !== undefined) install("nfs", apiKey.apply((key) => nfsDriverConfig(args.connection, nfs, key)));
+    if (nfs !== undefined)
+      install(
+        "nfs",
+        apiKey.apply((key) => nfsDriverConfig(args.connection, nfs, key)),
+      );
     const iscsi = args.iscsi;
-    if (iscsi !== undefined) install("iscsi", apiKey.apply((key) => iscsiDriverConfig(args.connection, iscsi, key)));
+    if (iscsi !== undefined)
+      install(
+        "iscsi",
+        apiKey.apply((key) => iscsiDriverConfig(args.connection, iscsi, key)),
+      );
     this.storageClasses = classes;
     this.registerOutputs({});
   }

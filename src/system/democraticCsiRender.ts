@@ -27,20 +27,29 @@ const httpConnection = (conn: TruenasConnection, apiKey: string) => ({ protocol:
 /** driver-config-file.yaml of the NFS class (democratic-csi examples/freenas-api-nfs.yaml). Holds the API key. */
 export function nfsDriverConfig(conn: TruenasConnection, d: NfsDatasets, apiKey: string): string {
   return toYaml({
-      driver: TRUENAS_CLASSES.nfs.driver,
-      httpConnection: httpConnection(conn, apiKey),
-      zfs: {
-        datasetParentName: d.datasetParentName,
-        detachedSnapshotsDatasetParentName: d.detachedSnapshotsDatasetParentName,
-        datasetEnableQuotas: true,
-        datasetEnableReservation: false,
-        // Apps run as their own uids (1000 and others): the share's root directory is open to them.
-        datasetPermissionsMode: "0777",
-        datasetPermissionsUser: 0,
-        datasetPermissionsGroup: 0,
-      },
-      nfs: { shareHost: conn.host, shareAlldirs: false, shareAllowedHosts: [], shareAllowedNetworks: [], shareMaprootUser: "root", shareMaprootGroup: "root", shareMapallUser: "", shareMapallGroup: "" },
-    });
+    driver: TRUENAS_CLASSES.nfs.driver,
+    httpConnection: httpConnection(conn, apiKey),
+    zfs: {
+      datasetParentName: d.datasetParentName,
+      detachedSnapshotsDatasetParentName: d.detachedSnapshotsDatasetParentName,
+      datasetEnableQuotas: true,
+      datasetEnableReservation: false,
+      // Apps run as their own uids (1000 and others): the share's root directory is open to them.
+      datasetPermissionsMode: "0777",
+      datasetPermissionsUser: 0,
+      datasetPermissionsGroup: 0,
+    },
+    nfs: {
+      shareHost: conn.host,
+      shareAlldirs: false,
+      shareAllowedHosts: [],
+      shareAllowedNetworks: [],
+      shareMaprootUser: "root",
+      shareMaprootGroup: "root",
+      shareMapallUser: "",
+      shareMapallGroup: "",
+    },
+  });
 }
 
 /** driver-config-file.yaml of the iSCSI class (democratic-csi examples/freenas-api-iscsi.yaml). Holds the API key. */

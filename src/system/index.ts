@@ -53,7 +53,9 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
   let certManager: CertManagerIssuer | undefined;
   if (cfg.certManager.enabled) {
     const wildcards: WildcardSpec[] = cfg.cluster.traefik
-      ? domains.filter((d) => kindOf.has(d.issuer) && issuesWildcards(kindOf.get(d.issuer)!)).map((d) => ({ key: d.key, domain: d.name, clusterIssuer: clusterIssuerName(d.issuer) }))
+      ? domains
+          .filter((d) => kindOf.has(d.issuer) && issuesWildcards(kindOf.get(d.issuer)!))
+          .map((d) => ({ key: d.key, domain: d.name, clusterIssuer: clusterIssuerName(d.issuer) }))
       : [];
     certManager = new CertManagerIssuer(
       "cert-manager",
@@ -156,7 +158,12 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
         grafanaHost: cfg.cluster.traefik ? grafanaHost(cfg) : undefined,
         clusterIssuer: ingressIssuer,
         logs: cfg.monitoring.logs.enabled
-          ? { lokiVersion: cfg.monitoring.logs.lokiVersion, alloyVersion: cfg.monitoring.logs.alloyVersion, retention: cfg.monitoring.logs.retention, storageSize: cfg.monitoring.logs.storageSize }
+          ? {
+              lokiVersion: cfg.monitoring.logs.lokiVersion,
+              alloyVersion: cfg.monitoring.logs.alloyVersion,
+              retention: cfg.monitoring.logs.retention,
+              storageSize: cfg.monitoring.logs.storageSize,
+            }
           : undefined,
         createAfter: [...clusterReady, ...ingressReady],
       },

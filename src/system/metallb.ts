@@ -59,11 +59,10 @@ export class MetalLbPool extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [this.release],
     });
-    this.l2Advertisement = new k8s.apiextensions.CustomResource(
-      `${name}-l2`,
-      l2Advertisement({ name: poolName, namespace, pool: poolName }),
-      { parent: this, dependsOn: [this.release, this.pool] },
-    );
+    this.l2Advertisement = new k8s.apiextensions.CustomResource(`${name}-l2`, l2Advertisement({ name: poolName, namespace, pool: poolName }), {
+      parent: this,
+      dependsOn: [this.release, this.pool],
+    });
     this.ready = [this.pool, this.l2Advertisement];
     this.registerOutputs({ release: this.release, pool: this.pool, l2Advertisement: this.l2Advertisement });
   }

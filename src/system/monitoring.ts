@@ -57,11 +57,7 @@ export class Monitoring extends pulumi.ComponentResource {
     // Node exporters use the host's network, PID namespace and filesystem. Prometheus' claim lives
     // here: turning monitoring off keeps the namespace and the metrics (see retainedNamespace).
     const namespaceName = args.namespace ?? SYSTEM_NAMESPACES.monitoring;
-    const namespace = retainedNamespace(
-      `${name}-namespace`,
-      { name: namespaceName, labels: PRIVILEGED_NAMESPACE_LABELS },
-      { parent: this, dependsOn: after },
-    );
+    const namespace = retainedNamespace(`${name}-namespace`, { name: namespaceName, labels: PRIVILEGED_NAMESPACE_LABELS }, { parent: this, dependsOn: after });
     // Generated once and kept in state: re-running `up` never changes it.
     const password = new random.RandomPassword(`${name}-grafana-password`, { length: 32, special: false }, { parent: this });
     this.grafanaAdminPassword = pulumi.secret(password.result);

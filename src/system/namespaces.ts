@@ -7,7 +7,8 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
 /** What the retention means for the user, for plan warnings and READMEs. */
-export const RETAINED_NAMESPACE_CLEANUP = "Pulumi never deletes it (it would take every claim with it): delete it with `kubectl delete namespace <name>` once its data is no longer wanted";
+export const RETAINED_NAMESPACE_CLEANUP =
+  "Pulumi never deletes it (it would take every claim with it): delete it with `kubectl delete namespace <name>` once its data is no longer wanted";
 
 /**
  * A Namespace Pulumi creates but never deletes. It is a NamespacePatch (server-side apply): the

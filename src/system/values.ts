@@ -46,10 +46,7 @@ export interface CertManagerValuesArgs {
  * never sees the _acme-challenge TXT record: the self-check must ask public resolvers only.
  */
 export function certManagerValues(args: CertManagerValuesArgs): Record<string, unknown> {
-  const resolvers =
-    args.recursiveNameservers.length > 0
-      ? { dns01RecursiveNameservers: args.recursiveNameservers.join(","), dns01RecursiveNameserversOnly: true }
-      : {};
+  const resolvers = args.recursiveNameservers.length > 0 ? { dns01RecursiveNameservers: args.recursiveNameservers.join(","), dns01RecursiveNameserversOnly: true } : {};
   return { crds: { enabled: true, keep: true }, ...resolvers };
 }
 

@@ -32,4 +32,7 @@ const stack = process.argv[2] || "lab";
   await pulumi.runtime.runInPulumiStack(async () => require(path.join(root, "src/index.ts")));
   await pulumi.runtime.disconnect();
   console.log(JSON.stringify({ tsNode: tsn.VERSION, resources: monitor.records.map((r) => r.urn), outputs: Object.keys(monitor.stackOutputs).sort() }));
-})().catch((e) => { console.error("FAILED:", e && e.message ? e.message.slice(0, 3000) : e); process.exit(1); });
+})().catch((e) => {
+  console.error("FAILED:", e && e.message ? e.message.slice(0, 3000) : e);
+  process.exit(1);
+});
