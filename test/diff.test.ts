@@ -151,6 +151,32 @@ describe("diff: replacements", () => {
     assert.equal(op(recorded, "a"), "replace");
     assert.deepEqual(recorded.changes.find((c) => c.name === "a")!.reasons, ["its provider changed from the default to k8s"]);
   });
+  test("a deleted StorageClass whose driver goes too names the claims that stay on it", () => {
+    const nfs = U("homelab:system:NfsStorage", "nfs");
+    const inNfs = (qt: string, name: string, inputs: Record<string, unknown>) => res(`urn:pulumi:t::homelab::homelab:system:NfsStorage$${qt}::${name}`, { parent: nfs, inputs });
+    const component = res(nfs, { custom: false });
+    const release = inNfs("kubernetes:helm.sh/v3:Release", "nfs-release", { name: "csi-driver-nfs" });
+    const cls = inNfs("kubernetes:storage.k8s.io/v1:StorageClass", "nfs-storage-class", { metadata: { name: "nfs-client" } });
+    const claim = (name: string, storageClassName: string, extra: Partial<PlanJsonResource> = {}) =>
+      res(U("kubernetes:core/v1:PersistentVolumeClaimPatch", name), { inputs: { metadata: { name, namespace: "media" }, spec: { storageClassName } }, ...extra });
+    const kept = { retainOnDelete: true, ignoreChanges: ["spec.storageClassName"] };
+    const base = plan(component, release, cls, claim("library", "nfs-client", kept), claim("gone", "nfs-client", { retainOnDelete: true }), claim("fast", "local-path", kept));
+    // The head moves data to another class: the claim keeps nfs-client (immutable, ignored), the other kept one leaves the state.
+    const d = diffPlans(base, plan(claim("library", "freenas-nfs-csi", kept), claim("fast", "local-path", kept)));
+    assert.equal(
+      d.warnings.find((w) => w.urn === cls.urn)!.message,
+      "StorageClass nfs-client is deleted: claims made while it is gone fail, and volumes it provisions later follow the new settings; existing volumes stay, but 2 claims media/library, media/gone still use it and its driver (nfs-release) is deleted in this change: a pod that starts again cannot mount those volumes; keep the storage backend until the data is moved",
+    );
+    // The class alone (its driver stays, e.g. a parameter change elsewhere): no claim list.
+    const d2 = diffPlans(
+      base,
+      plan(component, release, claim("library", "nfs-client", kept), claim("gone", "nfs-client", { retainOnDelete: true }), claim("fast", "local-path", kept)),
+    );
+    assert.equal(
+      d2.warnings.find((w) => w.urn === cls.urn)!.message,
+      "StorageClass nfs-client is deleted: claims made while it is gone fail, and volumes it provisions later follow the new settings; existing volumes stay",
+    );
+  });
   test("a changed secret input is shown only as changed", () => {
     const cmd = (digest: string) => res(U("command:remote:Command", "join"), { inputs: { stdin: "[secret]" }, secretPaths: ["stdin"], secretDigests: { stdin: digest } });
     const d = diffPlans(plan(cmd("aaaa")), plan(cmd("bbbb")));

@@ -148,6 +148,22 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
     }
   }
 
+  const opOf = new Map(changes.map((c) => [c.urn, c.op] as const));
+  /**
+   * A deleted StorageClass whose claims stay (kept by retainOnDelete, or kept by their immutable
+   * class while the program now computes another): their volumes stay, but when the Helm release
+   * beside the class (its CSI driver, same component) goes too, nothing can mount them again.
+   */
+  const classStillUsed = (cls: PlanJsonResource, name: string | undefined): string => {
+    const claims = base.resources
+      .filter((x) => CLAIM_TYPES.has(x.type) && (x.inputs as Obj).spec?.storageClassName === name)
+      .filter((x) => opOf.get(x.urn) !== "replace" && (opOf.get(x.urn) !== "delete" || x.retainOnDelete))
+      .map((x) => `${(x.inputs as Obj).metadata?.namespace}/${(x.inputs as Obj).metadata?.name}`);
+    const driver = changes.find((x) => x.op === "delete" && x.type === "kubernetes:helm.sh/v3:Release" && baseBy.get(x.urn)?.parent === cls.parent);
+    if (claims.length === 0 || driver === undefined) return "";
+    return `, but ${claims.length === 1 ? "claim" : `${claims.length} claims`} ${claims.join(", ")} still ${claims.length === 1 ? "uses" : "use"} it and its driver (${driver.name}) is deleted in this change: a pod that starts again cannot mount ${claims.length === 1 ? "that volume" : "those volumes"}; keep the storage backend until the data is moved`;
+  };
+
   for (const c of changes) {
     const r = c.op === "delete" ? baseBy.get(c.urn)! : headBy.get(c.urn)!;
     const i = r.inputs as Obj;
@@ -177,7 +193,9 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
       else if (NAMESPACE_TYPES.has(r.type) && !kept)
         w(`namespace ${i.metadata?.name} ${gone}${why(c)}: Kubernetes deletes everything in it, claims and secrets included; move what must stay first, or keep the namespace`);
       else if (r.type === "kubernetes:storage.k8s.io/v1:StorageClass" && !kept)
-        w(`StorageClass ${i.metadata?.name} ${gone}${why(c)}: claims made while it is gone fail, and volumes it provisions later follow the new settings; existing volumes stay`);
+        w(
+          `StorageClass ${i.metadata?.name} ${gone}${why(c)}: claims made while it is gone fail, and volumes it provisions later follow the new settings; existing volumes stay${c.op === "delete" ? classStillUsed(r, i.metadata?.name) : ""}`,
+        );
       else if (/longhorn/i.test(`${c.name} ${r.type}`) && !kept)
         w(`Longhorn (${c.name}) ${gone}${why(c)}: removing Longhorn deletes every Longhorn volume and its replicas; migrate the volumes first`);
       else if (r.type === "random:index/randomPassword:RandomPassword" && /k3s.*token/.test(c.name))
