@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { assertNoSecrets, secretValues, toCriticalPath, toMermaid, toPlanJson, toTree, TREE_LEGEND } from "../src/plan/format";
+import { Exit, runGuarded } from "../src/plan/cli";
 import { criticalPath, effectiveDependencies } from "../src/plan/graph";
 import type { RecordedResource } from "../src/plan/recorder";
 import { cli, planFile, type Graph } from "./harness";
@@ -237,5 +238,41 @@ describe("critical path", () => {
     const text = toCriticalPath((await labPlan()).result);
     assert.match(text, /^critical path to (a ready cluster|everything ready): \d+ steps, ~\d+ min \(estimated\)$/m);
     assert.match(text, /image-ubuntu-noble-pve-0\d  proxmoxve:download\/file:File  ~120s/);
+  });
+});
+
+describe("the exit codes plan and diff share (runGuarded)", () => {
+  const run = async (body: () => Promise<void>, env?: string) => {
+    const err: string[] = [];
+    const saved = process.env.HOMELAB_PLAN_DEBUG;
+    if (env === undefined) delete process.env.HOMELAB_PLAN_DEBUG;
+    else process.env.HOMELAB_PLAN_DEBUG = env;
+    try {
+      const code = await runGuarded("diff", { cwd: process.cwd(), stdout: () => {}, stderr: (t) => void err.push(t) }, body);
+      return { code, stderr: err.join("") };
+    } finally {
+      if (saved === undefined) delete process.env.HOMELAB_PLAN_DEBUG;
+      else process.env.HOMELAB_PLAN_DEBUG = saved;
+    }
+  };
+  test("0 when done, an Exit's own code and message, 3 for a bug (a stack trace only with HOMELAB_PLAN_DEBUG=1)", async () => {
+    assert.deepEqual(await run(async () => {}), { code: 0, stderr: "" });
+    assert.deepEqual(
+      await run(async () => {
+        throw new Exit(1, "Pulumi.lab.yaml: nodes[0].ip: not an address");
+      }),
+      { code: 1, stderr: "Pulumi.lab.yaml: nodes[0].ip: not an address\n" },
+    );
+    assert.deepEqual(
+      await run(async () => {
+        throw new Error("boom");
+      }),
+      { code: 3, stderr: "diff failed: boom\n(run with HOMELAB_PLAN_DEBUG=1 for a stack trace)\n" },
+    );
+    const debug = await run(async () => {
+      throw new Error("boom");
+    }, "1");
+    assert.equal(debug.code, 3);
+    assert.match(debug.stderr, /^diff failed: Error: boom\n {4}at /);
   });
 });

@@ -30,7 +30,8 @@ export interface CliIo {
 /** Where `--stack <name>` finds Pulumi.<name>.yaml: the project root. */
 export const PROJECT_ROOT = resolve(__dirname, "..", "..");
 
-class Exit extends Error {
+/** A planned end of a command: its exit code and the message for stderr (plan and diff alike). */
+export class Exit extends Error {
   constructor(
     readonly code: number,
     message: string,
@@ -39,24 +40,32 @@ class Exit extends Error {
   }
 }
 
-function usageError(message: string): never {
-  throw new Exit(2, `${message}\n\n${USAGE}`);
-}
-
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+/**
+ * Runs a command's body with the exit codes both CLIs share: 0 done, an `Exit`'s own code and
+ * message, 3 for anything else (a bug in the program, not in the config), with a stack trace only
+ * under HOMELAB_PLAN_DEBUG=1.
+ */
+export async function runGuarded(command: string, io: CliIo, body: () => Promise<void>): Promise<number> {
   try {
-    await plan(argv, io);
+    await body();
     return 0;
   } catch (e) {
     if (e instanceof Exit) {
       io.stderr(`${e.message}\n`);
       return e.code;
     }
-    // Anything else is a bug in the program, not in the config.
     const detail = e instanceof Error ? (planDebug() ? (e.stack ?? e.message) : `${e.message}\n(run with HOMELAB_PLAN_DEBUG=1 for a stack trace)`) : String(e);
-    io.stderr(`plan failed: ${detail}\n`);
+    io.stderr(`${command} failed: ${detail}\n`);
     return 3;
   }
+}
+
+function usageError(message: string): never {
+  throw new Exit(2, `${message}\n\n${USAGE}`);
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  return runGuarded("plan", io, () => plan(argv, io));
 }
 
 async function plan(argv: readonly string[], io: CliIo): Promise<void> {

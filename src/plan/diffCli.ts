@@ -6,11 +6,11 @@ import { tmpdir } from "node:os";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT_ROOT, type CliIo } from "./cli";
+import { Exit, PROJECT_ROOT, runGuarded, type CliIo } from "./cli";
 import { diffPlans, normalizePlan, type DiffDocument, type StackDiff } from "./diff";
 import { toDiffJson, toDiffMarkdown, toDiffText } from "./diffFormat";
 import { assertNoSecrets, secretValues, toPlanJson, type PlanJson } from "./format";
-import { loadProgram, parseStackFile, planDebug, runPlan, type PlanResult, type Program } from "./run";
+import { loadProgram, parseStackFile, runPlan, type PlanResult, type Program } from "./run";
 
 export const DIFF_USAGE = `usage: npm run -s diff -- --base <plan.json> --head <plan.json> [--format text|markdown|json]
        npm run -s diff -- --base-ref <git ref> (--stack <name> | --config <file> | --all) [--format text|markdown|json]
@@ -27,31 +27,12 @@ exit codes: 0 printed (blockers and warnings are in the output), 1 a stack confi
 at <ref>), 2 usage (an unknown ref or file), 3 a bug in the program, not in the config
 `;
 
-class Exit extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 function usage(message: string): never {
   throw new Exit(2, `${message}\n\n${DIFF_USAGE}`);
 }
 
 export async function runDiffCli(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    io.stdout(await diff(argv, io));
-    return 0;
-  } catch (e) {
-    if (e instanceof Exit) {
-      io.stderr(`${e.message}\n`);
-      return e.code;
-    }
-    const detail = e instanceof Error ? (planDebug() ? (e.stack ?? e.message) : `${e.message}\n(run with HOMELAB_PLAN_DEBUG=1 for a stack trace)`) : String(e);
-    io.stderr(`diff failed: ${detail}\n`);
-    return 3;
-  }
+  return runGuarded("diff", io, async () => io.stdout(await diff(argv, io)));
 }
 
 async function diff(argv: readonly string[], io: CliIo): Promise<string> {
