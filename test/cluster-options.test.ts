@@ -4,26 +4,15 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { clusterSettings, renderK3sConfig } from "../src/cluster/k3sConfig";
-import { validateStackConfig, type ValidationResult } from "../src/config/validate";
-import { stackDoc } from "./harness";
+import type { ValidationResult } from "../src/config/validate";
+import { stackDoc, validateDoc } from "./harness";
 
-const SECRETS = {
-  proxmoxApiToken: "secret",
-  sshPrivateKey: "secret",
-  cloudflareApiToken: "secret",
-  fluxGitToken: "absent",
-  sopsAgeKey: "absent",
-  etcdS3SecretKey: "absent",
-  truenasApiKey: "absent",
-  piholePassword: "secret",
-} as const;
 const TOKENS = { token: "server-token-value", agentToken: "agent-token-value" };
 
 function validate(edit: (doc: Record<string, any>) => void, file?: string): ValidationResult {
   const doc = stackDoc(file);
   edit(doc);
-  const raw = Object.fromEntries(Object.entries(doc).map(([k, v]) => [k.replace(/^homelab:/, ""), v]));
-  return validateStackConfig(raw, { secrets: SECRETS });
+  return validateDoc(doc);
 }
 const errorsOf = (edit: (doc: Record<string, any>) => void) => {
   const r = validate(edit);

@@ -8,30 +8,13 @@ import { describe, test } from "node:test";
 import { CATALOG } from "../src/apps/catalog";
 import { ConfigError } from "../src/config/loader";
 import { closeMatch } from "../src/config/messages";
-import { SECRET_KEYS, type SecretKey } from "../src/config/schema";
-import { validateStackConfig, type SecretPresence } from "../src/config/validate";
+import { SECRET_KEYS } from "../src/config/schema";
+import { validateStackConfig } from "../src/config/validate";
 import { RecordingMonitor } from "../src/plan/recorder";
-import { parseStackFile, placeholderFor, runPlan, type StackFile } from "../src/plan/run";
-import { cli, ROOT } from "./harness";
+import { parseStackFile, placeholderFor, runPlan } from "../src/plan/run";
+import { cli, presenceOf, rawOf, ROOT } from "./harness";
 
 const FIXTURES = join(ROOT, "test", "fixtures");
-
-/** The `homelab:` keys of a stack file, parsed as the loader parses them. */
-function rawOf(file: StackFile): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(file.config)) {
-    const t = v.trim();
-    raw[k.replace(/^homelab:/, "")] = t.startsWith("{") || t.startsWith("[") ? JSON.parse(v) : v;
-  }
-  return raw;
-}
-
-/** Which secret keys a stack file sets, and how. */
-function presenceOf(file: StackFile): Record<SecretKey, SecretPresence> {
-  return Object.fromEntries(
-    SECRET_KEYS.map((k) => [k, file.config[`homelab:${k}`] === undefined ? "absent" : file.secretKeys.includes(`homelab:${k}`) ? "secret" : "plain"]),
-  ) as Record<SecretKey, SecretPresence>;
-}
 
 /** Validates a stack file's text the way the program does (config map + which secrets exist). */
 function validateText(text: string) {

@@ -12,9 +12,8 @@ import { CATALOG } from "../src/apps/catalog";
 import { caClusterIssuer, externalAcmeClusterIssuer } from "../src/system/manifests";
 import { traefikValues } from "../src/system/values";
 import { EXTRA_CHECKS } from "../src/checks";
-import { validateStackConfig } from "../src/config/validate";
 import { digest } from "../src/plan/recorder";
-import { planConfig, stackDoc, type Graph } from "./harness";
+import { planConfig, stackDoc, validateDoc, type Graph } from "./harness";
 import { scenario } from "./scenario";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIBexampleStepCaRoot\n-----END CERTIFICATE-----\n";
@@ -346,20 +345,10 @@ describe("day two: the lab's domain moved from Let's Encrypt to a generated root
 });
 
 describe("app checks per domain (exact messages, all at once)", () => {
-  const SECRETS = {
-    proxmoxApiToken: "secret",
-    sshPrivateKey: "secret",
-    cloudflareApiToken: "secret",
-    fluxGitToken: "absent",
-    sopsAgeKey: "absent",
-    etcdS3SecretKey: "absent",
-    truenasApiKey: "absent",
-    piholePassword: "secret",
-  } as const;
   const validate = (edit: (doc: Record<string, any>) => void, file?: string) => {
     const doc = stackDoc(file);
     edit(doc);
-    return validateStackConfig(Object.fromEntries(Object.entries(doc).map(([k, v]) => [k.replace(/^homelab:/, ""), v])), { secrets: SECRETS, extraChecks: EXTRA_CHECKS });
+    return validateDoc(doc, { extraChecks: EXTRA_CHECKS });
   };
 
   test("an unknown domain names the declared ones; a domain on an app without a web interface; a host no wildcard covers", () => {

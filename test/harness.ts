@@ -3,8 +3,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { SECRET_KEYS, type SecretKey } from "../src/config/schema";
+import { validateStackConfig, type SecretPresence, type ValidateOptions, type ValidationResult } from "../src/config/validate";
 import { runCli } from "../src/plan/cli";
-import { parseStackFile, runPlan, type PlanResult, type RunOptions } from "../src/plan/run";
+import { parseStackFile, runPlan, type PlanResult, type RunOptions, type StackFile } from "../src/plan/run";
 import type { RecordedResource } from "../src/plan/recorder";
 
 export const ROOT = join(__dirname, "..");
@@ -12,6 +14,29 @@ export const ROOT = join(__dirname, "..");
 /** The `config:` map of a stack file, as plain data to edit. */
 export function stackDoc(file = "Pulumi.lab.yaml"): Record<string, any> {
   return (parse(readFileSync(join(ROOT, file), "utf8")) as { config: Record<string, any> }).config;
+}
+
+/** The `homelab:` keys of a stack file, parsed as the loader parses them. */
+export function rawOf(file: StackFile): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(file.config)) {
+    const t = v.trim();
+    raw[k.replace(/^homelab:/, "")] = t.startsWith("{") || t.startsWith("[") ? JSON.parse(v) : v;
+  }
+  return raw;
+}
+
+/** Which secret keys a stack file sets, and how. */
+export function presenceOf(file: StackFile): Record<SecretKey, SecretPresence> {
+  return Object.fromEntries(
+    SECRET_KEYS.map((k) => [k, file.config[`homelab:${k}`] === undefined ? "absent" : file.secretKeys.includes(`homelab:${k}`) ? "secret" : "plain"]),
+  ) as Record<SecretKey, SecretPresence>;
+}
+
+/** Validates a config map (as edited from stackDoc) as the program does: its secrets as the map sets them. */
+export function validateDoc(config: Record<string, unknown>, opts: Omit<ValidateOptions, "secrets"> = {}): ValidationResult {
+  const file = parseStackFile(stringify({ config }));
+  return validateStackConfig(rawOf(file), { ...opts, secrets: presenceOf(file) });
 }
 
 /** Plans a config map (as edited from stackDoc) under the recording monitor. */

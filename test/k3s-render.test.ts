@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
-import { validateStackConfig } from "../src/config/validate";
 import { clusterSettings, kubeletLabels, renderK3sConfig, type K3sClusterSettings } from "../src/cluster/k3sConfig";
 import {
   installerUrl,
@@ -41,7 +40,7 @@ import {
   UNATTENDED_BLACKLIST,
 } from "../src/cluster/nvidia";
 import { planKubeconfig } from "../src/plan/recorder";
-import { ROOT as ROOT_DIR, stackDoc } from "./harness";
+import { ROOT as ROOT_DIR, stackDoc, validateDoc } from "./harness";
 import { requireTool, shellcheck } from "./validators";
 
 const VERSION = "v1.34.2+k3s1";
@@ -59,19 +58,7 @@ const SETTINGS: K3sClusterSettings = {
 function labConfig(edit: (doc: Record<string, any>) => void = () => {}) {
   const doc = stackDoc();
   edit(doc);
-  const raw = Object.fromEntries(Object.entries(doc).map(([k, v]) => [k.replace(/^homelab:/, ""), v]));
-  const r = validateStackConfig(raw, {
-    secrets: {
-      proxmoxApiToken: "secret",
-      sshPrivateKey: "secret",
-      cloudflareApiToken: "secret",
-      fluxGitToken: "absent",
-      sopsAgeKey: "absent",
-      etcdS3SecretKey: "absent",
-      truenasApiKey: "absent",
-      piholePassword: "absent",
-    },
-  });
+  const r = validateDoc(doc);
   if (!r.ok) throw new Error(r.errors.join("\n"));
   return r.config;
 }
