@@ -11,7 +11,8 @@
 // its own), balanced by how long each file took the last time (node_modules/.cache/homelab-test/;
 // by size the first time). The groups share a plan cache for this run (src/plan/planCache.ts, in a
 // temporary directory removed at the end): a stack file that several files plan unchanged is
-// planned once.
+// planned once, in a worker thread of the process that needs it first (src/plan/planWorker.ts), out
+// of reach of the async hook the test runner puts on every promise of its own thread.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";

@@ -1,6 +1,6 @@
 // The test run's plan cache (src/plan/planCache.ts) and the split of the test files into processes
 // (scripts/test.ts): what is cached and what never is, copies that do not share state, entries
-// another process wrote, and an even split.
+// another process wrote, the plan worker (src/plan/planWorker.ts), and an even split.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
@@ -10,7 +10,11 @@ import { test } from "node:test";
 import { serialize } from "node:v8";
 import { balance } from "../scripts/test";
 import { cachedPlan, planKey } from "../src/plan/planCache";
+import { ConfigError } from "../src/config/loader";
+import { planInWorkerValue } from "../src/plan/planWorker";
 import { RecordingMonitor } from "../src/plan/recorder";
+import { readStackFile, runPlanFresh, type PlanResult } from "../src/plan/run";
+import { ROOT } from "./harness";
 
 const stackFile = { config: { "homelab:domain": "lab.example.com" }, secretKeys: [], secureDigests: {} };
 
@@ -113,4 +117,24 @@ test("the test files are split into groups of about equal time, each in name ord
     balance(["x", "y"], () => 1, 4),
     [["x"], ["y"]],
   );
+});
+
+test("a plan in the plan worker is the plan of this thread; an invalid config comes back as the ConfigError it is", async () => {
+  const file = readStackFile(join(ROOT, "Pulumi.home.yaml"));
+  const there = await planInWorkerValue<PlanResult>({ stack: "home", stackFile: file });
+  const here = await runPlanFresh({ stack: "home", stackFile: file });
+  assert.deepStrictEqual(there, here);
+
+  const bad = { config: { "homelab:domain": "not a domain" }, secretKeys: [], secureDigests: {} };
+  const inThread = await runPlanFresh({ stack: "bad", stackFile: bad }).then(
+    () => assert.fail("the invalid config planned"),
+    (e: unknown) => e,
+  );
+  const fromWorker = await planInWorkerValue({ stack: "bad", stackFile: bad }).then(
+    () => assert.fail("the invalid config planned in the worker"),
+    (e: unknown) => e,
+  );
+  assert.ok(inThread instanceof ConfigError && fromWorker instanceof ConfigError, `${String(fromWorker)}`);
+  assert.deepEqual(fromWorker.errors, inThread.errors);
+  assert.ok(fromWorker.errors.length > 0);
 });

@@ -3,15 +3,13 @@
 // options or URNs.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
 import * as internals from "../src/lib/pulumiInternals";
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+/* eslint-disable @typescript-eslint/no-require-imports */
 const rpc = require("@pulumi/pulumi/runtime/rpc") as Record<string, unknown>;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const resourcePb = require("@pulumi/pulumi/proto/resource_pb") as { RegisterResourceRequest: { prototype: Record<string, unknown> } };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const aliasPb = require("@pulumi/pulumi/proto/alias_pb") as { Alias: { prototype: Record<string, unknown>; Spec: { prototype: Record<string, unknown> } } };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const config = require("@pulumi/pulumi/runtime/config") as Record<string, unknown>;
 
 describe("Pulumi SDK internals", () => {
@@ -46,6 +44,38 @@ describe("Pulumi SDK internals", () => {
   });
   test("runtime/config still exports isConfigSecret", () => {
     assert.equal(typeof config.isConfigSecret, "function", "runtime/config isConfigSecret is gone: secret config keys cannot be told from plain ones");
+  });
+  test("withoutSdkTraces: no callsites, leak candidates kept as the SDK keeps them, and both functions restored", async () => {
+    const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { leakCandidates: Set<Promise<unknown>> } };
+    const resource = pulumi.Resource as unknown as { callsites(): unknown[] };
+    const originals = [resource.callsites, debuggable.debuggablePromise];
+    assert.ok(resource.callsites().length > 0, "the SDK's callsites() gives this stack");
+    // The SDK calls it through the module object (debuggable_1.debuggablePromise(...)), so replacing the export reaches every caller.
+    assert.match(String(require("@pulumi/pulumi/runtime/resource").registerResource), /debuggable_1\.debuggablePromise\(/);
+    const restore = internals.withoutSdkTraces();
+    try {
+      assert.deepEqual(resource.callsites(), []);
+      const candidates = state.getStore().leakCandidates;
+      let settle!: (v: string) => void;
+      const p = new Promise<string>((r) => (settle = r));
+      const tracked = debuggable.debuggablePromise(p, "ctx");
+      assert.ok(candidates.has(p), "a pending promise is a leak candidate");
+      assert.equal(Object.getOwnPropertyDescriptor(p, "_debugStackTrace"), undefined, "no stack trace taken");
+      settle("v");
+      assert.equal(await tracked, "v");
+      assert.ok(!candidates.has(p), "a settled one is not");
+      const failing = Promise.reject(new Error("boom"));
+      const err = await debuggable.debuggablePromise(failing, "ctx").then(
+        () => assert.fail("resolved"),
+        (e: Error & { promise?: unknown }) => e,
+      );
+      assert.equal(err.promise, failing, "a rejection names its promise, as the SDK's does");
+      assert.ok(!candidates.has(failing));
+    } finally {
+      restore();
+    }
+    assert.deepEqual([resource.callsites, debuggable.debuggablePromise], originals);
   });
   test("engine URNs: the whole ancestor chain, no stack prefix", () => {
     const stackUrn = "urn:pulumi:lab::homelab::pulumi:pulumi:Stack::homelab-lab";

@@ -108,3 +108,45 @@ export function urnUnder(stack: string, project: string, parentType: string, typ
   const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
   return `urn:pulumi:${stack}::${project}::${qualified}::${name}`;
 }
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const debuggable = require("@pulumi/pulumi/runtime/debuggable") as { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeState = require("@pulumi/pulumi/runtime/state") as { getStore(): { leakCandidates: Set<Promise<unknown>> } };
+const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
+
+/**
+ * Turns off, until the returned function is called, the two stack traces the SDK takes for the
+ * engine's diagnostics, which an offline plan never shows (and was a quarter of a plan's time):
+ * - `Resource.callsites` (resource.ts), every resource's source position and stack trace for the
+ *   engine, taken with `Error.stackTraceLimit = Infinity` (so the plan's limit of 0 does not reach
+ *   it) and parsed line by line. Without it a registration carries no source position, as a
+ *   program without source maps does.
+ * - `debuggablePromise` (runtime/debuggable.ts): on every SDK promise `new Error().stack` and three
+ *   properties, read only by the leak report `pulumi up` prints at exit. The promise still goes
+ *   into the leak candidates and leaves them when it settles, as in the SDK.
+ */
+export function withoutSdkTraces(): () => void {
+  const callsites = resourceClass.callsites;
+  const debuggablePromise = debuggable.debuggablePromise;
+  resourceClass.callsites = () => [];
+  debuggable.debuggablePromise = <T>(p: Promise<T>): Promise<T> => {
+    const candidates = runtimeState.getStore().leakCandidates;
+    candidates.add(p);
+    return p.then(
+      (value) => {
+        candidates.delete(p);
+        return value;
+      },
+      (err: unknown) => {
+        candidates.delete(p);
+        if (err !== null && typeof err === "object") (err as { promise?: unknown }).promise = p;
+        throw err;
+      },
+    );
+  };
+  return () => {
+    resourceClass.callsites = callsites;
+    debuggable.debuggablePromise = debuggablePromise;
+  };
+}

@@ -3,13 +3,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { isMainThread } from "node:worker_threads";
 import { parse } from "yaml";
 import { EXTRA_CHECKS } from "../checks";
 import { ConfigError, loadStack, NAMESPACE } from "../config/loader";
 import { buildHomelab } from "../homelab";
 import { digest, RecordingMonitor, type RecordedResource, type RecorderOptions } from "./recorder";
-import { cachedPlan } from "./planCache";
+import { cachedPlan, planCacheDir, planKey } from "./planCache";
+import { planInWorkerValue } from "./planWorker";
 import { describeSecrets } from "./secrets";
+import { withoutSdkTraces } from "../lib/pulumiInternals";
 
 export const PROJECT = "homelab";
 
@@ -162,15 +165,20 @@ export function loadProgram(root: string): Program {
  * always runs the program.
  */
 export async function runPlan(opts: RunOptions): Promise<PlanResult> {
-  return cachedPlan({ ...opts }, () => runPlanFresh(opts));
+  // Under `npm test` the cacheable plans run in the test process's plan worker (src/plan/planWorker.ts).
+  const inWorker = planCacheDir() !== undefined && planKey({ ...opts }) !== undefined && isMainThread;
+  const input = { stack: opts.stack, stackFile: opts.stackFile, preview: opts.preview };
+  return cachedPlan({ ...opts }, inWorker ? () => planInWorkerValue<PlanResult>(input) : () => runPlanFresh(opts));
 }
 
 /** Runs the program, never from the test run's plan cache. */
 export async function runPlanFresh(opts: RunOptions): Promise<PlanResult> {
-  // The Pulumi SDK tags every promise it makes with `new Error().stack` (runtime/debuggable.ts) for
-  // leak reports; formatting those traces (through source maps, which tsx turns on) was most of the
-  // time of a plan. A plan keeps no traces unless HOMELAB_PLAN_DEBUG=1; both settings are restored.
+  // The Pulumi SDK takes a stack trace of every promise (for its leak report) and of every resource
+  // (for the engine's diagnostics); taking and formatting them (through source maps, which the
+  // loader turns on) was most of the time of a plan. A plan takes none unless HOMELAB_PLAN_DEBUG=1
+  // (src/lib/pulumiInternals.ts `withoutSdkTraces`); every setting is restored after it.
   const traces = { limit: Error.stackTraceLimit, sourceMaps: process.sourceMapsEnabled };
+  const restore = planDebug() ? () => {} : withoutSdkTraces();
   if (!planDebug()) {
     Error.stackTraceLimit = 0;
     process.setSourceMapsEnabled(false);
@@ -178,6 +186,7 @@ export async function runPlanFresh(opts: RunOptions): Promise<PlanResult> {
   try {
     return await record(opts);
   } finally {
+    restore();
     Error.stackTraceLimit = traces.limit;
     process.setSourceMapsEnabled(traces.sourceMaps);
   }
