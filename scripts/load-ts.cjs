@@ -1,4 +1,4 @@
-// Loads the project's TypeScript files in Node 20 (`node --require ./scripts/load-ts.cjs file.ts`),
+// Loads the project's TypeScript files in Node 22 (`node --require ./scripts/load-ts.cjs file.ts`),
 // with two caches under node_modules/.cache (a fresh clone fills them on its first run).
 //
 // 1. TypeScript. tsx inspected every JavaScript file Node loads, and the SDK and providers are
@@ -9,9 +9,10 @@
 //    type-check (`npm run typecheck`; the suite runs tsc). Unlike tsx it has no ES-module hooks:
 //    `await import()` of a package works (the ESM-only @kubernetes-models), of a .ts file does not
 //    (import it statically, or require it).
-// 2. V8 code. Node 20 parses the SDK's ~16 MB of JavaScript (typescript.js alone is 9 MB) on every
-//    start, which was about a third of a plan; Node 22 has module.enableCompileCache() for that,
-//    Node 20 does not. So the CommonJS files under node_modules are compiled with the code V8 cached
+// 2. V8 code. Node parses the SDK's ~16 MB of JavaScript (typescript.js alone is 9 MB) on every
+//    start, which was about a third of a plan. Node 22's own module.enableCompileCache()
+//    (NODE_COMPILE_CACHE) measured no faster than no cache at all for a lab plan (1.05-1.27 s
+//    against 1.11-1.23 s; this cache 0.76-1.02 s). So the CommonJS files under node_modules are compiled with the code V8 cached
 //    for them in homelab-v8/ (keyed by the file's inode, size and times; V8 rejects data from another V8 or other flags,
 //    and the file is then rewritten). HOMELAB_NO_CODE_CACHE=1 turns it off.
 "use strict";
@@ -120,7 +121,7 @@ function saveCodeCache() {
   }
 }
 
-// Older Node 20 releases cannot give a vm.Script Node's loader for import(): compile as Node does.
+// Node releases without USE_MAIN_CONTEXT_DEFAULT_LOADER cannot give a vm.Script Node's loader for import(): compile as Node does.
 if (IMPORT_DYNAMICALLY !== undefined && process.env.HOMELAB_NO_CODE_CACHE !== "1") {
   const nodeCompile = Module.prototype._compile;
   Module.prototype._compile = function compileWithCache(content, filename, format) {

@@ -400,11 +400,11 @@ describe("the rest of the pins", () => {
     assert.ok(config.packageRules.some((r) => r.groupName === "pulumi" && JSON.stringify(r.matchPackageNames) === '["@pulumi/pulumi","pulumi/pulumi"]'));
   });
 
-  test("@pulumi/command stays on 1.x and Node on 20, and updates respect package.json engines", () => {
+  test("@pulumi/command stays on 1.x and Node on 22, and updates respect package.json engines", () => {
     const allowed = (name: string) => config.packageRules.find((r) => (r.matchPackageNames as string[] | undefined)?.includes(name))?.allowedVersions;
     assert.equal(allowed("@pulumi/command"), "<2");
-    assert.equal(allowed("node"), "<21");
-    assert.equal(allowed("@types/node"), "<21");
+    assert.equal(allowed("node"), "<23");
+    assert.equal(allowed("@types/node"), "<23");
     assert.equal(config.constraintsFiltering, "strict");
   });
 });

@@ -87,7 +87,7 @@ describe("direnv and the Node.js pin", () => {
     const min = /^>=(\d+)$/.exec(engines);
     assert.ok(min, `engines.node is ${engines}: update this test with the range`);
     assert.ok(Number(m[1]) >= Number(min[1]));
-    assert.equal(m[1], "20", "the release CI runs (.ci/run requires 20+)");
+    assert.equal(m[1], "22", "the release CI runs (.ci/run installs it where the machine's node is older)");
   });
 });
 

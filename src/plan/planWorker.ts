@@ -1,7 +1,7 @@
 // The test run's plans, in a worker thread of each test process (src/plan/run.ts `runPlan` sends
 // the cacheable ones here while HOMELAB_PLAN_CACHE is set, i.e. under `npm test`).
 //
-// Why: Node 20's test runner enables, for its whole process, an async hook with a destroy callback
+// Why: Node's test runner (20 and 22 alike) enables, for its whole process, an async hook with a destroy callback
 // (lib/internal/test_runner/harness.js, `setup`: it maps every async resource to its test). With
 // it every promise is tracked at its creation and its collection, and a plan is mostly the SDK's
 // promises: the lab plan took 490 ms inside a test against 180 ms outside one. A worker thread is

@@ -1,6 +1,6 @@
 // One test process for several test files (scripts/test.ts writes an entry that calls `group`).
 // Every process loads the Pulumi SDK and the providers once, about a second of CPU; a process per
-// file paid that thirty-odd times per run. Node 20's runner has no `--test-isolation=none`, so the
+// file paid that thirty-odd times per run. Node 22's `--experimental-test-isolation=none` runs every file in one process (no split over the cores), so the
 // files are required here, each inside a suite named after it: its tests, hooks and failures stay
 // its own, a file that fails to load fails its suite (the others still run), and the spec reporter
 // prints each file's duration on the suite's line. Tests run one at a time in a process, as within
