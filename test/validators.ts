@@ -54,7 +54,7 @@ function versionOf(tool: string): string {
 }
 
 /** `run()`'s verdict on `document`, from the cache when this release has judged it before. */
-function verdict(tool: string, args: readonly string[], document: string, run: () => string): string {
+export function verdict(tool: string, args: readonly string[], document: string, run: () => string): string {
   if (process.env.HOMELAB_NO_VALIDATOR_CACHE === "1") return run();
   const key = createHash("sha256")
     .update(`${versionOf(tool)}\0${args.join("\0")}\0`)
