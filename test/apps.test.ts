@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
 import { containerImage, releaseTimeout } from "../src/apps/app";
+import { appTemplateServices } from "../src/apps/appTemplateNames";
 import { BACKUP_SCHEDULE, pgDumpScript, renderPgDumpCronJob } from "../src/apps/backupRender";
 import { CATALOG } from "../src/apps/catalog";
 import { CLAIM_MIGRATION } from "../src/apps/claims";
@@ -70,7 +71,7 @@ const EXPECTED: Record<
   lidarr: { ns: "media", source: "oci", ingress: ["lidarr", 8686], volumes: { config: ["local-path", 5] }, secrets: [], gpu: false, media: true },
   prowlarr: { ns: "media", source: "oci", ingress: ["prowlarr", 9696], volumes: { config: ["local-path", 2] }, secrets: [], gpu: false },
   qbittorrent: { ns: "media", source: "oci", ingress: ["qbittorrent", 8080], volumes: { config: ["local-path", 2] }, secrets: [], gpu: false, media: true },
-  pihole: { ns: "network", source: "oci", ingress: ["pihole", 80], volumes: { etc: ["local-path", 2] }, secrets: ["web-password"], gpu: false },
+  pihole: { ns: "network", source: "oci", ingress: ["pihole-main", 80], volumes: { etc: ["local-path", 2] }, secrets: ["web-password"], gpu: false },
   copyparty: {
     ns: "applications",
     source: "oci",
@@ -264,9 +265,11 @@ for (const [app, want] of Object.entries(EXPECTED)) {
       else if (app === "ollama") assert.equal(v.fullnameOverride, service, "service port is the chart's default 11434");
       else if (app === "authentik") assert.deepEqual(v.server.ingress, { enabled: false }, "the chart's Service <release>-server:80; its own ingress off");
       else {
-        assert.equal(v.global.fullnameOverride, service);
-        const ports = Object.values(v.service.main.ports as Record<string, { port: number }>).map((p) => p.port);
-        assert.ok(ports.includes(port), `${app} serves ${port}: ${ports.join()}`);
+        // app-template names the Service from the values (src/apps/appTemplateNames.ts): <app>, or <app>-<identifier> beside another.
+        assert.equal(v.global.fullnameOverride, app);
+        const rendered = appTemplateServices(v, app).find((s) => s.name === service);
+        assert.ok(rendered, `${app}: the values render a Service ${service}`);
+        assert.ok(Object.values(rendered.ports).includes(port), `${app} serves ${port}: ${Object.values(rendered.ports).join()}`);
       }
     });
 

@@ -6,7 +6,7 @@
 import { gpuScheduling } from "../cluster/conventions";
 import { mergeValues } from "../system/values";
 import { SEED_APPS } from "./seedApps";
-import { templateApp } from "./template";
+import { MAIN_HTTP, templateApp } from "./template";
 import type { AppDefinition, ValuesContext } from "./types";
 import { urlOf } from "./values";
 
@@ -110,9 +110,9 @@ const minio = templateApp(
     name: "minio",
     description: "S3-compatible object storage (last community image; MinIO is maintenance-only)",
     namespace: "infrastructure",
-    ingress: { service: "minio", port: 9000 },
+    ingress: { appTemplate: { service: "main", port: "api" } },
     // The web console listens on its own port (values.yaml `--console-address :9001`).
-    consoleIngress: { service: "minio", port: 9001 },
+    consoleIngress: { appTemplate: { service: "main", port: "console" } },
     // MinIO does not support NFS backends: its drive stays on local-path.
     volumes: [{ name: "data", kind: "database", size: 100, mountPath: "/data" }],
     gpu: "none",
@@ -128,7 +128,7 @@ const n8n = templateApp(
     name: "n8n",
     description: "Workflow automation (SQLite in its data directory)",
     namespace: "applications",
-    ingress: { service: "n8n", port: 5678 },
+    ingress: MAIN_HTTP,
     volumes: [{ name: "data", kind: "database", size: 5, mountPath: "/home/node/.n8n" }],
     gpu: "none",
     secrets: [{ key: "encryption-key", length: 48, env: "N8N_ENCRYPTION_KEY" }],
@@ -145,7 +145,7 @@ const stableDiffusion = templateApp(
     // the image gets no fixes; apps/stable-diffusion-webui/README.md says how to swap it.
     description: "AUTOMATIC1111 Stable Diffusion WebUI (ai-dock CUDA image, unmaintained since 2024-08; password-protected)",
     namespace: "ai",
-    ingress: { service: "stable-diffusion-webui", port: 7860 },
+    ingress: MAIN_HTTP,
     volumes: [{ name: "workspace", kind: "data", size: 100, mountPath: "/workspace" }],
     gpu: "required",
     secrets: [{ key: "web-password", length: 32, env: "WEB_PASSWORD" }],
@@ -158,7 +158,7 @@ const jupyter = templateApp({
   name: "jupyter",
   description: "Jupyter Lab (PyTorch CUDA image; the GPU is optional)",
   namespace: "ai",
-  ingress: { service: "jupyter", port: 8888 },
+  ingress: MAIN_HTTP,
   volumes: [{ name: "work", kind: "data", size: 20, mountPath: "/home/jovyan/work" }],
   gpu: "optional",
   secrets: [{ key: "token", length: 48, env: "JUPYTER_TOKEN" }],
@@ -170,7 +170,7 @@ const plex = templateApp(
     name: "plex",
     description: "Plex Media Server (library database in /config, media from the shared library)",
     namespace: "media",
-    ingress: { service: "plex", port: 32400 },
+    ingress: MAIN_HTTP,
     volumes: [{ name: "config", kind: "database", size: 20, mountPath: "/config" }],
     mediaLibrary: true,
     gpu: "optional",
@@ -183,12 +183,12 @@ const plex = templateApp(
   }),
 );
 
-const arr = (name: string, port: number, description: string) =>
+const arr = (name: string, description: string) =>
   templateApp({
     name,
     description,
     namespace: "media",
-    ingress: { service: name, port },
+    ingress: MAIN_HTTP,
     // SQLite: the *arr apps corrupt their database on NFS.
     volumes: [{ name: "config", kind: "database", size: 5, mountPath: "/config" }],
     mediaLibrary: true,
@@ -202,7 +202,7 @@ const paperless = templateApp(
     name: "paperless-ngx",
     description: "Document management (SQLite data dir on local-path, documents on NFS, Redis broker sidecar)",
     namespace: "applications",
-    ingress: { service: "paperless-ngx", port: 8000 },
+    ingress: MAIN_HTTP,
     volumes: [
       { name: "data", kind: "database", size: 5, mountPath: "/usr/src/paperless/data" },
       { name: "media", kind: "data", size: 50, mountPath: "/usr/src/paperless/media" },
@@ -222,7 +222,7 @@ const mealie = templateApp(
     name: "mealie",
     description: "Recipe manager (SQLite)",
     namespace: "applications",
-    ingress: { service: "mealie", port: 9000 },
+    ingress: MAIN_HTTP,
     volumes: [{ name: "data", kind: "database", size: 5, mountPath: "/app/data" }],
     gpu: "none",
     secrets: [],
@@ -235,7 +235,7 @@ const actual = templateApp({
   name: "actual",
   description: "Actual Budget server (SQLite)",
   namespace: "applications",
-  ingress: { service: "actual", port: 5006 },
+  ingress: MAIN_HTTP,
   volumes: [{ name: "data", kind: "database", size: 2, mountPath: "/data" }],
   gpu: "none",
   secrets: [],
@@ -254,8 +254,8 @@ export const CATALOG: ReadonlyMap<string, AppDefinition> = new Map(
     stableDiffusion,
     jupyter,
     plex,
-    arr("radarr", 7878, "Movie collection manager"),
-    arr("sonarr", 8989, "TV series collection manager"),
+    arr("radarr", "Movie collection manager"),
+    arr("sonarr", "TV series collection manager"),
     paperless,
     mealie,
     actual,

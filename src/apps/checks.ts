@@ -12,7 +12,7 @@ import { definitionOf, gpuCapacityChecks, storagePinChecks } from "./capacity";
 import { CATALOG } from "./catalog";
 import { appDefinition, customApp } from "./custom";
 import { customAppChecks } from "./customChecks";
-import { hostOf, hostsOf } from "./render";
+import { hostOf, hostsOf, ingressBackendErrors } from "./render";
 
 /**
  * Namespaces an app must not use, and who owns them. The apps layer applies a Namespace per app
@@ -68,6 +68,7 @@ export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]
     const domainErrors = appDomainChecks(cfg, name, entry.domain, domainName === undefined ? undefined : hostOf(def, entry.host, domainName));
     errors.push(...domainErrors);
     if (!entry.enabled) continue;
+    if (entry.host !== "") errors.push(...ingressBackendErrors(name, def, entry.values));
 
     if (!cfg.flux.enabled) {
       errors.push(`apps.${name}: is deployed by Flux but flux.enabled is false; set flux.enabled: true (with flux.url) or apps.${name}.enabled: false`);

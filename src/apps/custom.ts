@@ -5,7 +5,7 @@ import { gpuScheduling } from "../cluster/conventions";
 import type { AppConfig } from "../config/schema";
 import type { CustomAppConfig } from "../config/customAppSchema";
 import { CATALOG } from "./catalog";
-import { APP_TEMPLATE } from "./template";
+import { APP_TEMPLATE, MAIN_HTTP } from "./template";
 import type { AppDefinition, ChartSource } from "./types";
 import { appTemplateValues, type Values } from "./values";
 
@@ -50,7 +50,8 @@ export function customApp(name: string, c: CustomAppConfig): AppDefinition {
     description: c.description ?? (isImage ? `${c.image!.repository} on app-template` : `chart ${c.chart?.name ?? c.chart?.repository}`),
     source: customSource(c),
     namespace: name,
-    ...(c.service ? { ingress: { service: c.service.name ?? name, port: c.service.port } } : {}),
+    // An image app's Service is app-template's `main` with port `http` (imageAppValues); a chart names its own.
+    ...(c.service ? { ingress: isImage ? MAIN_HTTP : { service: c.service.name ?? name, port: c.service.port } } : {}),
     // A chart mounts its claims through its own values: the mount path is for image apps only.
     volumes: c.volumes.map((v) => ({ name: v.name, kind: v.kind, size: v.size, mountPath: v.mountPath ?? "" })),
     mediaLibrary: c.mediaLibrary,

@@ -4,9 +4,10 @@ import { appDomainName, coveringDomain, stackDomains } from "../config/domains";
 import type { AppConfig, StackConfig } from "../config/schema";
 import type { IngressArgs } from "../system/ingress";
 import type { System } from "../system/types";
+import { appTemplateBackend } from "./appTemplateNames";
 import { appDefinition } from "./custom";
 import { forwardAuthMiddleware } from "./forwardAuth";
-import type { AppDefinition, StorageKind } from "./types";
+import type { AppDefinition, IngressTarget, StorageKind } from "./types";
 import { appValues, type Values } from "./values";
 
 /** The namespace-wide media library (NFS, shared by Plex and the *arr apps): PVC name and nominal size. */
@@ -49,6 +50,30 @@ export interface ResolvedApp {
   readonly secretName: string | undefined;
   readonly mediaClaim: string | undefined;
   readonly values: Values;
+  /** The Service and port behind the ingress (ingressBackend), or undefined without one. */
+  readonly backend: IngressBackend | undefined;
+  /** The Service and port behind the console ingress, or undefined without one. */
+  readonly consoleBackend: IngressBackend | undefined;
+}
+
+/** A Service name and port number an Ingress sends to. */
+export interface IngressBackend {
+  readonly service: string;
+  readonly port: number;
+}
+
+/**
+ * The Service and port an ingress target resolves to in an app's final values: a chart's own
+ * name as written, an app-template reference through the chart's naming (appTemplateBackend, with
+ * the release named after the app). Throws, naming `apps.<app>.values`, when the values lack it.
+ */
+export function ingressBackend(app: string, target: IngressTarget, values: Values): IngressBackend {
+  if (!("appTemplate" in target)) return { service: target.service, port: target.port };
+  try {
+    return appTemplateBackend(values, app, target.appTemplate);
+  } catch (e) {
+    throw new Error(`apps.${app}.values: ${(e as Error).message}`);
+  }
 }
 
 /**
@@ -58,6 +83,40 @@ export interface ResolvedApp {
 export function storageClassFor(kind: StorageKind, classes: System["storageClasses"], pinned?: string): string {
   if (kind === "database") return classes.local;
   return pinned ?? classes.nfs ?? classes.truenasNfs ?? classes.longhorn ?? classes.local;
+}
+
+/**
+ * Config check: an app-template app's ingress references (service identifier, port name) must
+ * resolve in its final values, the stack's `values` included. Only the values' `service`,
+ * `global`, `fullnameOverride` and `nameOverride` decide the names, so the computed part is
+ * evaluated with placeholder claims and hosts.
+ */
+export function ingressBackendErrors(name: string, def: AppDefinition, stackValues: Values): string[] {
+  const targets = [def.ingress, def.consoleIngress].filter((t): t is IngressTarget => t !== undefined && "appTemplate" in t);
+  if (targets.length === 0) return [];
+  const values = appValues(
+    def,
+    {
+      app: name,
+      namespace: def.namespace,
+      host: `${name}.invalid`,
+      consoleHost: def.consoleIngress ? `${name}-console.invalid` : undefined,
+      volumes: Object.fromEntries(def.volumes.map((v) => [v.name, { claim: `${name}-${v.name}`, storageClass: "local-path", size: v.size }])),
+      secretName: def.secrets.length > 0 ? `${name}-secrets` : undefined,
+      gpu: false,
+      clusterCidr: "10.42.0.0/16",
+      mediaClaim: def.mediaLibrary ? MEDIA_LIBRARY.claim : undefined,
+    },
+    stackValues,
+  );
+  return targets.flatMap((t) => {
+    try {
+      ingressBackend(name, t, values);
+      return [];
+    } catch (e) {
+      return [`${(e as Error).message}; restore it or set apps.${name}.host: "" (no ingress)`];
+    }
+  });
 }
 
 /** The ingress host of an app: `""` turns it off, otherwise `<label>.<domain>` (label defaults to the app name). */
@@ -145,6 +204,8 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
           entry.values,
         );
         const forwardAuth = entry.auth === "authentik" ? authentik : undefined;
+        const backend = def.ingress && host !== undefined ? ingressBackend(name, def.ingress, values) : undefined;
+        const consoleBackend = def.consoleIngress && consoleHost !== undefined ? ingressBackend(name, def.consoleIngress, values) : undefined;
         return [
           {
             name,
@@ -161,6 +222,8 @@ export function resolveApps(cfg: StackConfig, classes: System["storageClasses"])
             secretName,
             mediaClaim,
             values,
+            backend,
+            consoleBackend,
           },
         ];
       })
@@ -231,13 +294,13 @@ export function renderHelmRelease(app: ResolvedApp, interval: string, annotation
 
 /** The ingress of an app through the convention helper, or undefined without a host. */
 export function ingressArgsFor(app: ResolvedApp, clusterIssuer: string | undefined): IngressArgs | undefined {
-  if (app.host === undefined || app.def.ingress === undefined) return undefined;
+  if (app.host === undefined || app.backend === undefined) return undefined;
   return {
     name: app.name,
     namespace: app.namespace,
     host: app.host,
-    serviceName: app.def.ingress.service,
-    servicePort: app.def.ingress.port,
+    serviceName: app.backend.service,
+    servicePort: app.backend.port,
     clusterIssuer,
     lanOnly: app.lanOnly,
     ...(app.forwardAuth ? { forwardAuth: app.forwardAuth } : {}),
@@ -246,13 +309,13 @@ export function ingressArgsFor(app: ResolvedApp, clusterIssuer: string | undefin
 
 /** The console ingress (`<app>-console`), or undefined. */
 export function consoleIngressArgsFor(app: ResolvedApp, clusterIssuer: string | undefined): IngressArgs | undefined {
-  if (app.consoleHost === undefined || app.def.consoleIngress === undefined) return undefined;
+  if (app.consoleHost === undefined || app.consoleBackend === undefined) return undefined;
   return {
     name: `${app.name}-console`,
     namespace: app.namespace,
     host: app.consoleHost,
-    serviceName: app.def.consoleIngress.service,
-    servicePort: app.def.consoleIngress.port,
+    serviceName: app.consoleBackend.service,
+    servicePort: app.consoleBackend.port,
     clusterIssuer,
     lanOnly: app.lanOnly,
     ...(app.forwardAuth ? { forwardAuth: app.forwardAuth } : {}),

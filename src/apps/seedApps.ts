@@ -2,7 +2,7 @@
 // qBittorrent, Pi-hole, CopyParty and Text Generation WebUI on app-template with their own pinned
 // images (apps/<name>/values.yaml), and Authentik on its own chart (goauthentik/helm).
 import { mergeValues } from "../system/values";
-import { templateApp } from "./template";
+import { MAIN_HTTP, templateApp } from "./template";
 import type { AppDefinition } from "./types";
 import { secretEnv } from "./values";
 
@@ -10,7 +10,7 @@ const lidarr = templateApp({
   name: "lidarr",
   description: "Music collection manager",
   namespace: "media",
-  ingress: { service: "lidarr", port: 8686 },
+  ingress: MAIN_HTTP,
   // SQLite: the *arr apps corrupt their database on NFS.
   volumes: [{ name: "config", kind: "database", size: 5, mountPath: "/config" }],
   mediaLibrary: true,
@@ -23,7 +23,7 @@ const prowlarr = templateApp({
   name: "prowlarr",
   description: "Indexer manager for the *arr apps (in place of Jackett)",
   namespace: "media",
-  ingress: { service: "prowlarr", port: 9696 },
+  ingress: MAIN_HTTP,
   volumes: [{ name: "config", kind: "database", size: 2, mountPath: "/config" }],
   gpu: "none",
   secrets: [],
@@ -34,7 +34,7 @@ const qbittorrent = templateApp({
   name: "qbittorrent",
   description: "BitTorrent client (web UI), downloading into the shared media library",
   namespace: "media",
-  ingress: { service: "qbittorrent", port: 8080 },
+  ingress: MAIN_HTTP,
   // Settings and fast-resume data; downloads go to /media (the media library) so the *arr apps
   // import them by hard link or move on the same filesystem.
   volumes: [{ name: "config", kind: "database", size: 2, mountPath: "/config" }],
@@ -48,7 +48,7 @@ const pihole = templateApp({
   name: "pihole",
   description: "Pi-hole DNS filter (web UI through the ingress, DNS on a LoadBalancer address)",
   namespace: "network",
-  ingress: { service: "pihole", port: 80 },
+  ingress: MAIN_HTTP,
   // gravity.db and the query log are SQLite: local-path.
   volumes: [{ name: "etc", kind: "database", size: 2, mountPath: "/etc/pihole" }],
   gpu: "none",
@@ -65,7 +65,7 @@ const copypartyBase = templateApp({
   name: "copyparty",
   description: "CopyParty file server (files on the data class, its SQLite indexes on local-path)",
   namespace: "applications",
-  ingress: { service: "copyparty", port: 3923 },
+  ingress: MAIN_HTTP,
   volumes: [
     { name: "files", kind: "data", size: 100, mountPath: "/w" },
     { name: "state", kind: "database", size: 2, mountPath: "/cfg/hists" },
@@ -88,7 +88,7 @@ const textGenerationWebui = templateApp({
   name: "text-generation-webui",
   description: "oobabooga Text Generation WebUI (Atinoda's NVIDIA image)",
   namespace: "ai",
-  ingress: { service: "text-generation-webui", port: 7860 },
+  ingress: MAIN_HTTP,
   volumes: [{ name: "models", kind: "data", size: 100, mountPath: "/app/user_data/models" }],
   gpu: "required",
   secrets: [],

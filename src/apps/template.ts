@@ -3,6 +3,9 @@
 import type { AppDefinition, ValuesContext } from "./types";
 import { appTemplateValues } from "./values";
 
+/** The web Service of an app-template app as the catalog's values.yaml files define it: `service.main`, port `http`. */
+export const MAIN_HTTP = { appTemplate: { service: "main", port: "http" } } as const;
+
 /** bjw-s app-template, published as an OCI artifact. */
 export const APP_TEMPLATE = { kind: "oci", url: "oci://ghcr.io/bjw-s-labs/helm/app-template" } as const;
 

@@ -1,5 +1,6 @@
 // The typed shape of a catalog app, and what the apps layer hands back to the stack.
 import type * as pulumi from "@pulumi/pulumi";
+import type { TemplateServiceRef } from "./appTemplateNames";
 
 /**
  * What a volume holds, which decides its StorageClass (seed 003): `database` (PostgreSQL, Redis,
@@ -13,6 +14,14 @@ export type GpuMode = "none" | "optional" | "required";
 
 /** Where the chart comes from: a Helm repository (HelmRepository) or an OCI artifact (OCIRepository). */
 export type ChartSource = { readonly kind: "helm"; readonly url: string; readonly chart: string } | { readonly kind: "oci"; readonly url: string };
+
+/**
+ * Where an ingress sends its traffic. A chart of its own names its Service (`service`, `port`, as
+ * that chart names it); an app-template app names the Service's identifier and port name in its
+ * values (`appTemplate`), and the Service's name and port number follow from its final values the
+ * way the chart names them (appTemplateBackend), never by hand.
+ */
+export type IngressTarget = { readonly service: string; readonly port: number } | { readonly appTemplate: TemplateServiceRef };
 
 export interface VolumeDef {
   /** Volume key; the PVC is `<app>-<name>`. */
@@ -66,12 +75,12 @@ export interface AppDefinition {
   /** Namespace unless the stack's entry says otherwise (seed 000: infrastructure, applications, ai). */
   readonly namespace: string;
   /** Service behind the ingress; undefined for apps reached only inside the cluster. */
-  readonly ingress?: { readonly service: string; readonly port: number };
+  readonly ingress?: IngressTarget;
   /**
    * A second web interface (MinIO's console) on its own host, `<host>-console.<domain>`, published
    * whenever the main ingress is.
    */
-  readonly consoleIngress?: { readonly service: string; readonly port: number };
+  readonly consoleIngress?: IngressTarget;
   readonly volumes: readonly VolumeDef[];
   /** Mounts the namespace's shared media library (NFS, ReadWriteMany) at /media. */
   readonly mediaLibrary?: boolean;

@@ -40,7 +40,12 @@ export const externalDnsSchema = z.strictObject({
     .default("1m"),
   pihole: z
     .strictObject({
-      /** Base URL of Pi-hole's web server, e.g. http://192.168.1.6 or http://pihole.network.svc.cluster.local. */
+      /**
+       * Base URL of Pi-hole's web server, e.g. http://192.168.1.6, or for the catalog's Pi-hole
+       * http://pihole-main.network.svc.cluster.local (app-template names its web Service
+       * `pihole-main` beside `pihole-dns`: src/apps/appTemplateNames.ts; its namespace is
+       * apps.pihole.namespace, default network).
+       */
       server: z.url({ protocol: /^https?$/, error: "must be Pi-hole's web URL such as http://192.168.1.6" }),
       /** Pi-hole's API: 6 (Pi-hole v6, the REST API) or 5 (deprecated upstream). Default 6. */
       apiVersion: z.enum(["5", "6"]).default("6"),
