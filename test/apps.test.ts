@@ -117,9 +117,17 @@ async function all(): Promise<Graph> {
 
 const CLAIM = "kubernetes:core/v1:PersistentVolumeClaimPatch";
 
-/** A claim no edit deletes or replaces: kept on delete, its class never changed, aliased from a plain claim. */
+/**
+ * The fixed, forced field manager of every retained Patch object (issue 18 B1): pulumi-kubernetes
+ * v4.32.0 provider/pkg/metadata/annotations.go:38-39, provider/pkg/provider/provider.go:2892
+ * (fieldManagerName reads the annotation first), provider/pkg/await/await.go:1031-1033 (patchForce).
+ */
+const PATCH_OWNER = { "pulumi.com/patchFieldManager": "homelab-infra", "pulumi.com/patchForce": "true" };
+
+/** A claim no edit deletes or replaces: kept on delete, its class never changed, aliased from a plain claim, one forced owner. */
 function assertRetainedClaim(r: Graph["resources"][number]): void {
   assert.equal(r.type, CLAIM);
+  assert.deepEqual((r.inputs as any).metadata.annotations, PATCH_OWNER, `${r.name}: a fixed field manager, forced`);
   assert.equal(r.retainOnDelete, true, `${r.name} is kept when the app goes`);
   assert.deepEqual(r.ignoreChanges, ["spec.storageClassName"], `${r.name} keeps its class`);
   assert.match(JSON.stringify(r.aliases), /kubernetes:core\/v1:PersistentVolumeClaim(?!Patch)/, `${r.name} keeps the identity of the plain claim it was`);
@@ -317,6 +325,7 @@ describe("the apps layer as a whole", () => {
       const r = g.get(`namespace-${ns}`);
       assert.equal(r.retainOnDelete, true, `namespace-${ns} is never deleted (it would take its claims along)`);
       assert.match(JSON.stringify(r.aliases), /kubernetes:core\/v1:Namespace(?!Patch)/, "aliased from the plain Namespace it was");
+      assert.deepEqual((r.inputs as any).metadata, { name: ns, annotations: PATCH_OWNER }, `namespace-${ns}: a fixed field manager, forced`);
     }
     for (const a of ["plex", "radarr", "sonarr", "lidarr", "qbittorrent"]) assert.ok(g.depNames(`${a}-release`).includes("media-library-media"), a);
   });

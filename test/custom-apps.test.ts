@@ -124,6 +124,7 @@ describe("a custom image app runs on app-template with the catalog's conventions
       name: "readarr-cache",
       namespace: "media",
       labels: { "app.kubernetes.io/name": "readarr", "homelab/storage-kind": "data" },
+      annotations: { "pulumi.com/patchFieldManager": "homelab-infra", "pulumi.com/patchForce": "true" },
     });
     assert.deepEqual(g.get("readarr-api-key", "random:index/randomPassword:RandomPassword").inputs, { length: 40, special: false });
     assert.deepEqual(g.get("readarr-spare", "random:index/randomPassword:RandomPassword").inputs, { length: 32, special: false });

@@ -151,3 +151,27 @@ describe("upgrading a stack deployed before the claims and namespaces were kept"
     );
   });
 });
+
+describe("the retained Patch objects get their fixed, forced field manager (issue 18 B1)", () => {
+  test("a stack planned before: every NamespacePatch and PersistentVolumeClaimPatch is an update of metadata.annotations, never a replace", async () => {
+    const head = toPlanJson(await runPlan({ stack: "lab", stackFile: parseStackFile(readFileSync(join(ROOT, LAB), "utf8")) }));
+    const OWNER = { "pulumi.com/patchFieldManager": "homelab-infra", "pulumi.com/patchForce": "true" };
+    const withoutOwner = (inputs: any) => {
+      const { annotations, ...metadata } = inputs.metadata;
+      assert.deepEqual(annotations, OWNER);
+      return { ...inputs, metadata };
+    };
+    const base = {
+      ...head,
+      resources: head.resources.map((r) => (/:(Namespace|PersistentVolumeClaim)Patch$/.test(r.type) ? { ...r, inputs: withoutOwner(r.inputs) } : r)),
+    };
+    const d = diffPlans(base, head, "lab");
+    const patched = d.changes.filter((c) => /:(Namespace|PersistentVolumeClaim)Patch$/.test(c.type));
+    assert.ok(patched.length >= 8, `${patched.length}`);
+    for (const c of patched) {
+      assert.equal(c.op, "update", c.name);
+      assert.deepEqual(c.reasons, ["changed: metadata.annotations"], c.name);
+    }
+    assert.deepEqual(Object.keys(notSame(d)).sort(), patched.map((c) => c.name).sort(), "nothing else changes");
+  });
+});

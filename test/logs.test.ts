@@ -74,7 +74,12 @@ describe("logs: Loki and Alloy", () => {
     assert.deepEqual(claim.inputs, {
       apiVersion: "v1",
       kind: "PersistentVolumeClaim",
-      metadata: { name: "loki-data", namespace: "monitoring", labels: { "app.kubernetes.io/name": "loki", "homelab/storage-kind": "database" } },
+      metadata: {
+        name: "loki-data",
+        namespace: "monitoring",
+        labels: { "app.kubernetes.io/name": "loki", "homelab/storage-kind": "database" },
+        annotations: { "pulumi.com/patchFieldManager": "homelab-infra", "pulumi.com/patchForce": "true" },
+      },
       spec: { accessModes: ["ReadWriteOnce"], storageClassName: "local-path", resources: { requests: { storage: "50Gi" } } },
     });
     const loki = g.get("monitoring-logs-loki").inputs as any;

@@ -217,13 +217,15 @@ describe("Helm releases (seed 000: --atomic --cleanup-on-fail, pinned versions)"
 describe("namespaces", () => {
   test("MetalLB's (and the node exporters') namespaces admit privileged pods; cert-manager's does not need to", async () => {
     const { graph } = await labPlan();
+    const OWNER = { "pulumi.com/patchFieldManager": "homelab-infra", "pulumi.com/patchForce": "true" };
     const privileged = {
       "pod-security.kubernetes.io/audit": "privileged",
       "pod-security.kubernetes.io/enforce": "privileged",
       "pod-security.kubernetes.io/warn": "privileged",
     };
     assert.deepEqual(graph.get("metallb-namespace").inputs.metadata, { name: "metallb-system", labels: privileged });
-    assert.deepEqual(graph.get("monitoring-namespace").inputs.metadata, { name: "monitoring", labels: privileged });
+    // A retained NamespacePatch: one fixed, forced field manager (issue 18 B1).
+    assert.deepEqual(graph.get("monitoring-namespace").inputs.metadata, { name: "monitoring", annotations: OWNER, labels: privileged });
     assert.deepEqual(graph.get("cert-manager-namespace").inputs.metadata, { name: "cert-manager" });
   });
 });
