@@ -3,10 +3,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parse } from "yaml";
+import { EXTRA_CHECKS } from "../src/checks";
 import { ConfigError } from "../src/config/loader";
 import { democraticCsiValues, iscsiDriverConfig, nfsDriverConfig } from "../src/system/democraticCsiRender";
 import { planApps, STORAGE_READY } from "./apps-harness";
-import { stackDoc, type Graph } from "./harness";
+import { stackDoc, validateDoc, type Graph } from "./harness";
 import { planSystem } from "./system-harness";
 
 const TRUENAS = {
@@ -20,7 +21,7 @@ const TRUENAS = {
 /** The lab with TrueNAS in place of csi-driver-nfs. */
 function truenasLab(edit: (c: Record<string, any>) => void = () => {}): Record<string, any> {
   const c = stackDoc();
-  c["homelab:storage"] = { truenas: TRUENAS };
+  c["homelab:storage"] = { truenas: structuredClone(TRUENAS) };
   delete c["homelab:versions"].csiDriverNfs;
   c["homelab:versions"].democraticCsi = "0.15.1";
   c["homelab:truenasApiKey"] = { secure: "v1:placeholder:truenas" };
@@ -28,6 +29,9 @@ function truenasLab(edit: (c: Record<string, any>) => void = () => {}): Record<s
   edit(c);
   return c;
 }
+
+/** The GPU nodes' taint, tolerated (the lab has a GPU node). */
+const GPU_TOLERATION = { key: "nvidia.com/gpu", operator: "Equal", value: "true", effect: "NoSchedule" };
 
 let system: Graph | undefined;
 const planned = async () => (system ??= (await planSystem(truenasLab())).graph);
@@ -43,7 +47,7 @@ describe("democratic-csi for TrueNAS", () => {
         { chart: rel.chart, version: rel.version, repo: rel.repositoryOpts.repo, name: rel.name, namespace: rel.namespace },
         { chart: "democratic-csi", version: "0.15.1", repo: "https://democratic-csi.github.io/charts/", name: `democratic-csi-${kind}`, namespace: "democratic-csi" },
       );
-      assert.deepEqual(rel.values, JSON.parse(JSON.stringify(democraticCsiValues(kind, `democratic-csi-${kind}-driver-config`))));
+      assert.deepEqual(rel.values, JSON.parse(JSON.stringify(democraticCsiValues(kind, `democratic-csi-${kind}-driver-config`, [GPU_TOLERATION]))));
       assert.deepEqual(
         g.depNames(`truenas-${kind}-release`).filter((n) => n.startsWith("truenas")),
         ["truenas-namespace", `truenas-${kind}-config`].sort(),
@@ -132,6 +136,83 @@ describe("democratic-csi for TrueNAS", () => {
         "storage.truenas.nfs.detachedSnapshotsDatasetParentName: tank/k8s/snaps overlaps datasetParentName tank/k8s; make them siblings such as tank/snaps",
         "storage.truenas.iscsi.detachedSnapshotsDatasetParentName: tank/k8s/iscsi/snaps overlaps datasetParentName tank/k8s/iscsi; make them siblings such as tank/k8s/snaps",
         "storage.truenas.iscsi.datasetParentName: tank/k8s/iscsi overlaps the NFS class's tank/k8s; give each class its own datasets",
+      ],
+    );
+  });
+});
+
+describe("democratic-csi's node plugin on the GPU node (issue 18 A2)", () => {
+  test("with a GPU node both node DaemonSets tolerate its taint (chart 0.15.1 node.tolerations: []); without one, the chart's default", async () => {
+    const g = await planned();
+    for (const kind of ["nfs", "iscsi"]) assert.deepEqual((g.get(`truenas-${kind}-release`).inputs as any).values.node, { tolerations: [GPU_TOLERATION] }, kind);
+    const noGpu = (
+      await planSystem(
+        truenasLab((c) => {
+          c["homelab:nodes"] = c["homelab:nodes"].filter((n: any) => n.role !== "gpu");
+          delete c["homelab:versions"].nvidiaDevicePlugin;
+          delete c["homelab:versions"].nvidiaContainerToolkit;
+        }),
+      )
+    ).graph;
+    for (const kind of ["nfs", "iscsi"]) assert.equal((noGpu.get(`truenas-${kind}-release`).inputs as any).values.node, undefined, kind);
+  });
+
+  /** The validator's errors for the TrueNAS lab with apps. */
+  const errorsOf = (edit: (c: Record<string, any>) => void) => {
+    const r = validateDoc(truenasLab(edit), { extraChecks: EXTRA_CHECKS });
+    return r.ok ? [] : r.errors;
+  };
+
+  test("seed 001's GPU apps on TrueNAS claims pass the placement check (Plex's media library, Ollama's and Text Generation WebUI's models)", () => {
+    assert.deepEqual(
+      errorsOf((c) => (c["homelab:apps"] = { ollama: { version: "1.24.0" }, jupyter: { version: "4.6.2", gpu: true } })),
+      [],
+    );
+    const seed1 = validateDoc(stackDoc("stacks/seed-001-wortmans.yaml"), { extraChecks: EXTRA_CHECKS });
+    assert.deepEqual(seed1.ok ? [] : seed1.errors, []);
+  });
+
+  test("a taint a class's node plugin does not tolerate, on a node an app is placed on, is refused naming the app, node, claim, class and fix", () => {
+    const dedicated = { key: "dedicated", operator: "Equal", value: "ai", effect: "NoSchedule" };
+    const tainted = (c: Record<string, any>, taint: string) => (c["homelab:nodes"].find((n: any) => n.role === "gpu").taints = [taint]);
+    // Ollama tolerates the extra taint through the stack's values, so it is still placed on the GPU node.
+    const ollama = { version: "1.24.0", values: { tolerations: [GPU_TOLERATION, dedicated] } };
+    assert.deepEqual(
+      errorsOf((c) => {
+        tainted(c, "dedicated=ai:NoSchedule");
+        c["homelab:apps"] = { ollama };
+      }),
+      [
+        "apps.ollama: runs on nodes[5] (k3s-gpu-01) with its claim ollama-models on freenas-nfs-csi, but democratic-csi's node plugin does not tolerate dedicated=ai:NoSchedule there: the volume cannot be mounted and the release would time out; remove that taint from nodes[5] (k3s-gpu-01), or pin apps.ollama.storageClass to a class whose node plugin runs there (nfs-client tolerates every taint)",
+      ],
+    );
+    // Without the app's toleration it is not placed there at all: nothing to mount.
+    assert.deepEqual(
+      errorsOf((c) => {
+        tainted(c, "dedicated=ai:NoSchedule");
+        c["homelab:apps"] = { ollama: { version: "1.24.0" } };
+      }),
+      [],
+    );
+    // csi-driver-nfs's node plugin tolerates every taint (chart v4.12.0 node.tolerations: [{operator: Exists}]).
+    assert.deepEqual(
+      errorsOf((c) => {
+        tainted(c, "dedicated=ai:NoSchedule");
+        c["homelab:storage"] = { nfs: stackDoc()["homelab:storage"].nfs, truenas: TRUENAS };
+        c["homelab:versions"].csiDriverNfs = stackDoc()["homelab:versions"].csiDriverNfs;
+        c["homelab:apps"] = { ollama };
+      }),
+      [],
+    );
+    // local-path's helper pod is bound by nodeName: NoSchedule does not stop it, NoExecute evicts it.
+    const jupyter = { version: "4.6.2", gpu: true, values: { defaultPodOptions: { tolerations: [GPU_TOLERATION, { ...dedicated, effect: "NoExecute" }] } } };
+    assert.deepEqual(
+      errorsOf((c) => {
+        tainted(c, "dedicated=ai:NoExecute");
+        c["homelab:apps"] = { jupyter: { ...jupyter, storageClass: "local-path" } };
+      }),
+      [
+        "apps.jupyter: runs on nodes[5] (k3s-gpu-01) with its claim jupyter-work on local-path, but k3s's local-path helper pod does not tolerate dedicated=ai:NoExecute there: the volume cannot be mounted and the release would time out; remove that taint from nodes[5] (k3s-gpu-01)",
       ],
     );
   });

@@ -8,7 +8,7 @@ import type { ExtraCheckResult } from "../config/validate";
 import { EXTERNAL_DNS_NAMESPACE } from "../platform/externalDnsRender";
 import { FLUX_NAMESPACE } from "../platform/fluxRender";
 import { SYSTEM_NAMESPACES } from "../system/conventions";
-import { definitionOf, gpuCapacityChecks, storagePinChecks } from "./capacity";
+import { definitionOf, gpuCapacityChecks, nodePluginChecks, storagePinChecks } from "./capacity";
 import { CATALOG } from "./catalog";
 import { appDefinition, customApp } from "./custom";
 import { customAppChecks } from "./customChecks";
@@ -68,7 +68,7 @@ export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]
     const domainErrors = appDomainChecks(cfg, name, entry.domain, domainName === undefined ? undefined : hostOf(def, entry.host, domainName));
     errors.push(...domainErrors);
     if (!entry.enabled) continue;
-    if (entry.host !== "") errors.push(...ingressBackendErrors(name, def, entry.values));
+    if (entry.host !== "") errors.push(...ingressBackendErrors(name, def, entry));
 
     if (!cfg.flux.enabled) {
       errors.push(`apps.${name}: is deployed by Flux but flux.enabled is false; set flux.enabled: true (with flux.url) or apps.${name}.enabled: false`);
@@ -92,7 +92,7 @@ export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]
       errors.push(`apps.${name}: mounts the shared media library, which lives on NFS (ReadWriteMany); set storage.nfs.enabled: true or apps.${name}.enabled: false`);
     }
   }
-  errors.push(...gpuCapacityChecks(cfg), ...storagePinChecks(cfg));
+  errors.push(...gpuCapacityChecks(cfg), ...storagePinChecks(cfg), ...nodePluginChecks(cfg));
   return errors;
 }
 

@@ -86,15 +86,12 @@ export function storageClassFor(kind: StorageKind, classes: System["storageClass
 }
 
 /**
- * Config check: an app-template app's ingress references (service identifier, port name) must
- * resolve in its final values, the stack's `values` included. Only the values' `service`,
- * `global`, `fullnameOverride` and `nameOverride` decide the names, so the computed part is
- * evaluated with placeholder claims and hosts.
+ * An app's final values for config checks, before the system layer exists: the same merge as
+ * resolveApps (static file, computed part, the stack's `values`) with placeholder claims, classes
+ * and hosts. What the checks read from it (Service names, scheduling) depends on none of those.
  */
-export function ingressBackendErrors(name: string, def: AppDefinition, stackValues: Values): string[] {
-  const targets = [def.ingress, def.consoleIngress].filter((t): t is IngressTarget => t !== undefined && "appTemplate" in t);
-  if (targets.length === 0) return [];
-  const values = appValues(
+export function checkValues(name: string, def: AppDefinition, entry: Pick<AppConfig, "values" | "gpu">): Values {
+  return appValues(
     def,
     {
       app: name,
@@ -103,12 +100,22 @@ export function ingressBackendErrors(name: string, def: AppDefinition, stackValu
       consoleHost: def.consoleIngress ? `${name}-console.invalid` : undefined,
       volumes: Object.fromEntries(def.volumes.map((v) => [v.name, { claim: `${name}-${v.name}`, storageClass: "local-path", size: v.size }])),
       secretName: def.secrets.length > 0 ? `${name}-secrets` : undefined,
-      gpu: false,
+      gpu: usesGpu(def, entry.gpu),
       clusterCidr: "10.42.0.0/16",
       mediaClaim: def.mediaLibrary ? MEDIA_LIBRARY.claim : undefined,
     },
-    stackValues,
+    entry.values,
   );
+}
+
+/**
+ * Config check: an app-template app's ingress references (service identifier, port name) must
+ * resolve in its final values, the stack's `values` included.
+ */
+export function ingressBackendErrors(name: string, def: AppDefinition, entry: Pick<AppConfig, "values" | "gpu">): string[] {
+  const targets = [def.ingress, def.consoleIngress].filter((t): t is IngressTarget => t !== undefined && "appTemplate" in t);
+  if (targets.length === 0) return [];
+  const values = checkValues(name, def, entry);
   return targets.flatMap((t) => {
     try {
       ingressBackend(name, t, values);

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { TruenasConfig } from "../config/truenasSchema";
 import { CHARTS, chartRelease } from "./charts";
 import { democraticCsiValues, DRIVER_CONFIG_KEY, iscsiDriverConfig, nfsDriverConfig, TRUENAS_CLASSES, type TruenasConnection, type TruenasKind } from "./democraticCsiRender";
+import { democraticCsiNodeTolerations } from "./nodePlugins";
 import { PRIVILEGED_NAMESPACE_LABELS } from "./values";
 
 export const TYPE = "homelab:system:TruenasStorage";
@@ -19,6 +20,8 @@ export interface TruenasStorageArgs {
   readonly nfs: TruenasConfig["nfs"];
   readonly iscsi: TruenasConfig["iscsi"];
   readonly apiKey: pulumi.Input<string>;
+  /** The stack has a GPU node: the node plugins tolerate its taint (GPU apps mount TrueNAS claims there). */
+  readonly hasGpuNode: boolean;
   readonly createAfter?: pulumi.Input<pulumi.Resource>[];
 }
 
@@ -47,7 +50,13 @@ export class TruenasStorage extends pulumi.ComponentResource {
       this.releases.push(
         chartRelease(
           `${name}-${kind}-release`,
-          { chart: CHARTS.democraticCsi, version: args.chartVersion, releaseName: c.release, namespace: TRUENAS_NAMESPACE, values: democraticCsiValues(kind, secretName) },
+          {
+            chart: CHARTS.democraticCsi,
+            version: args.chartVersion,
+            releaseName: c.release,
+            namespace: TRUENAS_NAMESPACE,
+            values: democraticCsiValues(kind, secretName, democraticCsiNodeTolerations(args.hasGpuNode)),
+          },
           { parent: this, dependsOn: [namespace, secret, ...(args.createAfter ?? [])] },
         ),
       );

@@ -77,10 +77,15 @@ export function iscsiDriverConfig(conn: TruenasConnection, d: IscsiDatasets, api
   });
 }
 
-/** Helm values of one democratic-csi release: its CSI driver, its StorageClass, the config from our Secret. */
-export function democraticCsiValues(kind: TruenasKind, configSecret: string): Record<string, unknown> {
+/**
+ * Helm values of one democratic-csi release: its CSI driver, its StorageClass, the config from our
+ * Secret, and the node DaemonSet's tolerations (src/system/nodePlugins.ts democraticCsiNodeTolerations:
+ * the GPU taint when there is a GPU node; the chart's default tolerates nothing).
+ */
+export function democraticCsiValues(kind: TruenasKind, configSecret: string, nodeTolerations: readonly object[] = []): Record<string, unknown> {
   const c = TRUENAS_CLASSES[kind];
   return {
+    ...(nodeTolerations.length > 0 ? { node: { tolerations: nodeTolerations.map((t) => ({ ...t })) } } : {}),
     csiDriver: { name: c.csiDriver, ...(kind === "nfs" ? { fsGroupPolicy: "File" } : {}) },
     storageClasses: [
       {

@@ -126,6 +126,7 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
           nfs: tn.nfs,
           iscsi: tn.iscsi,
           apiKey: tn.apiKey,
+          hasGpuNode: cfg.nodes.some((n) => n.role === "gpu"),
           createAfter: clusterReady,
         },
         opts,
