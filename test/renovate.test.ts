@@ -212,6 +212,7 @@ function expectedDep(pin: Pin, file: string): Partial<Dep> {
     if (key === "flux") return { datasource: "github-releases", packageName: "fluxcd/flux2" };
     if (key === "fluxOperator") return { datasource: "docker", packageName: FLUX_OPERATOR_CHART.replace(/^oci:\/\//, "") };
     if (key === "nvidiaDevicePlugin") return { datasource: "helm", depName: DEVICE_PLUGIN_CHART, registryUrl: DEVICE_PLUGIN_REPO };
+    if (key === "democraticCsiDriver") return { datasource: "docker", packageName: "ghcr.io/democratic-csi/democratic-csi" };
     if (key === "nvidiaContainerToolkit") return { datasource: "github-tags", packageName: "NVIDIA/nvidia-container-toolkit", extractVersion: "^v(?<version>\\d+\\.\\d+\\.\\d+)$" };
     const chart = CHART_REPOS[key];
     assert.ok(chart, `versions.${key}: no chart in src/system/charts.ts`);
@@ -407,4 +408,17 @@ describe("the rest of the pins", () => {
     assert.equal(allowed("@types/node"), "<23");
     assert.equal(config.constraintsFiltering, "strict");
   });
+});
+
+test("versions.democraticCsiDriver: a release tag, or next pinned by digest (Renovate then follows the digest)", () => {
+  const m = config.customManagers.find((x) => x.description.startsWith("versions.democraticCsiDriver:"))!;
+  const content = (v: string) => `config:\n  homelab:versions:\n    k3s: v1.34.2+k3s1\n    democraticCsiDriver: ${v}\n`;
+  const pick = (d: Dep) => ({ currentValue: d.currentValue, currentDigest: d.currentDigest, packageName: d.packageName, datasource: d.datasource });
+  assert.deepEqual(extract(m, content("v1.9.4")).map(pick), [
+    { currentValue: "v1.9.4", currentDigest: undefined, packageName: "ghcr.io/democratic-csi/democratic-csi", datasource: "docker" },
+  ]);
+  const digest = `sha256:${"0".repeat(64)}`;
+  assert.deepEqual(extract(m, content(`next@${digest}`)).map(pick), [
+    { currentValue: "next", currentDigest: digest, packageName: "ghcr.io/democratic-csi/democratic-csi", datasource: "docker" },
+  ]);
 });

@@ -24,6 +24,7 @@ function truenasLab(edit: (c: Record<string, any>) => void = () => {}): Record<s
   c["homelab:storage"] = { truenas: structuredClone(TRUENAS) };
   delete c["homelab:versions"].csiDriverNfs;
   c["homelab:versions"].democraticCsi = "0.15.1";
+  c["homelab:versions"].democraticCsiDriver = "v1.9.4";
   c["homelab:truenasApiKey"] = { secure: "v1:placeholder:truenas" };
   c["homelab:apps"] = {};
   edit(c);
@@ -47,7 +48,7 @@ describe("democratic-csi for TrueNAS", () => {
         { chart: rel.chart, version: rel.version, repo: rel.repositoryOpts.repo, name: rel.name, namespace: rel.namespace },
         { chart: "democratic-csi", version: "0.15.1", repo: "https://democratic-csi.github.io/charts/", name: `democratic-csi-${kind}`, namespace: "democratic-csi" },
       );
-      assert.deepEqual(rel.values, JSON.parse(JSON.stringify(democraticCsiValues(kind, `democratic-csi-${kind}-driver-config`, [GPU_TOLERATION]))));
+      assert.deepEqual(rel.values, JSON.parse(JSON.stringify(democraticCsiValues(kind, `democratic-csi-${kind}-driver-config`, "v1.9.4", [GPU_TOLERATION]))));
       assert.deepEqual(
         g.depNames(`truenas-${kind}-release`).filter((n) => n.startsWith("truenas")),
         ["truenas-namespace", `truenas-${kind}-config`].sort(),
@@ -61,9 +62,9 @@ describe("democratic-csi for TrueNAS", () => {
       assert.equal(typeof config.httpConnection.apiKey, "string");
       assert.ok(!JSON.stringify(g.get(`truenas-${kind}-release`).rawInputs).includes(config.httpConnection.apiKey), "the key is never a Helm value");
     }
-    const v = democraticCsiValues("nfs", "s");
+    const v = democraticCsiValues("nfs", "s", "v1.9.4");
     assert.deepEqual((v.storageClasses as any[])[0].name, "freenas-nfs-csi");
-    assert.deepEqual((democraticCsiValues("iscsi", "s").storageClasses as any[])[0].parameters, { fsType: "ext4" });
+    assert.deepEqual((democraticCsiValues("iscsi", "s", "v1.9.4").storageClasses as any[])[0].parameters, { fsType: "ext4" });
   });
 
   test("the driver configs follow democratic-csi's freenas-api examples", () => {
@@ -118,11 +119,13 @@ describe("democratic-csi for TrueNAS", () => {
       await errorsOf((c) => {
         delete c["homelab:truenasApiKey"];
         delete c["homelab:versions"].democraticCsi;
+        delete c["homelab:versions"].democraticCsiDriver;
         c["homelab:storage"].truenas = { enabled: true };
       }),
       [
         "storage.truenas: is enabled with no class; declare nfs, iscsi or both (their datasets)",
         "versions.democraticCsi: is required because storage.truenas.enabled is true; pin the democratic-csi chart version, e.g. 0.15.1",
+        "versions.democraticCsiDriver: is required because storage.truenas.enabled is true; pin democratic-csi's driver image: v1.9.4 for TrueNAS CORE 13 and SCALE up to 24.04, next@sha256:<digest> for 25.04 and later (README: TrueNAS versions)",
         "storage.truenas.host: is required because storage.truenas.enabled is true; set the TrueNAS address",
         "truenasApiKey: is required because storage.truenas.enabled is true (the TrueNAS API); run `pulumi config set --secret homelab:truenasApiKey ...`",
       ],
@@ -141,10 +144,34 @@ describe("democratic-csi for TrueNAS", () => {
   });
 });
 
+describe("democratic-csi's driver image, pinned (issue 18 B3)", () => {
+  test("controller and node run versions.democraticCsiDriver, never the chart's default latest", async () => {
+    const g = await planned();
+    for (const kind of ["nfs", "iscsi"]) {
+      const v = (g.get(`truenas-${kind}-release`).inputs as any).values;
+      assert.deepEqual(v.controller, { driver: { image: { registry: "ghcr.io/democratic-csi/democratic-csi", tag: "v1.9.4" } } }, kind);
+      assert.deepEqual(v.node.driver, { image: { registry: "ghcr.io/democratic-csi/democratic-csi", tag: "v1.9.4" } }, kind);
+    }
+  });
+  test("a release tag or next pinned by digest; moving tags are refused", () => {
+    const digest = `next@sha256:${"a".repeat(64)}`;
+    const errorsFor = (tag: string) => {
+      const r = validateDoc(
+        truenasLab((c) => (c["homelab:versions"].democraticCsiDriver = tag)),
+        { extraChecks: EXTRA_CHECKS },
+      );
+      return r.ok ? [] : r.errors;
+    };
+    assert.deepEqual(errorsFor(digest), []);
+    const refused = "must be a democratic-csi release tag such as v1.9.4, or next@sha256:<digest> for TrueNAS 25.04 and later";
+    for (const tag of ["latest", "next", "1.9.4"]) assert.deepEqual(errorsFor(tag), [`versions.democraticCsiDriver: "${tag}" is invalid; it ${refused}`], tag);
+  });
+});
+
 describe("democratic-csi's node plugin on the GPU node (issue 18 A2)", () => {
   test("with a GPU node both node DaemonSets tolerate its taint (chart 0.15.1 node.tolerations: []); without one, the chart's default", async () => {
     const g = await planned();
-    for (const kind of ["nfs", "iscsi"]) assert.deepEqual((g.get(`truenas-${kind}-release`).inputs as any).values.node, { tolerations: [GPU_TOLERATION] }, kind);
+    for (const kind of ["nfs", "iscsi"]) assert.deepEqual((g.get(`truenas-${kind}-release`).inputs as any).values.node.tolerations, [GPU_TOLERATION], kind);
     const noGpu = (
       await planSystem(
         truenasLab((c) => {
@@ -154,7 +181,7 @@ describe("democratic-csi's node plugin on the GPU node (issue 18 A2)", () => {
         }),
       )
     ).graph;
-    for (const kind of ["nfs", "iscsi"]) assert.equal((noGpu.get(`truenas-${kind}-release`).inputs as any).values.node, undefined, kind);
+    for (const kind of ["nfs", "iscsi"]) assert.equal((noGpu.get(`truenas-${kind}-release`).inputs as any).values.node.tolerations, undefined, kind);
   });
 
   /** The validator's errors for the TrueNAS lab with apps. */

@@ -68,7 +68,8 @@ export type Homelab<S = SecretRef> = StackConfig & {
   readonly storage: {
     readonly nfs: Feature<{ readonly server: string; readonly share: string; readonly chartVersion: string }>;
     readonly longhorn: Feature<{ readonly chartVersion: string }>;
-    readonly truenas: Feature<{ readonly host: string; readonly chartVersion: string; readonly apiKey: S }>;
+    /** driverImage: democratic-csi's driver image tag (versions.democraticCsiDriver). */
+    readonly truenas: Feature<{ readonly host: string; readonly chartVersion: string; readonly driverImage: string; readonly apiKey: S }>;
   };
   readonly dns: Feature<{ readonly zoneId: string; readonly address: string; readonly apiToken: S }>;
   readonly monitoring: Feature<{

@@ -166,9 +166,15 @@ export function resolveStack<S>(cfg: PartialStackConfig, secrets: SecretSource<S
     else {
       const why = "storage.truenas.enabled is true";
       const chartVersion = pin("democraticCsi", why, "pin the democratic-csi chart version, e.g. 0.15.1");
+      const driverImage = pin(
+        "democraticCsiDriver",
+        why,
+        "pin democratic-csi's driver image: v1.9.4 for TrueNAS CORE 13 and SCALE up to 24.04, next@sha256:<digest> for 25.04 and later (README: TrueNAS versions)",
+      );
       const host = need(truenas.host, "storage.truenas.host", why, "set the TrueNAS address");
       const apiKey = secret("truenasApiKey", `${why} (the TrueNAS API)`);
-      if (chartVersion !== undefined && host !== undefined && apiKey !== undefined) truenasOut = { ...truenas, enabled: true, chartVersion, host, apiKey };
+      if (chartVersion !== undefined && driverImage !== undefined && host !== undefined && apiKey !== undefined)
+        truenasOut = { ...truenas, enabled: true, chartVersion, driverImage, host, apiKey };
     }
     if (nfsOut !== undefined && longhornOut !== undefined && truenasOut !== undefined) storage = { ...cfg.storage, nfs: nfsOut, longhorn: longhornOut, truenas: truenasOut };
   }

@@ -435,6 +435,16 @@ export const versionsSchema = z.strictObject({
     .optional(),
   /** democratic-csi chart (storage.truenas). */
   democraticCsi: version.optional(),
+  /**
+   * democratic-csi's driver image (controller and node) of storage.truenas,
+   * ghcr.io/democratic-csi/democratic-csi: a release tag (v1.9.4: TrueNAS CORE 13 and SCALE up to
+   * 24.04), or `next` pinned by digest (next@sha256:<digest>) for TrueNAS 25.04 and later, which no
+   * release supports yet (democratic-csi issues #479, #532). The chart's own default is `latest`.
+   */
+  democraticCsiDriver: z
+    .string()
+    .regex(/^(v\d+\.\d+\.\d+|next@sha256:[0-9a-f]{64})$/, "must be a democratic-csi release tag such as v1.9.4, or next@sha256:<digest> for TrueNAS 25.04 and later")
+    .optional(),
   /** external-dns chart (externalDns), kubernetes-sigs.github.io/external-dns. */
   externalDns: version.optional(),
   fluxOperator: version.optional(),

@@ -15,6 +15,8 @@ export const TRUENAS_NAMESPACE = "democratic-csi";
 
 export interface TruenasStorageArgs {
   readonly chartVersion: string;
+  /** The driver image's tag (versions.democraticCsiDriver). */
+  readonly driverImage: string;
   readonly connection: TruenasConnection;
   /** Datasets per class; a class without them is not installed. */
   readonly nfs: TruenasConfig["nfs"];
@@ -55,7 +57,7 @@ export class TruenasStorage extends pulumi.ComponentResource {
             version: args.chartVersion,
             releaseName: c.release,
             namespace: TRUENAS_NAMESPACE,
-            values: democraticCsiValues(kind, secretName, democraticCsiNodeTolerations(args.hasGpuNode)),
+            values: democraticCsiValues(kind, secretName, args.driverImage, democraticCsiNodeTolerations(args.hasGpuNode)),
           },
           { parent: this, dependsOn: [namespace, secret, ...(args.createAfter ?? [])] },
         ),

@@ -77,15 +77,23 @@ export function iscsiDriverConfig(conn: TruenasConnection, d: IscsiDatasets, api
   });
 }
 
+/** democratic-csi's driver image (the chart's default tag is `latest`: every new node could pull other code). */
+export const DEMOCRATIC_CSI_IMAGE = "ghcr.io/democratic-csi/democratic-csi";
+
 /**
  * Helm values of one democratic-csi release: its CSI driver, its StorageClass, the config from our
- * Secret, and the node DaemonSet's tolerations (src/system/nodePlugins.ts democraticCsiNodeTolerations:
- * the GPU taint when there is a GPU node; the chart's default tolerates nothing).
+ * Secret, the driver image of controller and node pinned to `driverTag` (versions.democraticCsiDriver;
+ * chart democratic-csi-0.15.1 values.yaml:200-202 and :276-278 default to `latest`, rendered as
+ * `<registry>:<tag>` by templates/controller.yaml:92 and node.yaml:92, so a `next@sha256:...` tag
+ * pins a digest), and the node DaemonSet's tolerations (src/system/nodePlugins.ts
+ * democraticCsiNodeTolerations: the GPU taint when there is a GPU node; the chart's default tolerates nothing).
  */
-export function democraticCsiValues(kind: TruenasKind, configSecret: string, nodeTolerations: readonly object[] = []): Record<string, unknown> {
+export function democraticCsiValues(kind: TruenasKind, configSecret: string, driverTag: string, nodeTolerations: readonly object[] = []): Record<string, unknown> {
   const c = TRUENAS_CLASSES[kind];
+  const image = { registry: DEMOCRATIC_CSI_IMAGE, tag: driverTag };
   return {
-    ...(nodeTolerations.length > 0 ? { node: { tolerations: nodeTolerations.map((t) => ({ ...t })) } } : {}),
+    controller: { driver: { image } },
+    node: { driver: { image: { ...image } }, ...(nodeTolerations.length > 0 ? { tolerations: nodeTolerations.map((t) => ({ ...t })) } : {}) },
     csiDriver: { name: c.csiDriver, ...(kind === "nfs" ? { fsGroupPolicy: "File" } : {}) },
     storageClasses: [
       {

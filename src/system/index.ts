@@ -122,6 +122,7 @@ export function buildSystem(cfg: HomelabConfig, cluster: Cluster): System {
         "truenas",
         {
           chartVersion: tn.chartVersion,
+          driverImage: tn.driverImage,
           connection: { host: tn.host, port: tn.port, allowInsecure: tn.allowInsecure },
           nfs: tn.nfs,
           iscsi: tn.iscsi,
