@@ -13,5 +13,5 @@ export const EXTRA_CHECKS: ReadonlyArray<ConfigCheck> = [
   needing(APP_HOST_CHECK_KEYS, appHostChecks),
   needing(FORWARD_AUTH_CHECK_KEYS, forwardAuthChecks),
   needing(["versions", "storage", "monitoring"], systemChecks),
-  needing(["apps"], appWarnings),
+  needing(["apps", "storage"], appWarnings),
 ];

@@ -3,16 +3,17 @@
 import { appDomainChecks, appDomainName } from "../config/domains";
 import { closeMatch } from "../config/messages";
 import { fileIndex } from "../config/model";
-import type { StackConfig } from "../config/schema";
+import type { AppConfig, StackConfig } from "../config/schema";
 import type { ExtraCheckResult } from "../config/validate";
 import { EXTERNAL_DNS_NAMESPACE } from "../platform/externalDnsRender";
 import { FLUX_NAMESPACE } from "../platform/fluxRender";
 import { SYSTEM_NAMESPACES } from "../system/conventions";
-import { definitionOf, gpuCapacityChecks, nodePluginChecks, storagePinChecks } from "./capacity";
+import { definitionOf, gpuCapacityChecks, nodePluginChecks, stackStorageClasses, storagePinChecks } from "./capacity";
 import { CATALOG } from "./catalog";
 import { appDefinition, customApp } from "./custom";
 import { customAppChecks } from "./customChecks";
-import { hostOf, hostsOf, ingressBackendErrors } from "./render";
+import { hostOf, hostsOf, ingressBackendErrors, storageClassFor } from "./render";
+import type { AppDefinition } from "./types";
 
 /**
  * Namespaces an app must not use, and who owns them. The apps layer applies a Namespace per app
@@ -100,7 +101,8 @@ export function appChecks(cfg: Pick<StackConfig, (typeof APP_CHECK_KEYS)[number]
  * What an edit leaves behind, said on every plan: a disabled app's namespace and claims are kept
  * with their data (Pulumi only forgets them), and how to remove them once the data is not wanted.
  */
-export function appWarnings(cfg: Pick<StackConfig, "apps">): ExtraCheckResult {
+export function appWarnings(cfg: Pick<StackConfig, "apps" | "storage">): ExtraCheckResult {
+  const classes = stackStorageClasses(cfg);
   const warnings: string[] = [];
   const defs = new Map(Object.entries(cfg.apps).map(([n, e]) => [n, definitionOf(n, e)] as const));
   const inUse = new Set(
@@ -129,10 +131,36 @@ export function appWarnings(cfg: Pick<StackConfig, "apps">): ExtraCheckResult {
         ? `; its generated Secret ${name}-secrets is deleted, and enabling the app again generates new values that data written with the old ones does not know (a database keeps its old password, n8n cannot decrypt what it stored): keep a copy first (\`kubectl -n ${ns} get secret ${name}-secrets -o yaml\`)`
         : "";
     warnings.push(
-      `apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}${secrets}`,
+      `apps.${name}: disabled; kept in the cluster with the data (Pulumi only forgets them; enabling the app again takes them back): ${what}; to delete the data: ${cleanup.join(", then ")}${secrets}${readoption(name, ns, def, entry, classes)}`,
     );
   }
   return { errors: [], warnings };
+}
+
+/**
+ * What re-enabling a disabled app applies to its kept claims (issue 18 B2). The claim Pulumi
+ * creates then adopts the kept one with the whole spec (ignoreChanges covers updates only), so a
+ * kept claim of another class (its class is immutable) or larger than the size asked now (a claim
+ * cannot shrink) makes `up` fail. The plan reads no cluster: it says what it will apply and how
+ * to look at the kept claims, not what they are.
+ */
+function readoption(name: string, ns: string, def: AppDefinition, entry: AppConfig, classes: ReturnType<typeof stackStorageClasses>): string {
+  const vols = def.volumes
+    .map((v, i) => ({
+      v,
+      claim: `${name}-${v.name}`,
+      cls: storageClassFor(v.kind, classes, entry.storageClass),
+      size: i === 0 && entry.storageSize !== undefined ? entry.storageSize : v.size,
+    }))
+    .filter((x) => (x.v.claimedBy ?? "catalog") === "catalog");
+  if (vols.length === 0) return "";
+  const pin = def.volumes.some((v) => v.kind === "data") ? `pin apps.${name}.storageClass to the kept claim's class and ` : "";
+  return (
+    `; enabling it again applies ${vols.map((x) => `${x.cls}, ${x.size}Gi to ${x.claim}`).join(" and ")} (this config's class and size) to the kept claim${vols.length > 1 ? "s" : ""}: ` +
+    `one made on another class (a storage backend or a pin changed meanwhile) or larger fails the \`up\` (a claim's class is immutable and it cannot shrink); ` +
+    `the plan reads no cluster and cannot see the kept claims, so look first (\`kubectl -n ${ns} get pvc ${vols.map((x) => x.claim).join(" ")} -o custom-columns=NAME:.metadata.name,CLASS:.spec.storageClassName,SIZE:.spec.resources.requests.storage\`), ` +
+    `then ${pin}set apps.${name}.storageSize to at least its size, or move the data and delete the kept claim first`
+  );
 }
 
 /** The keys appHostChecks reads. */
