@@ -17,6 +17,22 @@ export interface VmFirewallArgs {
   readonly vm: pulumi.Resource;
 }
 
+/**
+ * The rules and options are replaced with their VM, the old ones deleted first. Proxmox drops a
+ * destroyed VM's firewall config, and neither resource would follow on its own: `node_name` and
+ * `vm_id` are not ForceNew, so they would update, and the rules' update repositions rules it reads
+ * back from the new VM's empty list and fails ("could not find rule with signature ... during
+ * repositioning", bpg proxmoxtf/resource/firewall/rules.go:379-470, RulesUpdate); the options
+ * (after the rules) would never run: the new VM would have no firewall. `replaceWith` (engine
+ * 3.248 step_generator.go: `diff` replaces a resource whose ReplaceWith target is replaced, and a
+ * delete-first target deletes them before itself, `findResourcesReplacedWith`) puts them on the new
+ * VM. Delete-first: a create-first replacement on the same VMID would create the new rules and then
+ * let the old resource's delete remove them by position (RulesDelete deletes every position it
+ * recorded that the VM still has, rules.go:575). Deleting rules the VM no longer has is a no-op
+ * there, and the options' delete calls no API (options.go:306).
+ */
+const WITH_THE_VM = (vm: pulumi.Resource) => ({ replaceWith: [vm], deleteBeforeReplace: true });
+
 export class VmFirewall extends pulumi.ComponentResource {
   public readonly rules: proxmox.firewall.RulesLegacy;
   public readonly options: proxmox.firewall.OptionsLegacy;
@@ -26,7 +42,7 @@ export class VmFirewall extends pulumi.ComponentResource {
     this.rules = new proxmox.firewall.RulesLegacy(
       `${name}-rules`,
       { nodeName: args.nodeName, vmId: args.vmId, rules: args.rules.map((r) => ({ ...r })) },
-      { parent: this, dependsOn: [args.vm] },
+      { parent: this, dependsOn: [args.vm], ...WITH_THE_VM(args.vm) },
     );
     this.options = new proxmox.firewall.OptionsLegacy(
       `${name}-options`,
@@ -39,7 +55,7 @@ export class VmFirewall extends pulumi.ComponentResource {
         // The VM's MAC is the one Proxmox assigned: filtering spoofed MACs costs nothing.
         macfilter: true,
       },
-      { parent: this, dependsOn: [this.rules] },
+      { parent: this, dependsOn: [this.rules], ...WITH_THE_VM(args.vm) },
     );
     this.registerOutputs({});
   }
