@@ -9,6 +9,7 @@ import { pathSegments } from "./replaceRules";
 
 export const VM = "proxmoxve:index/vmLegacy:VmLegacy";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- plan JSON inputs, as in diffNotices.ts
 type Obj = Record<string, any>;
 
 /**
