@@ -5,6 +5,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { diffPlans, type StackDiff } from "../src/plan/diff";
 import { toPlanJson, type PlanJsonResource } from "../src/plan/format";
+import { readFileSync } from "node:fs";
+import { parse, stringify } from "yaml";
+import { parseStackFile, runPlan } from "../src/plan/run";
 import { planFile } from "./harness";
 import { scenario } from "./scenario";
 
@@ -167,5 +170,37 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
     ]);
     // One alias, one claimant: no blocker.
     assert.deepEqual(diffPlans(base, { ...base, resources: [...others, renamed("image-a")] }).blockers, []);
+  });
+
+  test("row 4, on a stack whose firewall state predates replaceWith: a VMID change is a blocker until one run records it (findResourcesReplacedWith reads the old state)", async () => {
+    const doc = parse(readFileSync(SEED2, "utf8"));
+    const plan = async (d: unknown) => toPlanJson(await runPlan({ stack: "seed-002-homelab", stackFile: parseStackFile(stringify(d)) }));
+    const recorded = await plan(doc);
+    // The state as the previous version wrote it: no replaceWith on the rules and options.
+    const before = { ...recorded, resources: recorded.resources.map((r) => (r.type.startsWith("proxmoxve:firewall/") ? { ...r, replaceWith: [] } : r)) };
+    doc.config["homelab:nodes"].find((n: { name: string }) => n.name === "k3s-node-1").vmid = 111;
+    const head = await plan(doc);
+    const stale = diffPlans(before, head);
+    assert.deepEqual(
+      messages(stale.blockers),
+      ["k3s-node-1-firewall-rules", "k3s-node-1-firewall-options"].map(
+        (n) =>
+          `${n} was recorded before a VM's firewall was replaced with its VM: pulumi up replaces it only after the new k3s-node-1-vm exists, and its delete asks the old VM, which is gone, for its rules, so it fails (bpg firewall/rules.go RulesDelete); run one pulumi up with this version first (it records replaceWith in the state), then change the VM`,
+      ),
+    );
+    // Recorded (any run of this version writes it, a `same` included): no blocker.
+    assert.deepEqual(diffPlans(recorded, head).blockers, []);
+  });
+
+  test("row 3: a TPM moved to another datastore on a running VM is a blocker (bpg vm.go:6554)", async () => {
+    const base = toPlanJson((await planFile(LAB, "lab")).result);
+    const vm = base.resources.find((r) => r.name === "vault-vm")!;
+    const tpm = (datastoreId: string) => ({ ...vm, inputs: { ...vm.inputs, tpmState: { datastoreId, version: "v2.0" } } });
+    const withTpm = (ds: string) => ({ ...base, resources: base.resources.map((r) => (r === vm ? tpm(ds) : r)) });
+    const d = diffPlans(withTpm("local-lvm"), withTpm("fast-zfs"));
+    assert.deepEqual(notSame(d), { "vault-vm": "update" });
+    assert.deepEqual(messages(d.blockers), [
+      `VM vault adds, removes or changes its TPM: with rebootAfterUpdate off the provider refuses on the running VM ("cannot add, remove, or update the TPM device while the VM is running ... disabled by 'reboot_after_update = false'", bpg vm.go:6554) and pulumi up fails at this VM; shut the VM down first (a k3s node: drain it first, uncordon it after) and pulumi up, which changes a stopped VM and starts it again (vmPowerOffForPendingChanges handles a stopped VM offline), or undo the change`,
+    ]);
   });
 });

@@ -2,7 +2,7 @@
 // says in one line what will happen and how to avoid it.
 import { ROOT_STACK_TYPE } from "../lib/pulumiInternals";
 import { PROVIDER_REPLACED, type Notice, type ResourceChange } from "./diff";
-import { proxmoxBlockers, swappedIdentities } from "./diffProxmox";
+import { firewallAdoption, proxmoxBlockers, swappedIdentities } from "./diffProxmox";
 import type { PlanJson, PlanJsonResource } from "./format";
 import { pathSegments } from "./replaceRules";
 
@@ -137,7 +137,7 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
   // Delete-first replacements trading identities; VM updates the provider refuses or the steps cannot follow.
   blockers.push(...swappedIdentities({ changes, matched, headBy, baseBy }, identities));
   const proxmox = proxmoxBlockers({ changes, matched, headBy });
-  blockers.push(...proxmox.blockers);
+  blockers.push(...proxmox.blockers, ...firewallAdoption({ changes, matched, headBy }));
 
   // A delete-first replacement of a retainOnDelete object leaves the old object where it is: the
   // new one cannot take its name (pulumi-kubernetes then fails the create with AlreadyExists).

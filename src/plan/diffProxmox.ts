@@ -127,7 +127,7 @@ export function proxmoxBlockers({ changes, matched, headBy }: Omit<Input, "baseB
       );
     if (locked && changed("tpmState"))
       push(
-        `VM ${vm} adds, removes or changes its TPM: with rebootAfterUpdate off the provider refuses on the running VM (${REFUSED("add, remove, or update the TPM device")}, bpg vm.go:6554) and pulumi up fails at this VM; ${way.replace("moves a stopped VM's disks", "applies it to a stopped VM")}`,
+        `VM ${vm} adds, removes or changes its TPM: with rebootAfterUpdate off the provider refuses on the running VM (${REFUSED("add, remove, or update the TPM device")}, bpg vm.go:6554) and pulumi up fails at this VM; shut the VM down first (a k3s node: drain it first, uncordon it after) and pulumi up, which changes a stopped VM and starts it again (vmPowerOffForPendingChanges handles a stopped VM offline), or undo the change`,
       );
 
     // An address change: Proxmox applies it at the next boot (cloud-init), but the VM's steps dial
@@ -177,6 +177,29 @@ export function swappedIdentities(
         message: `replacing ${c.name} deletes only its own old object before it creates the new one, while ${holder} still holds ${x.id}: ${x.effect} unless that one is deleted first, which nothing orders (in a swap, whichever goes first fails; the engine's delete-first replacement deletes only its own resource and its dependents); change one ${x.what} per run, each to one that nothing holds at the time (a swap takes three runs, through a free ${x.what})`,
       });
     }
+  }
+  return out;
+}
+
+/**
+ * A VM firewall made before its rules and options were replaced with their VM (src/metal/vmFirewall.ts):
+ * the state holds no ReplaceWith, so the engine cannot delete them before the VM (it looks them up in
+ * the old state, step_generator `findResourcesReplacedWith`); they are replaced after the new VM
+ * exists, and the old rules' delete asks the old VM, gone when its VMID or node changed, for its
+ * rules: bpg RulesDelete fails on anything but "no rule at this position" (firewall/rules.go:575-600).
+ */
+export function firewallAdoption({ changes, matched, headBy }: Omit<Input, "baseBy">): Notice[] {
+  const replacedVms = new Map(changes.filter((c) => c.op === "replace" && c.type === VM).map((c) => [c.urn, c] as const));
+  const out: Notice[] = [];
+  for (const c of changes) {
+    if (c.op !== "replace" || !c.type.startsWith("proxmoxve:firewall/")) continue;
+    const [now, was] = [headBy.get(c.urn)!, matched.get(c.urn)!];
+    const vm = now.replaceWith.map((u) => replacedVms.get(u)).find((x) => x !== undefined);
+    if (vm === undefined || was.replaceWith.includes(vm.urn) || !c.properties.some((p) => p.path === "vmId" || p.path === "nodeName")) continue;
+    out.push({
+      urn: c.urn,
+      message: `${c.name} was recorded before a VM's firewall was replaced with its VM: pulumi up replaces it only after the new ${vm.name} exists, and its delete asks the old VM, which is gone, for its rules, so it fails (bpg firewall/rules.go RulesDelete); run one pulumi up with this version first (it records replaceWith in the state), then change the VM`,
+    });
   }
   return out;
 }
