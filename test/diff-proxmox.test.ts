@@ -136,6 +136,8 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
       node(doc, "k3s-agent-02").vmid = 221;
     });
     assert.equal(change(d, "k3s-agent-01-vm").op, "replace");
+    // Row 22: a changed vm_id always replaces (ForceNewIf(vm_id): new value != the VM's id, bpg vm.go:1765-1790).
+    assert.equal(change(d, "k3s-agent-01-vm").confidence, "table");
     assert.equal(change(d, "k3s-agent-02-vm").op, "replace");
     const swap = (vm: string, other: string, id: number) =>
       `replacing ${vm}-vm deletes only its own old object before it creates the new one, while the old ${other}-vm (replaced in the same run) still holds VMID ${id}: the create fails unless that one is deleted first, which nothing orders (in a swap, whichever goes first fails; the engine's delete-first replacement deletes only its own resource and its dependents); change one VMID per run, each to one that nothing holds at the time (a swap takes three runs, through a free VMID)`;
