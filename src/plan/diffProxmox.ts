@@ -113,7 +113,7 @@ export function proxmoxBlockers({ changes, matched, headBy }: Omit<Input, "baseB
 
     // The cloud-init drive moves with a new datastore, interface or file format (vm.go:6600-6650).
     const [oi, ni] = [was.initialization as Obj | undefined, now.initialization as Obj | undefined];
-    if (oi && ni) {
+    if (oi && ni && changedPath(/^initialization\.(datastoreId|interface|fileFormat)$/)) {
       if (oi.datastoreId !== ni.datastoreId) moved.push(`the Cloud-Init drive from ${oi.datastoreId} to ${ni.datastoreId}`);
       else if ((oi.interface && ni.interface && oi.interface !== ni.interface) || (oi.fileFormat ?? "") !== (ni.fileFormat ?? ""))
         moved.push(
@@ -134,7 +134,7 @@ export function proxmoxBlockers({ changes, matched, headBy }: Omit<Input, "baseB
     // the new address right after this update, before the rolling reboot that depends on them.
     const [oldIps, newIps] = [(oi?.ipConfigs ?? []) as Obj[], (ni?.ipConfigs ?? []) as Obj[]];
     const readdressed = newIps.map((n, k) => [ipOf(oldIps[k]), ipOf(n)] as const).filter(([a, b]) => a !== undefined && b !== undefined && a !== b);
-    if (readdressed.length > 0) {
+    if (readdressed.length > 0 && changedPath(/^initialization\.ipConfigs\[\d+\]\.ipv4\.address$/)) {
       const [from, to] = readdressed[0];
       const dialing = changes.filter((x) => x.op === "update" && x.type === "command:remote:Command" && x.properties.some((p) => p.path === "connection")).map((x) => x.name);
       const role = roleOf(prefix, headNames);
