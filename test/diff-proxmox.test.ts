@@ -104,6 +104,12 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
     ]);
     // Before: "applies its new initialization at a Proxmox reboot later in this run", which never comes.
     assert.deepEqual(agent.warnings, []);
+    // With a rotated key every SSH step's connection changes: the blocker still names the VM's own steps only.
+    const rotated = await scenario(LAB, (doc) => {
+      node(doc, "k3s-agent-01").ip = "10.0.20.25";
+      doc.config["homelab:sshPrivateKey"] = { secure: "v1:AAAArotatedCiphertextBBBB" };
+    });
+    assert.deepEqual(messages(rotated.blockers), messages(agent.blockers));
 
     // A server: the steps that use it as their control server dial it too; no in-place way out.
     const server = await scenario(LAB, (doc) => {

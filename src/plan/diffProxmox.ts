@@ -136,7 +136,13 @@ export function proxmoxBlockers({ changes, matched, headBy }: Omit<Input, "baseB
     const readdressed = newIps.map((n, k) => [ipOf(oldIps[k]), ipOf(n)] as const).filter(([a, b]) => a !== undefined && b !== undefined && a !== b);
     if (readdressed.length > 0 && changedPath(/^initialization\.ipConfigs\[\d+\]\.ipv4\.address$/)) {
       const [from, to] = readdressed[0];
-      const dialing = changes.filter((x) => x.op === "update" && x.type === "command:remote:Command" && x.properties.some((p) => p.path === "connection")).map((x) => x.name);
+      // The steps whose connection changed apart from its secrets (the digest of the connection
+      // with every secret cut out, src/plan/secrets.ts): the host, for a rotated key changes none.
+      // The VM's own, and those that run on it as another node's control server.
+      const digestOf = (r: PlanJsonResource | undefined) => r?.secretDigests.connection;
+      const dialing = changes
+        .filter((x) => x.op === "update" && x.type === "command:remote:Command" && digestOf(matched.get(x.urn)) !== digestOf(headBy.get(x.urn)))
+        .map((x) => x.name);
       const role = roleOf(prefix, headNames);
       const out =
         role === "server"
@@ -145,7 +151,7 @@ export function proxmoxBlockers({ changes, matched, headBy }: Omit<Input, "baseB
             ? `rebuild it on the new address in this run instead: pulumi up --replace its VM's URN (the steps' deletes drain it and uninstall k3s over the old address kept in state; the new VM boots on ${to} and rejoins; its disks are lost), or remove it in one run and add it back in the next`
             : `change it in two runs: pulumi up --target its VM's URN (only the VM update: the address waits in Proxmox), qm reboot ${now.vmId} on ${now.nodeName}, then pulumi up; or rebuild it (pulumi up --replace its URN; its disks are lost)`;
       push(
-        `VM ${vm} changes its address from ${from} to ${to}: the VM update only queues it (rebootAfterUpdate is off; cloud-init applies it at the next boot), but ${dialing.length > 0 ? dialing.join(", ") : "its steps"} dial ${to} right after the update, before the reboot that comes after them: they fail after their dial budget (about 12 to 25 minutes) and pulumi up stops there; ${out}`,
+        `VM ${vm} changes its address from ${from} to ${to}: the VM update only queues it (rebootAfterUpdate is off; cloud-init applies it at the next boot), but ${dialing.length === 0 ? "its steps" : dialing.length > 8 ? `${dialing.slice(0, 8).join(", ")} and ${dialing.length - 8} more` : dialing.join(", ")} dial ${to} right after the update, before the reboot that comes after them: they fail after their dial budget (about 12 to 25 minutes) and pulumi up stops there; ${out}`,
       );
     }
   }
