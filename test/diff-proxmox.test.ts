@@ -146,8 +146,16 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
     assert.equal(change(d, "k3s-agent-01-vm").confidence, "table");
     assert.equal(change(d, "k3s-agent-02-vm").op, "replace");
     const swap = (vm: string, other: string, id: number) =>
-      `replacing ${vm}-vm deletes only its own old object before it creates the new one, while the old ${other}-vm (replaced in the same run) still holds VMID ${id}: the create fails unless that one is deleted first, which nothing orders (in a swap, whichever goes first fails; the engine's delete-first replacement deletes only its own resource and its dependents); change one VMID per run, each to one that nothing holds at the time (a swap takes three runs, through a free VMID)`;
+      `replacing ${vm}-vm deletes only its own old object (and its dependents) before it creates the new one, while the old ${other}-vm (replaced in the same run) still holds VMID ${id}: the create fails unless that one is deleted first, which nothing orders (in a swap, whichever goes first fails); change one VMID per run, each to one that nothing holds at the time (a swap takes three runs, through a free VMID)`;
     assert.deepEqual(messages(d.blockers), [swap("k3s-agent-01", "k3s-agent-02", 222), swap("k3s-agent-02", "k3s-agent-01", 221)]);
+    // The VMID of a VM removed in the same run: the delete comes at the end, after the replacement's create.
+    const removed = await scenario(LAB, (doc) => {
+      doc.config["homelab:nodes"] = doc.config["homelab:nodes"].filter((n: { name: string }) => n.name !== "k3s-agent-02");
+      node(doc, "k3s-agent-01").vmid = 222;
+    });
+    assert.deepEqual(messages(removed.blockers), [
+      "replacing k3s-agent-01-vm deletes only its own old object (and its dependents) before it creates the new one, while k3s-agent-02-vm, deleted only at the end of the run, still holds VMID 222: the create fails; change one VMID per run, each to one that nothing holds at the time (a swap takes three runs, through a free VMID)",
+    ]);
     // One VM moved to a free VMID: no blocker.
     const free = await scenario(LAB, (doc) => {
       node(doc, "k3s-agent-01").vmid = 225;

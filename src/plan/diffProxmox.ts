@@ -169,18 +169,21 @@ export function swappedIdentities(
   identities: (r: PlanJsonResource) => readonly { id: string; what: string; effect: string }[],
 ): Notice[] {
   const dbr = changes.filter((c) => c.op === "replace" && c.deleteBeforeReplace);
-  const oldHolder = new Map<string, string>();
-  for (const c of dbr) for (const x of identities(matched.get(c.urn)!)) oldHolder.set(x.id, `the old ${c.name} (replaced in the same run)`);
-  for (const c of changes) if (c.op === "delete") for (const x of identities(baseBy.get(c.urn)!)) oldHolder.set(x.id, `${c.name} (deleted at the end of the run)`);
+  const oldHolder = new Map<string, { name: string; deleted: boolean }>();
+  for (const c of dbr) for (const x of identities(matched.get(c.urn)!)) oldHolder.set(x.id, { name: c.name, deleted: false });
+  for (const c of changes) if (c.op === "delete") for (const x of identities(baseBy.get(c.urn)!)) oldHolder.set(x.id, { name: c.name, deleted: true });
   const out: Notice[] = [];
   for (const c of dbr) {
     const own = new Set(identities(matched.get(c.urn)!).map((x) => x.id));
     for (const x of identities(headBy.get(c.urn)!)) {
       const holder = oldHolder.get(x.id);
       if (own.has(x.id) || holder === undefined) continue;
+      const why = holder.deleted
+        ? `${holder.name}, deleted only at the end of the run, still holds ${x.id}: ${x.effect}`
+        : `the old ${holder.name} (replaced in the same run) still holds ${x.id}: ${x.effect} unless that one is deleted first, which nothing orders (in a swap, whichever goes first fails)`;
       out.push({
         urn: c.urn,
-        message: `replacing ${c.name} deletes only its own old object before it creates the new one, while ${holder} still holds ${x.id}: ${x.effect} unless that one is deleted first, which nothing orders (in a swap, whichever goes first fails; the engine's delete-first replacement deletes only its own resource and its dependents); change one ${x.what} per run, each to one that nothing holds at the time (a swap takes three runs, through a free ${x.what})`,
+        message: `replacing ${c.name} deletes only its own old object (and its dependents) before it creates the new one, while ${why}; change one ${x.what} per run, each to one that nothing holds at the time (a swap takes three runs, through a free ${x.what})`,
       });
     }
   }
