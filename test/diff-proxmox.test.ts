@@ -136,7 +136,7 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
     ]);
   });
 
-  test("row 5 / edit 17: two VMs swapping VMIDs is a blocker for each (a delete-first replacement deletes only its own old VM: step_generator continueStepsFromDiff)", async () => {
+  test("row 5 / edit 17: two VMs swapping VMIDs is a blocker for each (a delete-first replacement deletes only its own old VM: pulumi v3.248.0 step_generator.go:1926-2029 continueStepsFromDiff)", async () => {
     const d = await scenario(LAB, (doc) => {
       node(doc, "k3s-agent-01").vmid = 222;
       node(doc, "k3s-agent-02").vmid = 221;
@@ -163,7 +163,7 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
     assert.deepEqual(messages(free.blockers), []);
   });
 
-  test("row 6: two resources claiming one old URN through aliases is a blocker, as the engine fails the preview (step_generator getOldResource)", async () => {
+  test("row 6: two resources claiming one old URN through aliases is a blocker, as the engine fails the preview (pulumi v3.248.0 step_generator.go:614-668 getOldResource)", async () => {
     const base = toPlanJson((await planFile(LAB, "lab")).result);
     const old = base.resources.find((r) => r.name === "image-ubuntu-noble-pve-01")!;
     const alias = { name: old.name, type: "", stack: "", project: "", parentUrn: "", noParent: false };
@@ -188,7 +188,7 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
     assert.deepEqual(diffPlans(base, { ...base, resources: [...others, renamed("image-a")] }).blockers, []);
   });
 
-  test("row 4, on a stack whose firewall state predates replaceWith: a VMID change is a blocker until one run records it (findResourcesReplacedWith reads the old state)", async () => {
+  test("row 4, on a stack whose firewall state predates replaceWith: a VMID change is a blocker until one run records it (step_generator.go:3154 findResourcesReplacedWith reads the old state)", async () => {
     const doc = parse(readFileSync(SEED2, "utf8"));
     const plan = async (d: unknown) => toPlanJson(await runPlan({ stack: "seed-002-homelab", stackFile: parseStackFile(stringify(d)) }));
     const recorded = await plan(doc);

@@ -22,14 +22,17 @@ export interface VmFirewallArgs {
  * destroyed VM's firewall config, and neither resource would follow on its own: `node_name` and
  * `vm_id` are not ForceNew, so they would update, and the rules' update repositions rules it reads
  * back from the new VM's empty list and fails ("could not find rule with signature ... during
- * repositioning", bpg proxmoxtf/resource/firewall/rules.go:379-470, RulesUpdate); the options
- * (after the rules) would never run: the new VM would have no firewall. `replaceWith` (engine
- * 3.248 step_generator.go: `diff` replaces a resource whose ReplaceWith target is replaced, and a
- * delete-first target deletes them before itself, `findResourcesReplacedWith`) puts them on the new
- * VM. Delete-first: a create-first replacement on the same VMID would create the new rules and then
- * let the old resource's delete remove them by position (RulesDelete deletes every position it
- * recorded that the VM still has, rules.go:575). Deleting rules the VM no longer has is a no-op
- * there, and the options' delete calls no API (options.go:306).
+ * repositioning", bpg d6bd1ffe proxmoxtf/resource/firewall/rules.go:379-470, RulesUpdate); the
+ * options (after the rules) would never run: the new VM would have no firewall.
+ *
+ * `replaceWith` puts them on the new VM (engine v3.248.0 step_generator.go:2705, `diff`: a resource
+ * whose ReplaceWith target is replaced is replaced; :1953, a delete-first target deletes them
+ * before itself, `findResourcesReplacedWith`, which reads them from the old state). Delete-first: a
+ * create-first replacement on the same VMID would create the new rules, then the old resource's
+ * delete would remove them, position by position (RulesDelete, rules.go:575-600, skips only a
+ * position the VM does not have). The options' delete calls no API (options.go:306). A state
+ * written before this option has no ReplaceWith: the offline diff blocks a VM replacement onto a
+ * new VMID or node until one run has recorded it (src/plan/diffProxmox.ts, firewallAdoption).
  */
 const WITH_THE_VM = (vm: pulumi.Resource) => ({ replaceWith: [vm], deleteBeforeReplace: true });
 
