@@ -52,7 +52,10 @@ describe("the Proxmox firewall per VM NIC", () => {
       const rules = g.get(`${name}-firewall-rules`, RULES);
       const options = g.get(`${name}-firewall-options`, OPTIONS);
       assert.ok(rules.dependencies.includes(g.get(`${name}-vm`, VM).urn), "the rules wait for the VM");
-      assert.deepEqual(options.dependencies, [rules.urn], "the policy comes after the rules");
+      const vmUrn = g.get(`${name}-vm`, VM).urn;
+      assert.deepEqual(options.dependencies, [vmUrn, rules.urn], "the policy comes after the rules (and the VM: replaceWith is a dependency too)");
+      // Replaced with their VM, the old ones first (src/metal/vmFirewall.ts: bpg firewall/rules.go:379-470).
+      for (const r of [rules, options]) assert.deepEqual([r.replaceWith, r.deleteBeforeReplace], [[vmUrn], true], r.name);
       assert.equal(rules.parent, g.get(`${name}-firewall`).urn);
       assert.deepEqual(options.inputs, {
         nodeName: name === "vault" || name === "k3s-agent" ? "pve-b" : "pve-a",

@@ -107,7 +107,7 @@ describe("scenarios on the lab stack", () => {
       node(doc, "k3s-server-01").vmid = 219;
     });
     const vm = change(d, "k3s-server-01-vm");
-    assert.equal(vm.confidence, "advisory", "vm_id is replaced by the provider's CustomizeDiff, not its schema");
+    assert.equal(vm.confidence, "table", "vm_id is replaced by the provider's CustomizeDiff whenever it changes: ForceNewIf(vm_id), bpg vm.go:1765-1790");
     assert.equal(vm.deleteBeforeReplace, true);
     // The steps keyed on the VM (its MAC in their triggers) follow it through the engine's cascade.
     const steps = ["ready", "authorized-keys", "k3s-join", "k3s-member", "k3s-upgrade", "reboot-drain", "reboot-vm", "reboot-wait"].map((s) => `k3s-server-01-${s}`);

@@ -186,8 +186,32 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
   const aliasOf = new Map<string, string>();
   const matched = new Map<string, PlanJsonResource>();
   const claimed = new Set<string>();
+  // The engine fails the preview when two resources claim one old URN (getOldResource:
+  // GetDuplicateResourceAliasError, GetDuplicateResourceAliasedError); the first claimant keeps it here.
+  const aliasedBy = new Map<string, string>();
+  const registered = new Set<string>();
+  const duplicates: Notice[] = [];
   for (const h of head.resources) {
-    for (const c of candidateUrns(h, aliasOf)) {
+    const by = aliasedBy.get(h.urn);
+    if (by !== undefined)
+      duplicates.push({
+        urn: h.urn,
+        message: `${h.name} registers ${h.urn}, which ${parseUrn(by).name} already claims through an alias: pulumi preview and up fail ("Duplicate resource URN ... conflicting with alias on resource with URN ...", the engine's getOldResource); drop that alias, or rename one of them`,
+      });
+    registered.add(h.urn);
+    const candidates = candidateUrns(h, aliasOf);
+    // The engine takes the first candidate it finds, claimed or not.
+    const first = candidates.find((c) => baseByUrn.has(c));
+    if (first !== undefined && first !== h.urn) {
+      const rival = aliasedBy.get(first) ?? (registered.has(first) ? first : undefined);
+      if (rival !== undefined)
+        duplicates.push({
+          urn: h.urn,
+          message: `${h.name} claims the old ${baseByUrn.get(first)!.name} (${first}) through an alias, which ${parseUrn(rival).name} already holds: pulumi preview and up fail ("Duplicate resource alias ... conflicting with resource with URN ...", the engine's getOldResource); keep the alias on one resource only`,
+        });
+      aliasedBy.set(first, h.urn);
+    }
+    for (const c of candidates) {
       const b = baseByUrn.get(c);
       if (b && !claimed.has(c)) {
         claimed.add(c);
@@ -223,7 +247,7 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
   }
   const summary = Object.fromEntries(OPS.map((op) => [op, changes.filter((c) => c.op === op).length])) as Record<Op, number>;
   const { blockers, warnings } = blockersAndWarnings({ base, head, changes, matched, rotated });
-  return { stack, summary, changes, blockers, warnings };
+  return { stack, summary, changes, blockers: [...duplicates, ...blockers], warnings };
 }
 
 interface Context {

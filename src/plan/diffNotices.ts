@@ -2,6 +2,7 @@
 // says in one line what will happen and how to avoid it.
 import { ROOT_STACK_TYPE } from "../lib/pulumiInternals";
 import { PROVIDER_REPLACED, type Notice, type ResourceChange } from "./diff";
+import { firewallAdoption, proxmoxBlockers, swappedIdentities } from "./diffProxmox";
 import type { PlanJson, PlanJsonResource } from "./format";
 import { pathSegments } from "./replaceRules";
 
@@ -133,6 +134,11 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
     }
   }
 
+  // Delete-first replacements trading identities; VM updates the provider refuses or the steps cannot follow.
+  blockers.push(...swappedIdentities({ changes, matched, headBy, baseBy }, identities));
+  const proxmox = proxmoxBlockers({ changes, matched, headBy });
+  blockers.push(...proxmox.blockers, ...firewallAdoption({ changes, matched, headBy }));
+
   // A delete-first replacement of a retainOnDelete object leaves the old object where it is: the
   // new one cannot take its name (pulumi-kubernetes then fails the create with AlreadyExists).
   for (const c of changes) {
@@ -257,7 +263,7 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
           urn: c.urn,
           message: `VM ${i.name ?? c.name} reboots to apply ${reboot.join(", ")}: the provider stops and starts it (rebootAfterUpdate); plan for the downtime, or apply it in a maintenance window`,
         });
-      else if (reboot.length > 0) {
+      else if (reboot.length > 0 && !proxmox.refused.has(c.urn)) {
         // The program's own reboot steps (cluster RollingReboot, metal VmReboot) carry the VM's
         // reboot fingerprint: when one of them changes, the reboot is part of this run.
         const vmName = String(i.name ?? c.name);

@@ -19,7 +19,7 @@ interface TypeTable {
   /** Force-new paths from the provider's schema or static table. */
   readonly forceNew: readonly string[];
   /** Force-new paths from conditional provider code, with the condition. */
-  readonly conditional?: readonly { path: string; note: string; applies?: (inputs: Record<string, unknown>) => boolean }[];
+  readonly conditional?: readonly { path: string; note: string; applies?: (inputs: Record<string, unknown>) => boolean; confidence?: Confidence }[];
   /** Every input is force-new (resources with no update). */
   readonly allForceNew?: boolean;
 }
@@ -44,8 +44,15 @@ const PROXMOX: Record<string, TypeTable> = {
       "initialization.type",
     ],
     conditional: [
-      { path: "vmId", note: "the provider's CustomizeDiff replaces a VM whose vm_id changes" },
-      { path: "nodeName", note: "the provider's CustomizeDiff replaces a VM moved to another node while `migrate` is off", applies: (i) => i.migrate !== true },
+      // Decided by the inputs alone (bpg vm.go:1765-1790): ForceNewIf(vm_id) when the new vm_id is
+      // not the VM's id (the old vm_id: always, for a changed one); ForceNewIf(node_name) unless migrate.
+      { path: "vmId", note: "the provider's CustomizeDiff replaces a VM whose vm_id changes", confidence: "table" },
+      {
+        path: "nodeName",
+        note: "the provider's CustomizeDiff replaces a VM moved to another node while `migrate` is off",
+        applies: (i) => i.migrate !== true,
+        confidence: "table",
+      },
       { path: "tpmState.version", note: "the provider's CustomizeDiff replaces a VM whose TPM version changes" },
       { path: "efiDisk.type", note: "the provider's CustomizeDiff replaces a VM whose EFI disk type changes" },
     ],
@@ -147,7 +154,7 @@ export function propertyRule(type: string, path: string, inputs: Record<string, 
   if (table.allForceNew) return { forcesReplacement: true, confidence: "table" };
   if (table.forceNew.some((p) => pathsOverlap(p, path))) return { forcesReplacement: true, confidence: "table" };
   for (const c of table.conditional ?? []) {
-    if (pathsOverlap(c.path, path) && (c.applies?.(inputs) ?? true)) return { forcesReplacement: true, confidence: "advisory", note: c.note };
+    if (pathsOverlap(c.path, path) && (c.applies?.(inputs) ?? true)) return { forcesReplacement: true, confidence: c.confidence ?? "advisory", note: c.note };
   }
   return { forcesReplacement: false, confidence: "table" };
 }
