@@ -66,7 +66,7 @@ async function diff(argv: readonly string[], io: CliIo): Promise<string> {
   const fullReportUrl = values["full-report-url"];
   if (fullReportUrl !== undefined && format !== "markdown") usage("--full-report-url goes with --format markdown");
   // Put in a markdown link as it is: no space or parenthesis may end the link early.
-  if (fullReportUrl !== undefined && !/^https:\/\/[^\s()<>\[\]]+$/.test(fullReportUrl))
+  if (fullReportUrl !== undefined && !/^https:\/\/[^\s()<>[\]]+$/.test(fullReportUrl))
     usage(`--full-report-url must be an https URL without spaces, parentheses or brackets, not '${fullReportUrl}'`);
   const files = values.base !== undefined || values.head !== undefined;
   if (files === (values["base-ref"] !== undefined)) usage("give either --base and --head, or --base-ref");
