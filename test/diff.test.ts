@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import { diffPlans, normalizePlan, type Notice } from "../src/plan/diff";
 import { lineDiff, toDiffText } from "../src/plan/diffFormat";
 import { toPlanJson, type PlanJson, type PlanJsonResource } from "../src/plan/format";
+import { defaultProviderName } from "../src/plan/recorder";
 import { parseStackFile, runPlan } from "../src/plan/run";
 
 const STACK = "urn:pulumi:t::homelab::pulumi:pulumi:Stack::homelab-t";
@@ -383,5 +384,43 @@ describe("diff: rotated secure: values (processIgnoreChanges, step_generator.go:
     const withKey = (p: PlanJson, c: string): PlanJson => ({ ...p, secureConfig: { "homelab:key": c } });
     assert.equal(op(diffPlans(withKey(plan(cmd(["connection"])), "a"), withKey(plan(cmd(["connection"])), "b")), "boot"), "same");
     assert.equal(op(diffPlans(withKey(plan(cmd([])), "a"), withKey(plan(cmd([])), "b")), "boot"), "update");
+  });
+});
+
+describe("diff: default providers (providers/provider.go DefaultName)", () => {
+  test("the engine's names: version parts, then the plugin download URL as a QName", () => {
+    assert.equal(defaultProviderName("1.2.1", ""), "default_1_2_1");
+    assert.equal(defaultProviderName("4.0.0-alpha.1+build.7", ""), "default_4_0_0_alpha_1_build_7");
+    assert.equal(defaultProviderName("0.1.1", "github://api.github.com/pulumiverse/pulumi-time"), "default_0_1_1_github_/api.github.com/pulumiverse/pulumi-time");
+    assert.equal(defaultProviderName("", ""), "default");
+  });
+  test("the lab plan records the default provider of each package it uses without an explicit provider", async () => {
+    const p = toPlanJson(await runPlan({ stack: "lab", stackFile: parseStackFile(readFileSync(join(__dirname, "..", "Pulumi.lab.yaml"), "utf8")) }));
+    assert.deepEqual(p.defaultProviders, {
+      command: ["default_1_2_1"],
+      random: ["default_4_21_2"],
+      time: ["default_0_1_1_github_/api.github.com/pulumiverse/pulumi-time"],
+      tls: ["default_5_6_1"],
+    });
+  });
+  test("a package bump: the new default provider created, the old deleted, its resources same; a plan without the record infers nothing", () => {
+    const cmd = res(U("command:remote:Command", "join"), { inputs: { create: "x" } });
+    const withProviders = (defaultProviders: Record<string, string[]> | undefined): PlanJson => ({ ...plan(cmd), ...(defaultProviders ? { defaultProviders } : {}) });
+    const d = diffPlans(withProviders({ command: ["default_1_2_1"] }), withProviders({ command: ["default_1_2_2"] }));
+    assert.deepEqual(
+      d.changes.filter((c) => c.op !== "same").map((c) => [c.op, c.urn, c.reasons[0]]),
+      [
+        [
+          "create",
+          "urn:pulumi:t::homelab::pulumi:providers:command::default_1_2_2",
+          "the default provider of the new command package (was default_1_2_1): its resources move to it; its configuration is the old one's, so its DiffConfig replaces none of them",
+        ],
+        ["delete", "urn:pulumi:t::homelab::pulumi:providers:command::default_1_2_1", "replaced by default_1_2_2 (a command package bump)"],
+      ],
+    );
+    assert.equal(op(d, "join"), "same");
+    assert.deepEqual(d.summary, { create: 1, update: 0, replace: 0, delete: 1, same: 2 });
+    const legacy = diffPlans(normalizePlan(withProviders(undefined)), normalizePlan(withProviders({ command: ["default_1_2_2"] })));
+    assert.deepEqual(legacy.summary, { create: 0, update: 0, replace: 0, delete: 0, same: 2 });
   });
 });

@@ -250,9 +250,46 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
       reasons.push(`deleted with ${baseByUrn.get(b.deletedWith)!.name} (no delete call of its own)`);
     changes.push({ urn: b.urn, type: b.type, name: b.name, layer: layerOf(b.urn), op: "delete", reasons, properties: [], confidence: "exact" });
   }
-  const summary = Object.fromEntries(OPS.map((op) => [op, changes.filter((c) => c.op === op).length])) as Record<Op, number>;
   const { blockers, warnings } = blockersAndWarnings({ base, head, changes, matched, rotated });
+  changes.push(...defaultProviderChanges(base, head));
+  const summary = Object.fromEntries(OPS.map((op) => [op, changes.filter((c) => c.op === op).length])) as Record<Op, number>;
   return { stack, summary, changes, blockers: [...cascadeBlockers, ...blockers], warnings: [...warnings, ...providerMoveWarnings(changes, matched, headByUrn, baseByUrn)] };
+}
+
+/**
+ * The default providers a package bump swaps: the engine registers `default_<new version>`, moves
+ * the package's resources to it and deletes the old one at the end. Whether a resource is replaced
+ * is the new provider's DiffConfig (providerChanged): a default provider's configuration is the
+ * stack's `<package>:*` config without `version` (providers.FilterProviderConfig), unchanged by a
+ * bump, so none is. Plans from before the record (no `defaultProviders`) infer nothing.
+ */
+function defaultProviderChanges(base: PlanJson, head: PlanJson): ResourceChange[] {
+  if (!base.defaultProviders || !head.defaultProviders) return [];
+  const root = parseUrn(head.resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? base.resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "");
+  const out: ResourceChange[] = [];
+  const change = (pkg: string, name: string, op: Op, reason: string): ResourceChange => {
+    const type = `pulumi:providers:${pkg}`;
+    return { urn: engineUrn(root.stack, root.project, "", type, name), type, name, layer: layerOf(type), op, reasons: [reason], properties: [], confidence: "exact" };
+  };
+  for (const pkg of [...new Set([...Object.keys(base.defaultProviders), ...Object.keys(head.defaultProviders)])].sort()) {
+    const [was, now] = [base.defaultProviders[pkg] ?? [], head.defaultProviders[pkg] ?? []];
+    const gone = was.filter((n) => !now.includes(n));
+    const added = now.filter((n) => !was.includes(n));
+    const moved = gone.length > 0 && added.length > 0;
+    for (const n of added)
+      out.push(
+        change(
+          pkg,
+          n,
+          "create",
+          moved
+            ? `the default provider of the new ${pkg} package (was ${gone.join(", ")}): its resources move to it; its configuration is the old one's, so its DiffConfig replaces none of them`
+            : `the default provider of ${pkg}, whose first resource this change adds`,
+        ),
+      );
+    for (const n of gone) out.push(change(pkg, n, "delete", moved ? `replaced by ${added.join(", ")} (a ${pkg} package bump)` : `no resource uses the ${pkg} package any more`));
+  }
+  return out;
 }
 
 /**
@@ -466,6 +503,7 @@ export function normalizePlan(doc: PlanJson): PlanJson {
     stack: doc.stack,
     outputs: doc.outputs ?? {},
     secureConfig: doc.secureConfig ?? {},
+    ...(doc.defaultProviders ? { defaultProviders: doc.defaultProviders } : {}),
     resources: resources.map((r) => ({
       ...r,
       dependencies: (r.dependencies ?? []).map(map),
