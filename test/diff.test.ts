@@ -424,3 +424,15 @@ describe("diff: default providers (providers/provider.go DefaultName)", () => {
     assert.deepEqual(legacy.summary, { create: 0, update: 0, replace: 0, delete: 0, same: 2 });
   });
 });
+
+describe("diff: a PCI mapping renamed in place (bpg resource_pci.go Update writes to the new name)", () => {
+  test("an update of `name` is a blocker with the way out; another field is a plain update", () => {
+    const pci = (name: string, comment = "gpu") => res(U("proxmoxve:hardware/mapping/pci:Pci", "gpu-pci"), { inputs: { name, comment } });
+    const d = diffPlans(plan(pci("gpu-a")), plan(pci("gpu-b")));
+    assert.equal(op(d, "gpu-pci"), "update");
+    assert.deepEqual(messages(d.blockers), [
+      "PCI mapping gpu-a is renamed to gpu-b in place: the provider updates the mapping under the new name, which does not exist, so pulumi up fails; replace it instead (pulumi up --replace 'urn:pulumi:t::homelab::proxmoxve:hardware/mapping/pci:Pci::gpu-pci'): the new mapping is created, then the old one deleted",
+    ]);
+    assert.deepEqual(diffPlans(plan(pci("gpu-a")), plan(pci("gpu-a", "other"))).blockers, []);
+  });
+});

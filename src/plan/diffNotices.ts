@@ -276,6 +276,18 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
     }
   }
 
+  // A PCI mapping's `name` is its ID but not RequiresReplace, and bpg's Update writes to the new
+  // name (`r.client.Update(ctx, TypePCI, hmPlan.Name, ...)`, fwprovider/cluster/hardwaremapping/
+  // resource_pci.go read at 60f0b568): a mapping that does not exist yet.
+  for (const c of changes) {
+    const p = c.op === "update" && c.type === "proxmoxve:hardware/mapping/pci:Pci" ? c.properties.find((x) => x.path === "name") : undefined;
+    if (p)
+      blockers.push({
+        urn: c.urn,
+        message: `PCI mapping ${String(p.old)} is renamed to ${String(p.new)} in place: the provider updates the mapping under the new name, which does not exist, so pulumi up fails; replace it instead (pulumi up --replace '${c.urn}'): the new mapping is created, then the old one deleted`,
+      });
+  }
+
   // A Kubernetes object replaced under another name or namespace is created first (provider.go:1647);
   // a claim has its own warning above.
   for (const c of changes) {
