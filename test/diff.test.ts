@@ -436,3 +436,14 @@ describe("diff: a PCI mapping renamed in place (bpg resource_pci.go Update write
     assert.deepEqual(diffPlans(plan(pci("gpu-a")), plan(pci("gpu-a", "other"))).blockers, []);
   });
 });
+
+describe("diff: tls SelfSignedCert (terraform-provider-tls resource_self_signed_cert.go: RequiresReplace but early_renewal_hours)", () => {
+  test("a new validity replaces the certificate (table); the early renewal window is an update", () => {
+    const cert = (validityPeriodHours: number, earlyRenewalHours: number) =>
+      res(U("tls:index/selfSignedCert:SelfSignedCert", "ca"), { inputs: { validityPeriodHours, earlyRenewalHours, isCaCertificate: true } });
+    const replaced = diffPlans(plan(cert(87600, 0)), plan(cert(175200, 0))).changes.find((c) => c.name === "ca")!;
+    assert.deepEqual([replaced.op, replaced.confidence], ["replace", "table"]);
+    const updated = diffPlans(plan(cert(87600, 0)), plan(cert(87600, 720))).changes.find((c) => c.name === "ca")!;
+    assert.deepEqual([updated.op, updated.confidence], ["update", "table"]);
+  });
+});

@@ -76,6 +76,11 @@ const OTHERS: Record<string, TypeTable> = {
   "random:index/randomUuid:RandomUuid": { forceNew: [], allForceNew: true },
   // hashicorp/terraform-provider-tls: a new algorithm, size or curve is a new key.
   "tls:index/privateKey:PrivateKey": { forceNew: ["algorithm", "rsaBits", "ecdsaCurve"] },
+  // hashicorp/terraform-provider-tls resource_self_signed_cert.go Schema: RequiresReplace on every
+  // argument but early_renewal_hours (private_key_pem through requireReplaceIfStateContainsPEMString).
+  "tls:index/selfSignedCert:SelfSignedCert": {
+    forceNew: ["privateKeyPem", "validityPeriodHours", "allowedUses", "dnsNames", "ipAddresses", "uris", "isCaCertificate", "setSubjectKeyId", "setAuthorityKeyId", "subject"],
+  },
   // pulumi-kubernetes provider/pkg/provider/helm_release.go: forceNewFields `.name`, `.namespace`.
   "kubernetes:helm.sh/v3:Release": { forceNew: ["name", "namespace"] },
 };
