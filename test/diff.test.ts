@@ -447,3 +447,15 @@ describe("diff: tls SelfSignedCert (terraform-provider-tls resource_self_signed_
     assert.deepEqual([updated.op, updated.confidence], ["update", "table"]);
   });
 });
+
+describe("diff: old plan files", () => {
+  test("a command of a plan written before replaceOnChanges was recorded gets the SDK's triggers[*], local and remote (audit row 19)", () => {
+    const legacy = (type: string) => {
+      const { replaceOnChanges: _r, ...r } = res(U(type, "c"), { inputs: { create: "x", triggers: ["a"] } });
+      return normalizePlan({ ...plan(), resources: [r as PlanJsonResource] }).resources[0].replaceOnChanges;
+    };
+    assert.deepEqual(legacy("command:remote:Command"), ["triggers[*]"]);
+    assert.deepEqual(legacy("command:local:Command"), ["triggers[*]"]);
+    assert.deepEqual(legacy("random:index/randomId:RandomId"), []);
+  });
+});

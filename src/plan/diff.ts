@@ -511,7 +511,8 @@ export function normalizePlan(doc: PlanJson): PlanJson {
       provider: r.provider === undefined ? PROVIDER_NOT_RECORDED : mapRef(r.provider),
       propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.map(map)])),
       aliases: r.aliases ?? [],
-      replaceOnChanges: r.replaceOnChanges ?? (r.type === "command:remote:Command" ? ["triggers[*]"] : []),
+      // The SDK sets it on both command kinds (remote/command.js:132, local/command.js:155).
+      replaceOnChanges: r.replaceOnChanges ?? (r.type === "command:remote:Command" || r.type === "command:local:Command" ? ["triggers[*]"] : []),
       retainOnDelete: r.retainOnDelete ?? false,
       deletedWith: map(r.deletedWith ?? ""),
       replaceWith: (r.replaceWith ?? []).map(map),
