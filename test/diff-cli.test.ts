@@ -11,7 +11,7 @@ import { stringify } from "yaml";
 import { generatedStackDoc } from "../scripts/generatedStack";
 import { diffPlans, OPS } from "../src/plan/diff";
 import { refuseSecrets, runDiffCli } from "../src/plan/diffCli";
-import { COMMENT_LIMIT, COMMENT_MARKER, toDiffMarkdown } from "../src/plan/diffFormat";
+import { COMMENT_BUDGET, COMMENT_LIMIT, COMMENT_MARKER, toDiffMarkdown } from "../src/plan/diffFormat";
 import { toPlanJson, type PlanJson } from "../src/plan/format";
 import { parseStackFile, runPlan } from "../src/plan/run";
 import { ROOT, stackDoc } from "./harness";
@@ -128,6 +128,73 @@ describe("the pull-request comment on the 150-VM stack", () => {
       assert.ok(md.startsWith(`${COMMENT_MARKER}\n`));
       assert.match(md, /\*\*(Left out|Property details left out) to stay under GitHub's 65536-character limit/);
       assert.match(md, /`npm run -s diff -- --base-ref main --all --format json`/);
+    }
+  });
+});
+
+describe("the comment over the limit: blockers capped, what is left out counted, the full report linked (audit workflow finding 6)", () => {
+  test("the empty diff: the table, 'No changes', the footer, nothing said to be left out", async () => {
+    const p = await planOf(stackDoc());
+    const md = toDiffMarkdown({ stacks: [diffPlans(p, p)] }, { fullReportUrl: "https://github.com/o/r/actions/runs/1/artifacts/2" });
+    const same = p.resources.length;
+    assert.equal(
+      md,
+      [
+        COMMENT_MARKER,
+        "## Offline plan diff",
+        "",
+        "| stack | create | update | replace | delete | unchanged | blockers | warnings |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        `| lab | 0 | 0 | 0 | 0 | ${same} | 0 | 0 |`,
+        "",
+        "No changes: every resource of every stack stays as it is.",
+        "",
+        "### lab",
+        "",
+        "no changes",
+        "",
+        '_Offline: drift, values providers compute and secret values are not visible here; see "Reviewing a change" in the README; [the full report](https://github.com/o/r/actions/runs/1/artifacts/2)._',
+        "",
+      ].join("\n"),
+    );
+  });
+  test("the 150-VM stack with every agent renamed (290 blockers, 92,127 characters before): under the budget, '… and N more blockers', never 'complete'", async () => {
+    const base = await planOf(generatedStackDoc(150).config, "big");
+    const doc = generatedStackDoc(150);
+    const agents = doc.config["homelab:nodes"].filter((n: { role: string }) => n.role === "agent");
+    for (const n of agents) n.name = n.name.replace("k3s-agent-", "k3s-worker-");
+    const d = diffPlans(base, await planOf(doc.config, "big"));
+    assert.equal(agents.length, 145);
+    assert.equal(d.blockers.length, 290, "a VMID and an address per renamed agent");
+    const url = "https://github.com/o/r/actions/runs/1/artifacts/2";
+    for (const opts of [{ fullReportUrl: url }, { fullCommand: "npm run -s diff -- --base-ref main --all --format text" }]) {
+      const md = toDiffMarkdown({ stacks: [d] }, opts);
+      assert.ok(md.length <= COMMENT_BUDGET, `${md.length} characters`);
+      assert.ok(COMMENT_BUDGET < COMMENT_LIMIT);
+      const shown = md.split("\n").filter((l) => l.startsWith("- **big**: ") && d.blockers.some((b) => l.endsWith(b.message))).length;
+      const full = opts.fullReportUrl ? `[the full report](${url})` : "the full report: `npm run -s diff -- --base-ref main --all --format text`";
+      assert.ok(shown > 0 && shown < 290);
+      assert.ok(md.includes(`- **… and ${290 - shown} more blockers**, left out to stay under GitHub's comment limit; ${full}\n`));
+      assert.match(md, new RegExp(`\\*\\*Left out to stay under GitHub's 65536-character limit:\\*\\* ${290 - shown} of the 290 blockers, \\d+ of the \\d+ warnings, `));
+      assert.doesNotMatch(md, /blockers and warnings above are complete/);
+      assert.ok(md.includes(`The counts in the table are complete; ${full}.`));
+    }
+  });
+  test("--full-report-url: markdown only, an https URL a link cannot break on", async () => {
+    for (const [args, message] of [
+      [["--full-report-url", "https://x.example/a"], "--full-report-url goes with --format markdown"],
+      [
+        ["--format", "markdown", "--full-report-url", "https://x.example/a) [y](z"],
+        "--full-report-url must be an https URL without spaces, parentheses or brackets, not 'https://x.example/a) [y](z'",
+      ],
+      [
+        ["--format", "markdown", "--full-report-url", "http://x.example/a"],
+        "--full-report-url must be an https URL without spaces, parentheses or brackets, not 'http://x.example/a'",
+      ],
+    ] as const) {
+      const r = await diffCli(["--base-ref", "HEAD", "--stack", "home", ...args]);
+      assert.equal(r.status, 2);
+      assert.ok(r.stderr.startsWith(message), r.stderr);
     }
   });
 });

@@ -51,7 +51,7 @@ describe("plan --format json", () => {
       outputs: Record<string, unknown>;
       secureConfig: Record<string, string>;
     };
-    assert.deepEqual(Object.keys(doc), ["stack", "resources", "outputs", "secureConfig"]);
+    assert.deepEqual(Object.keys(doc), ["stack", "resources", "outputs", "secureConfig", "defaultProviders"]);
     // A digest of each `secure:` ciphertext, never the ciphertext or its placeholder.
     assert.deepEqual(Object.keys(doc.secureConfig).sort(), ["homelab:cloudflareApiToken", "homelab:proxmoxApiToken", "homelab:sshPrivateKey"]);
     for (const v of Object.values(doc.secureConfig)) assert.match(v, /^[0-9a-f]{16}$/);

@@ -181,8 +181,22 @@ interface Replaced {
   readonly name: string;
 }
 
+/** The head inputs as the engine diffs them: a top-level input in `ignoreChanges` keeps its old value (`processIgnoreChanges`). */
+function effectiveInputs(b: PlanJsonResource, h: PlanJsonResource): Record<string, unknown> {
+  const out = { ...h.inputs };
+  for (const ig of h.ignoreChanges) {
+    const s = pathSegments(ig);
+    if (s.length === 1 && s[0] !== "*") {
+      if (s[0] in b.inputs) out[s[0]] = b.inputs[s[0]];
+      else delete out[s[0]];
+    }
+  }
+  return out;
+}
+
 export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): StackDiff {
   const baseByUrn = new Map(base.resources.map((r) => [r.urn, r] as const));
+  const headByUrn = new Map(head.resources.map((r) => [r.urn, r] as const));
   const aliasOf = new Map<string, string>();
   const matched = new Map<string, PlanJsonResource>();
   const claimed = new Set<string>();
@@ -223,8 +237,11 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
   }
   const headNames = new Map(head.resources.map((r) => [r.urn, r.name] as const));
   const replaced = new Map<string, Replaced>();
+  const replacedOld = new Map<string, Replaced>();
   const changes: ResourceChange[] = [];
+  const cascadeBlockers: Notice[] = [];
   const rotated = new Set(Object.keys(head.secureConfig ?? {}).filter((k) => base.secureConfig?.[k] !== undefined && base.secureConfig[k] !== head.secureConfig[k]));
+  const ctx: Context = { replaced, replacedOld, rotated, aliasOf, headNames, baseByUrn, headByUrn };
 
   for (const h of head.resources) {
     const b = matched.get(h.urn);
@@ -233,9 +250,21 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
       changes.push({ ...common, op: "create", reasons: [], properties: [], confidence: "exact" });
       continue;
     }
-    const c = compare(b, h, { replaced, rotated, aliasOf, headNames });
-    if (c.op === "replace") replaced.set(h.urn, { deleteFirst: c.deleteBeforeReplace === true, name: h.name });
-    changes.push({ ...common, ...c });
+    const c = compare(b, h, ctx);
+    if (c.op === "replace") {
+      const r = { deleteFirst: c.deleteBeforeReplace === true, name: h.name };
+      replaced.set(h.urn, r);
+      replacedOld.set(b.urn, r);
+      // calculateDependentReplacements bails when a dependent it must replace is protected in the
+      // state (step_generator.go:1990); the protect blocker of diffNotices covers one protected on both sides.
+      if (c.cascadeRoot && b.protect && !h.protect)
+        cascadeBlockers.push({
+          urn: h.urn,
+          message: `${h.name} is protected in the state and would be replaced as part of replacing ${c.cascadeRoot} (delete-first): pulumi up will refuse; undo the change, or set protect: false in one run and replace it in the next`,
+        });
+    }
+    const { cascadeRoot: _root, ...verdict } = c;
+    changes.push({ ...common, ...verdict });
   }
   for (const b of [...base.resources].reverse()) {
     if (claimed.has(b.urn)) continue;
@@ -245,19 +274,112 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
       reasons.push(`deleted with ${baseByUrn.get(b.deletedWith)!.name} (no delete call of its own)`);
     changes.push({ urn: b.urn, type: b.type, name: b.name, layer: layerOf(b.urn), op: "delete", reasons, properties: [], confidence: "exact" });
   }
-  const summary = Object.fromEntries(OPS.map((op) => [op, changes.filter((c) => c.op === op).length])) as Record<Op, number>;
   const { blockers, warnings } = blockersAndWarnings({ base, head, changes, matched, rotated });
-  return { stack, summary, changes, blockers: [...duplicates, ...blockers], warnings };
+  changes.push(...defaultProviderChanges(base, head));
+  const summary = Object.fromEntries(OPS.map((op) => [op, changes.filter((c) => c.op === op).length])) as Record<Op, number>;
+  return { stack, summary, changes, blockers: [...duplicates, ...cascadeBlockers, ...blockers], warnings: [...warnings, ...providerMoveWarnings(changes, matched, headByUrn, baseByUrn)] };
+}
+
+/**
+ * The default providers a package bump swaps: the engine registers `default_<new version>`, moves
+ * the package's resources to it and deletes the old one at the end. Whether a resource is replaced
+ * is the new provider's DiffConfig (providerChanged): a default provider's configuration is the
+ * stack's `<package>:*` config without `version` (providers.FilterProviderConfig), unchanged by a
+ * bump, so none is. Plans from before the record (no `defaultProviders`) infer nothing.
+ */
+function defaultProviderChanges(base: PlanJson, head: PlanJson): ResourceChange[] {
+  if (!base.defaultProviders || !head.defaultProviders) return [];
+  const root = parseUrn(head.resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? base.resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "");
+  const out: ResourceChange[] = [];
+  const change = (pkg: string, name: string, op: Op, reason: string): ResourceChange => {
+    const type = `pulumi:providers:${pkg}`;
+    return { urn: engineUrn(root.stack, root.project, "", type, name), type, name, layer: layerOf(type), op, reasons: [reason], properties: [], confidence: "exact" };
+  };
+  for (const pkg of [...new Set([...Object.keys(base.defaultProviders), ...Object.keys(head.defaultProviders)])].sort()) {
+    const [was, now] = [base.defaultProviders[pkg] ?? [], head.defaultProviders[pkg] ?? []];
+    const gone = was.filter((n) => !now.includes(n));
+    const added = now.filter((n) => !was.includes(n));
+    const moved = gone.length > 0 && added.length > 0;
+    for (const n of added)
+      out.push(
+        change(
+          pkg,
+          n,
+          "create",
+          moved
+            ? `the default provider of the new ${pkg} package (was ${gone.join(", ")}): its resources move to it; its configuration is the old one's, so its DiffConfig replaces none of them`
+            : `the default provider of ${pkg}, whose first resource this change adds`,
+        ),
+      );
+    for (const n of gone) out.push(change(pkg, n, "delete", moved ? `replaced by ${added.join(", ")} (a ${pkg} package bump)` : `no resource uses the ${pkg} package any more`));
+  }
+  return out;
+}
+
+/**
+ * Objects that moved to a new Kubernetes provider without a replacement (its DiffConfig saw the same
+ * clusterIdentifier): a stack whose state keeps an older clusterIdentifier (the program ignores
+ * changes to it, for stacks made before the identity existed) gets another verdict from the real
+ * DiffConfig, which compares the old provider's state with the new provider's inputs.
+ */
+function providerMoveWarnings(
+  changes: readonly ResourceChange[],
+  matched: ReadonlyMap<string, PlanJsonResource>,
+  headByUrn: ReadonlyMap<string, PlanJsonResource>,
+  baseByUrn: ReadonlyMap<string, PlanJsonResource>,
+): Notice[] {
+  const moved = new Map<string, { from: PlanJsonResource; n: number }>();
+  for (const c of changes) {
+    const h = headByUrn.get(c.urn);
+    const b = matched.get(c.urn);
+    if (!h || !b || c.op === "replace" || !h.type.startsWith("kubernetes:")) continue;
+    const [prov, oldProv] = [providerUrnOf(h.provider), providerUrnOf(b.provider)];
+    const from = baseByUrn.get(oldProv);
+    if (!prov || !from || prov === oldProv || !from.ignoreChanges.includes("clusterIdentifier")) continue;
+    moved.set(prov, { from, n: (moved.get(prov)?.n ?? 0) + 1 });
+  }
+  return [...moved].map(([prov, { from, n }]) => ({
+    urn: prov,
+    message: `${n} objects move from the Kubernetes provider ${from.name} to ${parseUrn(prov).name} without a replacement, because both compute the same clusterIdentifier; ${from.name} ignores changes to it, so a stack made before the identity existed keeps an older one in its state: there the new provider's DiffConfig sees it changed and replaces all ${n}; check \`pulumi stack export\` (the clusterIdentifier of ${from.name}) before running up`,
+  }));
 }
 
 interface Context {
   readonly replaced: ReadonlyMap<string, Replaced>;
+  /** The same replacements by the URN they had in the base plan (the old state's dependency graph). */
+  readonly replacedOld: ReadonlyMap<string, Replaced>;
   readonly rotated: ReadonlySet<string>;
   readonly aliasOf: ReadonlyMap<string, string>;
   readonly headNames: ReadonlyMap<string, string>;
+  readonly baseByUrn: ReadonlyMap<string, PlanJsonResource>;
+  readonly headByUrn: ReadonlyMap<string, PlanJsonResource>;
 }
 
-type Verdict = Pick<ResourceChange, "op" | "reasons" | "properties" | "confidence" | "deleteBeforeReplace">;
+type Verdict = Pick<ResourceChange, "op" | "reasons" | "properties" | "confidence" | "deleteBeforeReplace"> & { readonly cascadeRoot?: string };
+
+/**
+ * What the new provider's `DiffConfig` says of a changed provider reference (step_generator.go
+ * `providerChanged`, v3.248.0 lines 2613-2690, since v3.151.0, #18509): the old provider's
+ * configuration against the new one's, by the provider's own rule. pulumi-kubernetes replaces on an
+ * updated clusterIdentifier (kubernetesProviderRule); the bridged providers (proxmoxve, random,
+ * tls, time) only on `ForcesProviderReplace` fields (pulumi-terraform-bridge pkg/tfbridge
+ * configDiffer), and none of theirs sets one.
+ */
+function providerConfigReplaces(oldProv: PlanJsonResource, newProv: PlanJsonResource): { reason: string; confidence: Confidence } | undefined {
+  if (oldProv.type !== newProv.type) return { reason: `its provider's package changed (${oldProv.type} to ${newProv.type})`, confidence: "exact" };
+  const forcing: { path: string; confidence: Confidence; note?: string }[] = [];
+  const paths = changedLeaves(oldProv.inputs, newProv.inputs).map((l) => l.path);
+  for (const p of new Set([...oldProv.secretPaths, ...newProv.secretPaths])) if (oldProv.secretDigests[p] !== newProv.secretDigests[p] && !paths.includes(p)) paths.push(p);
+  for (const p of paths) {
+    const rule = propertyRule(newProv.type, p, newProv.inputs, [], oldProv.inputs);
+    if (rule.forcesReplacement) forcing.push({ path: p, confidence: rule.confidence, note: rule.note });
+  }
+  if (forcing.length === 0) return undefined;
+  return {
+    reason: forcing.map((f) => `${f.path} differs${f.note ? ` (${f.note})` : ""}`).join(", "),
+    confidence: weakest(forcing.map((f) => f.confidence)),
+  };
+}
 
 function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdict {
   const properties: PropertyChange[] = [];
@@ -265,10 +387,12 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
   const updating: Confidence[] = [];
   const reasons: string[] = [];
   const secretPaths = new Set([...h.secretPaths, ...b.secretPaths]);
+  const inputs = effectiveInputs(b, h);
+  let cascadeRoot: string | undefined;
 
   for (const leaf of changedLeaves(b.inputs, h.inputs)) {
     if (ignored(leaf.path, h.ignoreChanges)) continue;
-    const rule = propertyRule(h.type, leaf.path, h.inputs, h.replaceOnChanges);
+    const rule = propertyRule(h.type, leaf.path, inputs, h.replaceOnChanges, b.inputs);
     properties.push({ path: leaf.path, old: leaf.old, new: leaf.new, forcesReplacement: rule.forcesReplacement && h.custom });
     if (rule.forcesReplacement && h.custom) forcing.push({ reason: `${leaf.path} changed${rule.note ? ` (${rule.note})` : ""}`, confidence: rule.confidence });
     else updating.push(h.custom ? rule.confidence : "exact");
@@ -279,22 +403,23 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
     const o = b.secretDigests[p];
     const n = h.secretDigests[p];
     if (o === undefined || n === undefined || o === n || properties.some((x) => x.path === p)) continue;
-    const rule = propertyRule(h.type, p, h.inputs, h.replaceOnChanges);
+    const rule = propertyRule(h.type, p, inputs, h.replaceOnChanges, b.inputs);
     properties.push({ path: p, old: SECRET_MASK, new: SECRET_MASK, forcesReplacement: rule.forcesReplacement, secret: true });
     if (rule.forcesReplacement) forcing.push({ reason: `${p} changed (a secret input)`, confidence: rule.confidence });
     else updating.push(rule.confidence);
   }
-  // A `secure:` value whose ciphertext changed may hold a new value: every input it reaches may change.
+  // A `secure:` value whose ciphertext changed may hold a new value: every input it reaches may
+  // change, except those in ignoreChanges (processIgnoreChanges keeps their old value).
   const rotatedKeys = h.secretConfig.filter((k) => ctx.rotated.has(k));
   if (rotatedKeys.length > 0 && h.custom) {
-    const paths = h.secretPaths.filter((p) => !properties.some((x) => x.path === p));
+    const paths = h.secretPaths.filter((p) => !properties.some((x) => x.path === p) && !ignored(p, h.ignoreChanges));
     for (const p of paths) {
-      const rule = propertyRule(h.type, p, h.inputs, h.replaceOnChanges);
+      const rule = propertyRule(h.type, p, inputs, h.replaceOnChanges, b.inputs);
       properties.push({ path: p, old: SECRET_MASK, new: SECRET_MASK, forcesReplacement: rule.forcesReplacement, secret: true });
       if (rule.forcesReplacement) forcing.push({ reason: `${p} may have changed: ${rotatedKeys.join(", ")} possibly rotated`, confidence: "advisory" });
       else updating.push("advisory");
     }
-    reasons.push(`${rotatedKeys.join(", ")}: ciphertext changed (possibly rotated)`);
+    if (paths.length > 0) reasons.push(`${rotatedKeys.join(", ")}: ciphertext changed (possibly rotated)`);
   }
 
   if (h.custom) {
@@ -304,27 +429,51 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
     const provReplaced = ctx.replaced.get(prov);
     if (provReplaced) forcing.push({ reason: `${PROVIDER_REPLACED} ${provReplaced.name} is replaced (every resource of a replaced provider is)`, confidence: "exact" });
     // A plan from before providers were recorded says nothing about them: no change to infer.
-    else if (b.provider !== PROVIDER_NOT_RECORDED && prov !== oldProv && ctx.aliasOf.get(prov) !== oldProv)
-      forcing.push({
-        reason: `its provider changed from ${oldProv ? parseUrn(oldProv).name : "the default"} to ${prov ? parseUrn(prov).name : "the default"}`,
-        confidence: "exact",
-      });
+    else if (b.provider !== PROVIDER_NOT_RECORDED && prov !== oldProv && ctx.aliasOf.get(prov) !== oldProv) {
+      const from = oldProv ? parseUrn(oldProv).name : "the default";
+      const to = prov ? parseUrn(prov).name : "the default";
+      const [oldP, newP] = [ctx.baseByUrn.get(oldProv), ctx.headByUrn.get(prov)];
+      if (oldP && newP) {
+        // The new provider's DiffConfig decides (step_generator.go providerChanged).
+        const r = providerConfigReplaces(oldP, newP);
+        if (r) forcing.push({ reason: `its provider changed from ${from} to ${to}, and the new provider's DiffConfig replaces: ${r.reason}`, confidence: r.confidence });
+      } else {
+        // A default provider's configuration is not in the plan: its DiffConfig cannot be evaluated here.
+        forcing.push({
+          reason: `its provider changed from ${from} to ${to}: the new provider's DiffConfig compares their configurations, and the default provider's is not in the plan (replaced unless they match)`,
+          confidence: "advisory",
+        });
+      }
+    }
     for (const t of h.replaceWith) {
       const r = ctx.replaced.get(t);
       if (r) forcing.push({ reason: `replaceWith: ${r.name} is replaced`, confidence: "exact" });
     }
-    // The cascade: inputs fed by a replaced resource are re-computed.
-    for (const [key, deps] of Object.entries(h.propertyDependencies).sort(([x], [y]) => x.localeCompare(y))) {
-      if (ignored(key, h.ignoreChanges)) continue;
+    // The cascade, as calculateDependentReplacements walks it: over the OLD state's property
+    // dependencies, ignoreChanges and replaceOnChanges (step_generator.go:3009-3116), transitively
+    // (a dependent it replaces joins the replace set); every dependent it replaces is deleted before
+    // the root (the DBR branch of continueStepsFromDiff, step_generator.go:1960-2005). Inputs fed by
+    // a create-first replacement are unknown in preview and known in up.
+    for (const [key, deps] of Object.entries(b.propertyDependencies).sort(([x], [y]) => x.localeCompare(y))) {
+      if (ignored(key, b.ignoreChanges)) continue;
       for (const d of deps) {
-        const r = ctx.replaced.get(d);
+        const r = ctx.replacedOld.get(d);
         if (!r) continue;
-        if (r.deleteFirst && inputCanForceReplacement(h.type, key, h.inputs, h.replaceOnChanges)) {
-          forcing.push({ reason: `${r.name} is replaced delete-first and its outputs feed ${key}, an input that forces replacement (the engine's cascade)`, confidence: "table" });
+        const canForce = inputCanForceReplacement(h.type, key, b.inputs, b.replaceOnChanges);
+        if (r.deleteFirst && canForce) {
+          forcing.push({
+            reason: `${r.name} is replaced delete-first and its outputs feed ${key}, an input that forces replacement: the engine's cascade deletes this one before ${r.name}`,
+            confidence: "table",
+          });
+          cascadeRoot ??= r.name;
         } else if (!properties.some((p) => pathSegments(p.path)[0] === key)) {
           properties.push({ path: key, old: b.inputs[key] ?? null, new: KNOWN_AFTER_REPLACE, forcesReplacement: false });
           updating.push("advisory");
-          reasons.push(`${key} comes from ${r.name}, which is replaced: it changes if the new one reports other outputs`);
+          reasons.push(
+            canForce
+              ? `${key} comes from ${r.name}, which is replaced (created first), and forces replacement: preview shows replace (the new outputs are unknown there); up re-decides with the known values and replaces this one only if they differ`
+              : `${key} comes from ${r.name}, which is replaced: it changes if the new one reports other outputs`,
+          );
         }
         break;
       }
@@ -332,8 +481,15 @@ function compare(b: PlanJsonResource, h: PlanJsonResource, ctx: Context): Verdic
   }
 
   if (forcing.length > 0) {
-    const deleteBeforeReplace = h.deleteBeforeReplace || providerDeletesFirst(h.type, h.inputs);
-    return { op: "replace", reasons: [...forcing.map((f) => f.reason), ...reasons], properties, confidence: strongest(forcing.map((f) => f.confidence)), deleteBeforeReplace };
+    const deleteBeforeReplace = h.deleteBeforeReplace || providerDeletesFirst(h.type, h.inputs, b.inputs) || cascadeRoot !== undefined;
+    return {
+      op: "replace",
+      reasons: [...forcing.map((f) => f.reason), ...reasons],
+      properties,
+      confidence: strongest(forcing.map((f) => f.confidence)),
+      deleteBeforeReplace,
+      ...(cascadeRoot ? { cascadeRoot } : {}),
+    };
   }
   if (properties.length > 0) {
     const shown = properties.map((p) => p.path);
@@ -371,6 +527,7 @@ export function normalizePlan(doc: PlanJson): PlanJson {
     stack: doc.stack,
     outputs: doc.outputs ?? {},
     secureConfig: doc.secureConfig ?? {},
+    ...(doc.defaultProviders ? { defaultProviders: doc.defaultProviders } : {}),
     resources: resources.map((r) => ({
       ...r,
       dependencies: (r.dependencies ?? []).map(map),
@@ -378,7 +535,8 @@ export function normalizePlan(doc: PlanJson): PlanJson {
       provider: r.provider === undefined ? PROVIDER_NOT_RECORDED : mapRef(r.provider),
       propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([k, v]) => [k, v.map(map)])),
       aliases: r.aliases ?? [],
-      replaceOnChanges: r.replaceOnChanges ?? (r.type === "command:remote:Command" ? ["triggers[*]"] : []),
+      // The SDK sets it on both command kinds (remote/command.js:132, local/command.js:155).
+      replaceOnChanges: r.replaceOnChanges ?? (r.type === "command:remote:Command" || r.type === "command:local:Command" ? ["triggers[*]"] : []),
       retainOnDelete: r.retainOnDelete ?? false,
       deletedWith: map(r.deletedWith ?? ""),
       replaceWith: (r.replaceWith ?? []).map(map),

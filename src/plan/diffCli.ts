@@ -22,6 +22,10 @@ export const DIFF_USAGE = `usage: npm run -s diff -- --base <plan.json> --head <
   --config <file>    any stack file
   --all              every Pulumi.*.yaml and stacks/*.yaml, at <ref> and now
   --format <f>       text (default), markdown (one pull-request comment), or json
+  --full-report-url <url>
+                     markdown: where the whole diff is (an https URL, e.g. the workflow run's
+                     artifact); linked wherever the comment leaves something out to stay under
+                     GitHub's limit (without it, the comment names this command with --format text)
 
 exit codes: 0 printed (blockers and warnings are in the output), 1 a stack config is invalid (now or
 at <ref>), 2 usage (an unknown ref or file), 3 a bug in the program, not in the config
@@ -48,6 +52,7 @@ async function diff(argv: readonly string[], io: CliIo): Promise<string> {
         config: { type: "string" },
         all: { type: "boolean", default: false },
         format: { type: "string", default: "text" },
+        "full-report-url": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -58,6 +63,11 @@ async function diff(argv: readonly string[], io: CliIo): Promise<string> {
   if (values.help) return DIFF_USAGE;
   const format = values.format!;
   if (!["text", "markdown", "json"].includes(format)) usage(`--format must be text, markdown or json, not '${format}'`);
+  const fullReportUrl = values["full-report-url"];
+  if (fullReportUrl !== undefined && format !== "markdown") usage("--full-report-url goes with --format markdown");
+  // Put in a markdown link as it is: no space or parenthesis may end the link early.
+  if (fullReportUrl !== undefined && !/^https:\/\/[^\s()<>[\]]+$/.test(fullReportUrl))
+    usage(`--full-report-url must be an https URL without spaces, parentheses or brackets, not '${fullReportUrl}'`);
   const files = values.base !== undefined || values.head !== undefined;
   if (files === (values["base-ref"] !== undefined)) usage("give either --base and --head, or --base-ref");
 
@@ -87,9 +97,14 @@ async function diff(argv: readonly string[], io: CliIo): Promise<string> {
     doc = { stacks };
     title = `offline diff against ${ref}`;
   }
-  const fullCommand = `npm run -s diff -- ${argv.filter((a, i) => a !== "--format" && argv[i - 1] !== "--format" && !a.startsWith("--format=")).join(" ")} --format json`;
+  const own = (a: string, i: number, flag: string) => a === flag || argv[i - 1] === flag || a.startsWith(`${flag}=`);
+  const fullCommand = `npm run -s diff -- ${argv.filter((a, i) => !own(a, i, "--format") && !own(a, i, "--full-report-url")).join(" ")} --format text`;
   const text =
-    format === "json" ? toDiffJson(doc) : format === "markdown" ? toDiffMarkdown(doc, { title: title[0].toUpperCase() + title.slice(1), fullCommand }) : toDiffText(doc, title);
+    format === "json"
+      ? toDiffJson(doc)
+      : format === "markdown"
+        ? toDiffMarkdown(doc, { title: title[0].toUpperCase() + title.slice(1), fullCommand, ...(fullReportUrl ? { fullReportUrl } : {}) })
+        : toDiffText(doc, title);
   refuseSecrets(text, secrets);
   return text;
 }

@@ -8,6 +8,11 @@ import { KNOWN_AFTER_REPLACE } from "./diff";
 export const COMMENT_MARKER = "<!-- homelab-infra:offline-diff -->";
 /** GitHub refuses a comment body longer than this. */
 export const COMMENT_LIMIT = 65_536;
+/**
+ * What the markdown may use of it: the sticky comment (.github/scripts/sticky-comment.cjs, MAX_BODY)
+ * wraps the diff with its marker, the head SHA it describes and a failure or staleness note.
+ */
+export const COMMENT_BUDGET = COMMENT_LIMIT - 2_048;
 const LAYERS = ["metal", "cluster", "system", "platform", "apps", "stack"];
 const SIGN: Record<string, string> = { create: "+", update: "~", replace: "+-", delete: "-", same: " " };
 
@@ -104,15 +109,16 @@ const escapeHtml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;")
 /** Inside a fenced block nothing may close the fence. */
 const fenceSafe = (s: string) => s.replace(/```/g, "ʼʼʼ");
 
-function fitLines(lines: string[], budget: number, more: (n: number) => string): string[] {
+/** As many lines as fit in `budget` characters, then `more(n)` for the `n` left out (`left`). */
+function fitLines(lines: string[], budget: number, more: (n: number) => string): { lines: string[]; left: number } {
   const out: string[] = [];
   let used = 0;
   for (const [i, l] of lines.entries()) {
-    if (used + l.length + 1 > budget) return [...out, more(lines.length - i)];
+    if (used + l.length + 1 > budget) return { lines: [...out, more(lines.length - i)], left: lines.length - i };
     out.push(l);
     used += l.length + 1;
   }
-  return out;
+  return { lines: out, left: 0 };
 }
 
 interface Detail {
@@ -150,13 +156,30 @@ function stackSection(s: StackDiff, d: Detail): string[] {
   return out;
 }
 
+export interface MarkdownOptions {
+  readonly title?: string;
+  /** Characters the comment may take (default COMMENT_BUDGET). */
+  readonly limit?: number;
+  /** The command that prints the whole diff (named when something is left out). */
+  readonly fullCommand?: string;
+  /** Where the whole diff is (the workflow run's artifact): linked when something is left out, and in the footer. */
+  readonly fullReportUrl?: string;
+}
+
 /**
  * The pull-request comment: the marker, a table of counts per stack, blockers and warnings, then
- * per stack one collapsed block per layer. When it would pass GitHub's limit it drops detail (first
- * long values, then properties), then cuts whole stacks' details with a line that says so.
+ * per stack one collapsed block per layer. Blockers take at most 40% of the limit and warnings 25%,
+ * each list then ending with how many more there are; when it would still pass the limit it drops
+ * detail (first long values, then properties), then cuts whole stacks' details. Whatever it leaves
+ * out is counted and named, and the full report is linked (or its command named).
  */
-export function toDiffMarkdown(doc: DiffDocument, opts: { readonly title?: string; readonly limit?: number; readonly fullCommand?: string } = {}): string {
-  const limit = opts.limit ?? COMMENT_LIMIT;
+export function toDiffMarkdown(doc: DiffDocument, opts: MarkdownOptions = {}): string {
+  const limit = opts.limit ?? COMMENT_BUDGET;
+  const full = opts.fullReportUrl
+    ? `[the full report](${opts.fullReportUrl})`
+    : opts.fullCommand
+      ? `the full report: \`${opts.fullCommand}\``
+      : "the full report: the text or JSON format";
   const head: string[] = [COMMENT_MARKER, `## ${opts.title ?? "Offline plan diff"}`, ""];
   head.push("| stack | create | update | replace | delete | unchanged | blockers | warnings |", "|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const s of doc.stacks) {
@@ -166,20 +189,29 @@ export function toDiffMarkdown(doc: DiffDocument, opts: { readonly title?: strin
   head.push("");
   if (doc.stacks.every((s) => changed(s).length === 0)) head.push("No changes: every resource of every stack stays as it is.", "");
   const notices = (kind: "blockers" | "warnings") => doc.stacks.flatMap((s) => s[kind].map((x) => `- **${s.stack}**: ${escapeHtml(x.message)}`));
-  // Blockers first and whole; warnings as many as fit in half the comment, then how many more.
-  const blockers = notices("blockers");
-  const warnings = fitLines(notices("warnings"), Math.floor(limit / 2), (n) => `- … and ${n} more warnings (the whole list: the text or JSON format)`);
-  if (blockers.length) head.push(`### ⛔ Blockers: \`pulumi up\` would fail`, "", ...blockers, "");
-  if (warnings.length) head.push(`### ⚠️ Warnings`, "", ...warnings, "");
+  const allBlockers = notices("blockers");
+  const allWarnings = notices("warnings");
+  const blockers = fitLines(allBlockers, Math.floor(limit * 0.4), (n) => `- **… and ${n} more blockers**, left out to stay under GitHub's comment limit; ${full}`);
+  const warnings = fitLines(allWarnings, Math.floor(limit * 0.25), (n) => `- … and ${n} more warnings, left out to stay under GitHub's comment limit; ${full}`);
+  const cutNotices = [
+    ...(blockers.left > 0 ? [`${blockers.left} of the ${allBlockers.length} blockers`] : []),
+    ...(warnings.left > 0 ? [`${warnings.left} of the ${allWarnings.length} warnings`] : []),
+  ];
+  if (allBlockers.length) head.push(`### ⛔ Blockers: \`pulumi up\` would fail`, "", ...blockers.lines, "");
+  if (allWarnings.length) head.push(`### ⚠️ Warnings`, "", ...warnings.lines, "");
   const top = head.join("\n");
-  const footer = `\n_Offline: drift, values providers compute and secret values are not visible here; see "Reviewing a change" in the README._\n`;
+  const footer = `\n_Offline: drift, values providers compute and secret values are not visible here; see "Reviewing a change" in the README${opts.fullReportUrl ? `; ${full}` : ""}._\n`;
+  const complete = (what: string[]) =>
+    what.length > 0 ? `**Left out to stay under GitHub's ${COMMENT_LIMIT}-character limit:** ${what.join(", ")}. The counts in the table are complete; ${full}.` : "";
   for (const level of [0, 1, 2]) {
     const body = doc.stacks.flatMap((s) => stackSection(s, { level })).join("\n");
-    const text = `${top}\n${body}${footer}`;
+    const lost = [...cutNotices, ...(level === 1 ? ["long values and the properties past the fifth of each resource"] : level === 2 ? ["the properties of every resource"] : [])];
+    const note = complete(lost);
+    const text = `${top}\n${body}${note ? `\n${note}\n` : ""}${footer}`;
     if (text.length <= limit) return text;
   }
   // Still too long: names only, line by line until the budget is spent, then a line saying what is left out.
-  const budget = limit - top.length - footer.length - 600;
+  const budget = limit - top.length - footer.length - 1_000;
   const out: string[] = [];
   let used = 0;
   const left: string[] = [];
@@ -202,8 +234,5 @@ export function toDiffMarkdown(doc: DiffDocument, opts: { readonly title?: strin
     used += lines.join("\n").length + 1;
     if (shown < ch.length) left.push(`${ch.length - shown} of the ${ch.length} changes of ${s.stack}`);
   }
-  const cut = left.length
-    ? `**Left out to stay under GitHub's ${limit}-character limit:** ${left.join(", ")}; property details of every stack. The counts, blockers and warnings above are complete${opts.fullCommand ? `; the whole diff: \`${opts.fullCommand}\`` : ""}.`
-    : `**Property details left out to stay under GitHub's ${limit}-character limit**${opts.fullCommand ? `; the whole diff: \`${opts.fullCommand}\`` : ""}.`;
-  return `${top}\n${out.join("\n")}\n${cut}\n${footer}`;
+  return `${top}\n${out.join("\n")}\n${complete([...cutNotices, ...left, "property details of every stack"])}\n${footer}`;
 }

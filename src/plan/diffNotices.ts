@@ -4,7 +4,7 @@ import { ROOT_STACK_TYPE } from "../lib/pulumiInternals";
 import { PROVIDER_REPLACED, type Notice, type ResourceChange } from "./diff";
 import { firewallAdoption, proxmoxBlockers, swappedIdentities } from "./diffProxmox";
 import type { PlanJson, PlanJsonResource } from "./format";
-import { pathSegments } from "./replaceRules";
+import { isKubernetesPatch, pathSegments } from "./replaceRules";
 
 interface Input {
   readonly base: PlanJson;
@@ -72,6 +72,9 @@ export function identities(r: PlanJsonResource): Identity[] {
     case "proxmoxve:hardware/mapping/pci:Pci":
       return [{ id: `PCI mapping ${i.name}`, what: "mapping name", effect: fails }];
   }
+  // A Patch kind's create is a server-side-apply PATCH, an upsert: "the AlreadyExists error does not
+  // occur" (pulumi-kubernetes provider/pkg/await/await.go:190-215).
+  if (isKubernetesPatch(r.type)) return [];
   if (r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh/") && typeof i.metadata?.name === "string") {
     const kind = r.type.split(":").slice(1).join(":");
     return [{ id: `${kind} ${i.metadata.namespace ? `${i.metadata.namespace}/` : ""}${i.metadata.name}`, what: "name", effect: `${fails} (AlreadyExists)` }];
@@ -233,8 +236,9 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
       const [before, after] = [size(old), size(i)];
       const cls = was ?? now;
       if (c.op === "update" && before !== undefined && after !== undefined && after !== before) {
+        // The API server refuses it ("field can not be less than previous value"): a blocker.
         if (after < before)
-          warnings.push({
+          blockers.push({
             urn: c.urn,
             message: `claim ${i.metadata?.namespace}/${i.metadata?.name} would shrink from ${before}Gi to ${after}Gi: the API refuses to shrink a claim and pulumi up fails; keep ${before}Gi`,
           });
@@ -278,9 +282,35 @@ export function blockersAndWarnings({ base, head, changes, matched, rotated }: I
     }
   }
 
+  // A PCI mapping's `name` is its ID but not RequiresReplace, and bpg's Update writes to the new
+  // name (`r.client.Update(ctx, TypePCI, hmPlan.Name, ...)`, fwprovider/cluster/hardwaremapping/
+  // resource_pci.go read at 60f0b568): a mapping that does not exist yet.
+  for (const c of changes) {
+    const p = c.op === "update" && c.type === "proxmoxve:hardware/mapping/pci:Pci" ? c.properties.find((x) => x.path === "name") : undefined;
+    if (p)
+      blockers.push({
+        urn: c.urn,
+        message: `PCI mapping ${String(p.old)} is renamed to ${String(p.new)} in place: the provider updates the mapping under the new name, which does not exist, so pulumi up fails; replace it instead (pulumi up --replace '${c.urn}'): the new mapping is created, then the old one deleted`,
+      });
+  }
+
+  // A Kubernetes object replaced under another name or namespace is created first (provider.go:1647);
+  // a claim has its own warning above.
+  for (const c of changes) {
+    if (CLAIM_TYPES.has(c.type)) continue;
+    const [was, now] = [matched.get(c.urn)?.inputs as Obj | undefined, headBy.get(c.urn)?.inputs as Obj | undefined];
+    if (!createsFirst(c) || !c.type.startsWith("kubernetes:") || typeof was?.metadata?.name !== "string") continue;
+    const at = (m: Obj) => `${m.namespace ? `${m.namespace}/` : ""}${m.name}`;
+    if (at(was.metadata) === at(now?.metadata ?? {})) continue;
+    warnings.push({
+      urn: c.urn,
+      message: `${c.name} moves from ${at(was.metadata)} to ${at(now?.metadata ?? {})}: the new object is created first and the old one deleted at the end of the run, so both exist until then (two Ingresses for one host, two releases of one chart); check that they can coexist, or remove the old one in an earlier run`,
+    });
+  }
+
   const root = head.resources.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "";
   for (const key of [...rotated].sort()) {
-    const users = changes.filter((c) => headBy.get(c.urn)?.secretConfig.includes(key)).length;
+    const users = changes.filter((c) => c.op !== "same" && headBy.get(c.urn)?.secretConfig.includes(key)).length;
     warnings.push({
       urn: root,
       message: `${key}: its ciphertext changed (possibly rotated; re-encrypting the same value changes it too): ${users} resources that use it are updated with the value it now holds; a new SSH key or token must already be accepted where it is used`,

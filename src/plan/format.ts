@@ -45,6 +45,11 @@ export interface PlanJson {
   readonly outputs: Record<string, unknown>;
   /** Per `secure:` config key, a digest of its ciphertext (never of a value or placeholder). */
   readonly secureConfig: Record<string, string>;
+  /**
+   * Per package, the names of the default providers the engine registers for it (`default_1_2_1`):
+   * a package bump is a new default provider. Missing in plans written before it was recorded.
+   */
+  readonly defaultProviders?: Record<string, string[]>;
 }
 
 export function toPlanJson(plan: PlanResult): PlanJson {
@@ -76,6 +81,7 @@ export function toPlanJson(plan: PlanResult): PlanJson {
     })),
     outputs: plan.outputs,
     secureConfig: plan.secureConfig ?? {},
+    defaultProviders: plan.defaultProviders ?? {},
   };
 }
 

@@ -184,8 +184,39 @@ function wrapSecret(value: unknown): unknown {
   return { [SIG_KEY]: SECRET_SIG, value };
 }
 
+/**
+ * The engine's name for a package's default provider: `default_<major>_<minor>_<patch>` (plus
+ * `_<pre>`/`_<build>` parts), then `_` and the plugin download URL as a QName when the package has
+ * one (pulumi/pulumi v3.248.0 pkg/resource/deploy/providers/provider.go `DefaultName`, lines
+ * 105-140; `tokens.IntoQName`, sdk/go/common/tokens/names.go:71: every character outside
+ * `[A-Za-z0-9_.-]` of each `/`-separated part becomes `_`, empty parts are dropped).
+ */
+export function defaultProviderName(version: string, pluginDownloadURL: string): string {
+  let name = "default";
+  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([^+]+))?(?:\+(.+))?$/.exec(version);
+  if (m) {
+    name += `_${m[1]}_${m[2]}_${m[3]}`;
+    for (const pre of m[4]?.split(".") ?? []) name += `_${pre}`;
+    for (const build of m[5]?.split(".") ?? []) name += `_${build}`;
+  }
+  if (pluginDownloadURL) {
+    const q = pluginDownloadURL
+      .split("/")
+      .filter((x) => x !== "")
+      .map((x) => x.replace(/[^A-Za-z0-9_.-]/g, "_"))
+      .join("/");
+    name += `_${q || "_"}`;
+  }
+  return name;
+}
+
 export class RecordingMonitor extends EngineUrnMockMonitor {
   public readonly records: RecordedResource[] = [];
+  /**
+   * Per package, the default providers the engine would register for the custom resources that
+   * name no provider (not registered under mocks): a package bump shows in the diff as a new one.
+   */
+  public readonly defaultProviders: Record<string, string[]> = {};
   public stackOutputs: Record<string, unknown> = {};
   public rawStackOutputs: Record<string, unknown> = {};
   private rootUrn: string | undefined;
@@ -200,6 +231,11 @@ export class RecordingMonitor extends EngineUrnMockMonitor {
     const inputs = maskSecrets(rawInputs, "", secretPaths) as Record<string, unknown>;
     const urn = this.urnFor(req.getParent(), req.getType(), req.getName());
     if (req.getType() === ROOT_STACK_TYPE) this.rootUrn = urn;
+    if (req.getCustom() && !req.getProvider() && !req.getType().startsWith("pulumi:providers:")) {
+      const pkg = req.getType().split(":")[0];
+      const names = new Set(this.defaultProviders[pkg] ?? []).add(defaultProviderName(req.getVersion(), req.getPlugindownloadurl()));
+      this.defaultProviders[pkg] = [...names].sort();
+    }
     const secretOutputValues: unknown[] = [];
     const propertyDependencies: Record<string, string[]> = {};
     req.getPropertydependenciesMap().forEach((deps: { getUrnsList(): string[] }, key: string) => {

@@ -83,23 +83,32 @@ const OTHERS: Record<string, TypeTable> = {
   "random:index/randomUuid:RandomUuid": { forceNew: [], allForceNew: true },
   // hashicorp/terraform-provider-tls: a new algorithm, size or curve is a new key.
   "tls:index/privateKey:PrivateKey": { forceNew: ["algorithm", "rsaBits", "ecdsaCurve"] },
+  // hashicorp/terraform-provider-tls resource_self_signed_cert.go Schema: RequiresReplace on every
+  // argument but early_renewal_hours (private_key_pem through requireReplaceIfStateContainsPEMString).
+  "tls:index/selfSignedCert:SelfSignedCert": {
+    forceNew: ["privateKeyPem", "validityPeriodHours", "allowedUses", "dnsNames", "ipAddresses", "uris", "isCaCertificate", "setSubjectKeyId", "setAuthorityKeyId", "subject"],
+  },
   // pulumi-kubernetes provider/pkg/provider/helm_release.go: forceNewFields `.name`, `.namespace`.
   "kubernetes:helm.sh/v3:Release": { forceNew: ["name", "namespace"] },
 };
 
-// pulumi/pulumi-kubernetes provider/pkg/provider/diff.go: `.metadata.name` and `.metadata.namespace`
-// for every kind, then per group/version/kind. Custom resources have only the metadata rows.
+// pulumi/pulumi-kubernetes provider/pkg/provider/diff.go (read at 94977969, after v4.32.0; the
+// project pins 4.34.2): `.metadata.name` and `.metadata.namespace` for every kind, then per
+// group/version/kind of the object (`forceNewProperties` takes the object's own apiVersion and kind,
+// so a `*Patch` resource, whose SDK class sends the kind without "Patch", gets its kind's row).
+// Custom resources have only the metadata rows.
 const SELECTOR = ["spec.selector"];
 const K8S_KINDS: Record<string, readonly string[]> = {
   "apps/v1:Deployment": SELECTOR,
-  // Spelled so upstream: a DaemonSet never matches this row, so only its metadata rows apply.
-  "apps/v1:Daemonset": SELECTOR,
+  // diff.go:50,54 spell it `DaemonSet` (the `Daemonset` typo was fixed upstream in #1951).
+  "apps/v1:DaemonSet": SELECTOR,
   "apps/v1:StatefulSet": ["spec.podManagementPolicy", "spec.revisionHistoryLimit", "spec.selector", "spec.serviceName", "spec.volumeClaimTemplates"],
   "core/v1:ConfigMap": ["binaryData", "data"],
   // The volume sources this program can use (upstream lists every in-tree source).
   "core/v1:PersistentVolume": ["spec.awsElasticBlockStore", "spec.csi", "spec.hostPath", "spec.iscsi", "spec.local", "spec.nfs"],
-  // `.spec` is in the table: any change of a claim's spec replaces it.
-  "core/v1:PersistentVolumeClaim": ["spec"],
+  // diff.go:111: only these (and the selector's fields); a resize (`spec.resources`) is an update,
+  // which the API allows only upwards (a shrink is a blocker in diffNotices.ts).
+  "core/v1:PersistentVolumeClaim": ["spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"],
   "core/v1:ResourceQuota": ["spec.scopes"],
   "core/v1:Secret": ["type", "stringData", "data"],
   "core/v1:Service": ["spec.clusterIP"],
@@ -113,8 +122,11 @@ const K8S_KINDS: Record<string, readonly string[]> = {
 function kubernetesTable(type: string): TypeTable | undefined {
   const m = /^kubernetes:([^:]+):([^:]+)$/.exec(type);
   if (!m || type.startsWith("kubernetes:helm.sh/")) return undefined;
-  return { forceNew: ["metadata.name", "metadata.namespace", ...(K8S_KINDS[`${m[1]}:${m[2]}`] ?? [])] };
+  return { forceNew: ["metadata.name", "metadata.namespace", ...(K8S_KINDS[`${m[1]}:${m[2].replace(/Patch$/, "")}`] ?? [])] };
 }
+
+/** A pulumi-kubernetes `*Patch` kind: its create is a server-side-apply PATCH, an upsert (await/await.go:190-215). */
+export const isKubernetesPatch = (type: string): boolean => /^kubernetes:[^:]+:[A-Za-z]+Patch$/.test(type);
 
 export function tableFor(type: string): TypeTable | undefined {
   return PROXMOX[type] ?? OTHERS[type] ?? kubernetesTable(type);
@@ -146,9 +158,15 @@ export function pathsOverlap(a: string, b: string): boolean {
  * Whether a change at `path` forces a replacement, and how sure that is. `replaceOnChanges` is the
  * resource's option (exact); then the provider's table; a type without a table is advisory.
  */
-export function propertyRule(type: string, path: string, inputs: Record<string, unknown>, replaceOnChanges: readonly string[]): PropertyRule {
+export function propertyRule(
+  type: string,
+  path: string,
+  inputs: Record<string, unknown>,
+  replaceOnChanges: readonly string[],
+  oldInputs: Record<string, unknown> = inputs,
+): PropertyRule {
   if (replaceOnChanges.some((p) => p === "*" || pathsOverlap(p, path))) return { forcesReplacement: true, confidence: "exact", note: "the replaceOnChanges option" };
-  if (type === "pulumi:providers:kubernetes") return kubernetesProviderRule(path, inputs);
+  if (type === "pulumi:providers:kubernetes") return kubernetesProviderRule(path, inputs, oldInputs);
   const table = tableFor(type);
   if (!table) return { forcesReplacement: false, confidence: "advisory", note: "no replace table for this type" };
   if (table.allForceNew) return { forcesReplacement: true, confidence: "table" };
@@ -159,14 +177,24 @@ export function propertyRule(type: string, path: string, inputs: Record<string, 
   return { forcesReplacement: false, confidence: "table" };
 }
 
-// pulumi-kubernetes: a changed clusterIdentifier replaces the provider (and so every object it
-// manages); without one, a kubeconfig the provider judges to point at another cluster does too.
-function kubernetesProviderRule(path: string, inputs: Record<string, unknown>): PropertyRule {
-  if (pathsOverlap("clusterIdentifier", path)) return { forcesReplacement: true, confidence: "table", note: "a new clusterIdentifier means another cluster" };
-  if (pathsOverlap("kubeconfig", path) && inputs.clusterIdentifier === undefined) {
-    return { forcesReplacement: true, confidence: "advisory", note: "without a clusterIdentifier the provider replaces itself when the kubeconfig points at another cluster" };
+// pulumi-kubernetes `DiffConfig` (provider/pkg/provider/provider.go:454-560 at 94977969): only an
+// updated clusterIdentifier replaces (`diff.Updated`: adding or removing one does not, "to make on-
+// and off-boarding less risky"); a clusterIdentifier present and unchanged clears every replacement
+// (the deferred `resp.Replaces = nil`); otherwise a changed active cluster of the kubeconfig
+// (kubeconfig, context, cluster) or a changed renderYamlToDirectory replaces. The engine asks the
+// same DiffConfig for a provider's own change and, since v3.151.0, for a changed provider reference.
+function kubernetesProviderRule(path: string, inputs: Record<string, unknown>, oldInputs: Record<string, unknown>): PropertyRule {
+  const [was, now] = [oldInputs.clusterIdentifier, inputs.clusterIdentifier];
+  if (pathsOverlap("clusterIdentifier", path)) {
+    if (was !== undefined && now !== undefined) return { forcesReplacement: true, confidence: "table", note: "a new clusterIdentifier means another cluster" };
+    return { forcesReplacement: false, confidence: "table", note: `a clusterIdentifier ${now === undefined ? "removed" : "added"} replaces nothing` };
   }
-  return { forcesReplacement: false, confidence: "table" };
+  const kept = now !== undefined && now === was;
+  if (!kept && ["kubeconfig", "context", "cluster"].some((k) => pathsOverlap(k, path))) {
+    return { forcesReplacement: true, confidence: "advisory", note: "without a kept clusterIdentifier the provider replaces itself when the kubeconfig points at another cluster" };
+  }
+  if (!kept && pathsOverlap("renderYamlToDirectory", path)) return { forcesReplacement: true, confidence: "table", note: "every manifest is rendered again elsewhere" };
+  return { forcesReplacement: false, confidence: "table", ...(kept ? { note: "the clusterIdentifier is unchanged" } : {}) };
 }
 
 /**
@@ -178,7 +206,9 @@ function kubernetesProviderRule(path: string, inputs: Record<string, unknown>): 
  */
 export function inputCanForceReplacement(type: string, key: string, inputs: Record<string, unknown>, replaceOnChanges: readonly string[]): boolean {
   if (replaceOnChanges.some((p) => p === "*" || pathSegments(p)[0] === key)) return true;
-  if (type === "pulumi:providers:kubernetes") return key === "clusterIdentifier" || (key === "kubeconfig" && inputs.clusterIdentifier === undefined);
+  // DiffConfig replaces on a computed kubeconfig, context or cluster unless the clusterIdentifier,
+  // not fed by the replaced resource, stays (provider.go:495-515).
+  if (type === "pulumi:providers:kubernetes") return key === "clusterIdentifier" || (["kubeconfig", "context", "cluster"].includes(key) && inputs.clusterIdentifier === undefined);
   const table = tableFor(type);
   if (!table) return false;
   if (table.allForceNew) return true;
@@ -188,11 +218,14 @@ export function inputCanForceReplacement(type: string, key: string, inputs: Reco
 }
 
 /**
- * Whether the provider deletes the old object before creating the new one. pulumi-kubernetes does
- * for an object with a fixed `metadata.name` (two objects cannot hold one name).
+ * Whether the provider deletes the old object before creating the new one. pulumi-kubernetes
+ * (provider.go:1647) does when the object is replaced, named by hand (`metadata.name`, not
+ * `generateName`, not autonamed) and keeps both its name and its namespace: two objects cannot hold
+ * one name. A renamed or moved object is created first, and the old one is deleted at the end.
  */
-export function providerDeletesFirst(type: string, inputs: Record<string, unknown>): boolean {
+export function providerDeletesFirst(type: string, inputs: Record<string, unknown>, oldInputs: Record<string, unknown>): boolean {
   if (!type.startsWith("kubernetes:") || type.startsWith("kubernetes:helm.sh/")) return false;
-  const md = inputs.metadata as Record<string, unknown> | undefined;
-  return typeof md?.name === "string" && md.name !== "";
+  const md = (inputs.metadata ?? {}) as Record<string, unknown>;
+  const old = (oldInputs.metadata ?? {}) as Record<string, unknown>;
+  return typeof md.name === "string" && md.name !== "" && md.name === old.name && (md.namespace ?? "") === (old.namespace ?? "");
 }

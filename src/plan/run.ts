@@ -119,6 +119,8 @@ export interface PlanResult {
   readonly warnings: string[];
   /** Per `secure:` key, the digest of its ciphertext (StackFile.secureDigests). */
   readonly secureConfig?: Record<string, string>;
+  /** Per package, its default providers' names (RecordingMonitor.defaultProviders). */
+  readonly defaultProviders?: Record<string, string[]>;
 }
 
 export interface RunOptions extends RecorderOptions {
@@ -214,6 +216,7 @@ async function record(opts: RunOptions): Promise<PlanResult> {
     stack: opts.stack,
     resources: monitor.records.map((r) => ({ ...r, ...describeSecrets(r, placeholders, secretOutputs) })),
     secureConfig: { ...(opts.stackFile.secureDigests ?? {}) },
+    defaultProviders: Object.fromEntries(Object.entries(monitor.defaultProviders).sort(([a], [b]) => a.localeCompare(b))),
     outputs: monitor.stackOutputs,
     rawOutputs: monitor.rawStackOutputs,
     warnings: loaded.warnings,
