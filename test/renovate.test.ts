@@ -417,7 +417,7 @@ describe("the rest of the pins", () => {
         assert.match(m[1]!, extractVersion, `${f}: ${line.trim()}`);
         pins++;
       }
-    assert.equal(pins, 15);
+    assert.equal(pins, 18);
   });
 
   test("@pulumi/command stays on 1.x and Node on 22, and updates respect package.json engines", () => {

@@ -38,6 +38,7 @@ interface Job {
   "runs-on": string | string[] | { group: string; labels: string[] };
   if?: string;
   environment?: string;
+  needs?: string;
   permissions?: unknown;
   concurrency?: { group: string; "cancel-in-progress": boolean };
   strategy?: { matrix: { stack: string[] } };
@@ -157,22 +158,36 @@ describe("the security invariants, over every workflow", () => {
       assert.deepEqual(w.on, { pull_request_target: { types: ["labeled"], branches: ["main"] } }, "a push after the label does not run it again");
       for (const [name, job] of Object.entries(w.jobs)) {
         assert.equal(job.if, "github.event.label.name == 'preview'", `${f}: ${name}`);
-        assert.equal(job.environment, "preview-${{ matrix.stack }}", `${f}: ${name}: the environment's reviewers approve each run`);
         const checkouts = job.steps.filter((s) => s.uses?.startsWith("actions/checkout@"));
         assert.deepEqual(
           checkouts.map((s) => s.with),
           [{ "persist-credentials": false }],
           "no ref, no repository, no allow-unsafe-pr-checkout: the base branch",
         );
-        // The head sha reaches one step, the stack-file fetch, through env; no head ref at all.
-        const heads = job.steps.filter((s) => JSON.stringify(s).includes("pull_request.head"));
-        assert.deepEqual(
-          heads.map((s) => s.env),
-          [{ STACK: "${{ matrix.stack }}", HEAD_SHA: "${{ github.event.pull_request.head.sha }}" }],
-        );
-        assert.match(String(heads[0]!.with?.script), /useHeadStackFile\(\{ github, context, core, stack: process\.env\.STACK, headSha: process\.env\.HEAD_SHA \}\)/);
-        assert.doesNotMatch(JSON.stringify(w), /head\.ref|head_ref|allow-unsafe-pr-checkout|refs\/pull/);
+        // Anything with a secret or the LAN waits for the check job and the environment's reviewers.
+        if (selfHosted(job) || /secrets\./.test(jobText(job))) {
+          assert.equal(job.environment, "preview-${{ matrix.stack }}", `${f}: ${name}: the environment's reviewers approve each run`);
+          assert.equal(job.needs, "check", `${f}: ${name}`);
+        } else assert.equal(job.environment, undefined, `${f}: ${name}`);
       }
+      assert.deepEqual(Object.keys(w.jobs), ["check", "preview"]);
+      assert.equal(w.jobs.check!["runs-on"], "ubuntu-24.04");
+      // The head sha reaches two steps, through env: the check and the stack-file fetch; no head ref at all.
+      const heads = Object.entries(w.jobs).flatMap(([name, job]) => job.steps.filter((s) => JSON.stringify(s).includes("pull_request.head")).map((s) => [name, s] as const));
+      assert.deepEqual(
+        heads.map(([name, s]) => [name, s.env]),
+        [
+          ["check", { HEAD_SHA: "${{ github.event.pull_request.head.sha }}", NUMBER: "${{ github.event.pull_request.number }}" }],
+          ["preview", { STACK: "${{ matrix.stack }}", HEAD_SHA: "${{ github.event.pull_request.head.sha }}" }],
+        ],
+      );
+      assert.match(
+        String(heads[0]![1].with?.script),
+        /reviewHeadStackFiles\(\{ github, context, core, stacks: \["lab", "home"\], headSha: process\.env\.HEAD_SHA, number: Number\(process\.env\.NUMBER\) \}\)/,
+      );
+      assert.deepEqual(["lab", "home"].sort(), STACKS, "the check covers every stack");
+      assert.match(String(heads[1]![1].with?.script), /useHeadStackFile\(\{ github, context, core, stack: process\.env\.STACK, headSha: process\.env\.HEAD_SHA \}\)/);
+      assert.doesNotMatch(JSON.stringify(w), /head\.ref|head_ref|allow-unsafe-pr-checkout|refs\/pull/);
     }
   });
 
@@ -223,13 +238,22 @@ describe("the security invariants, over every workflow", () => {
     const allow = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { allowScripts: Record<string, boolean> }).allowScripts;
     const allowed = Object.keys(allow).filter((k) => allow[k] === true);
     for (const f of ["pr-preview.yml", "up.yml"]) {
-      const install = steps(wf(f)).filter((s) => s.run?.includes("npm "));
+      const install = Object.values(wf(f).jobs)
+        .filter(selfHosted)
+        .flatMap((j) => j.steps.filter((s) => s.run?.includes("npm ")));
       assert.deepEqual(
         install.map((s) => s.run),
         [`npm ci --ignore-scripts --no-audit --no-fund\nnpm rebuild ${allowed.join(" ")}\n`],
         f,
       );
     }
+    // The check job runs no install script at all (it needs only the yaml parser).
+    assert.deepEqual(
+      wf("pr-preview.yml")
+        .jobs.check!.steps.filter((s) => s.run)
+        .map((s) => s.run),
+      ["npm ci --ignore-scripts --no-audit --no-fund"],
+    );
     assert.deepEqual(allowed, ["esbuild", "@pulumi/command", "@pulumi/kubernetes"]);
   });
 });
@@ -261,23 +285,25 @@ describe("every workflow", () => {
     for (const f of FILES) for (const s of steps(wf(f))) if (s.run) assert.doesNotMatch(s.run, /\$\{\{/, `${f}: ${s.name ?? s.run}`);
   });
 
-  test("checks out without leaving the token in the clone", () => {
-    for (const f of FILES) {
-      const checkouts = steps(wf(f)).filter((s) => s.uses?.startsWith("actions/checkout@"));
-      assert.equal(checkouts.length, 1, f);
-      assert.equal(checkouts[0]!.with?.["persist-credentials"], false, f);
-    }
+  test("checks out once per job, without leaving the token in the clone", () => {
+    for (const f of FILES)
+      for (const [name, job] of Object.entries(wf(f).jobs)) {
+        const checkouts = job.steps.filter((s) => s.uses?.startsWith("actions/checkout@"));
+        assert.equal(checkouts.length, 1, `${f}: ${name}`);
+        assert.equal(checkouts[0]!.with?.["persist-credentials"], false, `${f}: ${name}`);
+      }
   });
 
   test("takes Node.js from .nvmrc (the comment workflow installs nothing: github-script brings its Node)", () => {
-    for (const f of FILES.filter((f) => f !== "pr-diff-comment.yml")) {
-      const node = steps(wf(f)).filter((s) => s.uses?.startsWith("actions/setup-node@"));
-      assert.deepEqual(
-        node.map((s) => s.with?.["node-version-file"]),
-        [".nvmrc"],
-        f,
-      );
-    }
+    for (const f of FILES.filter((f) => f !== "pr-diff-comment.yml"))
+      for (const [name, job] of Object.entries(wf(f).jobs)) {
+        const node = job.steps.filter((s) => s.uses?.startsWith("actions/setup-node@"));
+        assert.deepEqual(
+          node.map((s) => s.with?.["node-version-file"]),
+          [".nvmrc"],
+          `${f}: ${name}`,
+        );
+      }
   });
 
   test("shell steps are shellcheck-clean (bash, as GitHub runs them)", (t) => {
@@ -421,7 +447,6 @@ describe("pr-preview.yml: a real preview per stack, asked for by a maintainer, w
   const job = w.jobs.preview!;
 
   test("one job per stack of the project, on the preview runner, in the stack's preview environment", () => {
-    assert.deepEqual(Object.keys(w.jobs), ["preview"]);
     assert.deepEqual([...job.strategy!.matrix.stack].sort(), STACKS);
     assert.deepEqual(job["runs-on"], PREVIEW_RUNNER);
   });
@@ -708,10 +733,12 @@ const guard = require("../.github/scripts/preview-stack-file.cjs") as {
   SECRET_KEYS: string[];
   checkStackFile(file: string, base: string, head: string): string[];
   useHeadStackFile(args: { github: unknown; context: unknown; core: unknown; stack: string; headSha: string }): Promise<{ action: string; errors?: string[] }>;
+  reviewHeadStackFiles(args: { github: unknown; context: unknown; core: unknown; stacks: string[]; headSha: string; number: number }): Promise<{ refused: string[] }>;
 };
 
 describe("the head's stack file in pr-preview (preview-stack-file.cjs)", () => {
   const LAB = readFileSync(join(ROOT, "Pulumi.lab.yaml"), "utf8");
+  const HOME = readFileSync(join(ROOT, "Pulumi.home.yaml"), "utf8");
   const FIX =
     "pr-preview does not preview such a change (it would hand the stack's credentials to what the PR names): review it, then preview it from a maintainer's machine or after the merge";
   const check = (head: string) => guard.checkStackFile("Pulumi.lab.yaml", LAB, head);
@@ -752,26 +779,39 @@ describe("the head's stack file in pr-preview (preview-stack-file.cjs)", () => {
     ]);
   });
 
-  const fake = (content: string) => {
+  const fake = (content: string | Record<string, string>) => {
     const calls: string[] = [];
     const failed: string[] = [];
+    const summary: string[] = [];
     const github = {
       rest: {
         repos: {
-          getContent: async (p: Record<string, unknown>) => {
+          getContent: async (p: { path: string }) => {
             calls.push(JSON.stringify(p));
-            return { data: content };
+            return { data: typeof content === "string" ? content : content[p.path] };
           },
         },
       },
     };
-    return { github, context: { repo: { owner: "o", repo: "r" } }, core: { info: () => undefined, setFailed: (m: string) => void failed.push(m) }, calls, failed };
+    const core = {
+      info: () => undefined,
+      setFailed: (m: string) => void failed.push(m),
+      summary: {
+        addRaw(t: string) {
+          summary.push(t);
+          return this;
+        },
+        write: async () => undefined,
+      },
+    };
+    return { github, context: { repo: { owner: "o", repo: "r" }, serverUrl: "https://github.com" }, core, calls, failed, summary };
   };
   const inCopy = async <T>(fn: () => Promise<T>): Promise<[T, string]> => {
     const dir = mkdtempSync(join(tmpdir(), "preview-"));
     const cwd = process.cwd();
     try {
       writeFileSync(join(dir, "Pulumi.lab.yaml"), LAB);
+      writeFileSync(join(dir, "Pulumi.home.yaml"), HOME);
       process.chdir(dir);
       const r = await fn();
       return [r, readFileSync(join(dir, "Pulumi.lab.yaml"), "utf8")];
@@ -793,6 +833,22 @@ describe("the head's stack file in pr-preview (preview-stack-file.cjs)", () => {
     assert.equal(refused.action, "refused");
     assert.equal(kept, LAB, "the base's file stays");
     assert.deepEqual(bad.failed, [`Pulumi.lab.yaml at ${SHA} cannot be previewed:\n- ${refused.errors![0]}`]);
+  });
+
+  test("the check job: every stack's verdict and the head sha in the summary (escaped), failing before anyone is asked to approve", async () => {
+    const ok = fake({ "Pulumi.lab.yaml": LAB.replace("release-20251213", "release-20260101"), "Pulumi.home.yaml": HOME });
+    const [r] = await inCopy(() => guard.reviewHeadStackFiles({ ...ok, stacks: ["lab", "home"], headSha: SHA, number: 7 }));
+    assert.deepEqual(r, { refused: [] });
+    assert.deepEqual(ok.failed, []);
+    assert.deepEqual(ok.summary, [
+      `<pre>Head ${SHA} of #7: read its stack-file changes (https://github.com/o/r/pull/7/files) before approving a preview.\n\nPulumi.lab.yaml: changed, may be previewed\nPulumi.home.yaml: as on main</pre>\n`,
+    ]);
+    const bad = fake({ "Pulumi.lab.yaml": LAB, "Pulumi.home.yaml": HOME.replace("config:\n", "config:\n  <img src=x>:\n    secure: v1:x\n") });
+    const [refused] = await inCopy(() => guard.reviewHeadStackFiles({ ...bad, stacks: ["lab", "home"], headSha: SHA, number: 7 }));
+    assert.equal(refused.refused.length, 2, refused.refused.join("\n"));
+    assert.match(bad.summary[0]!, /Pulumi\.home\.yaml: refused\n {2}- Pulumi\.home\.yaml: config &lt;img src=x&gt; changed/);
+    assert.doesNotMatch(bad.summary[0]!, /<img/);
+    assert.deepEqual(bad.failed, [`cannot be previewed:\n${refused.refused.map((e) => `- ${e}`).join("\n")}`]);
   });
 
   test("takes only a stack name and a commit sha", async () => {

@@ -70,19 +70,48 @@ function checkStackFile(file, baseText, headText) {
   return errors;
 }
 
-/**
- * Fetches Pulumi.<stack>.yaml at the event's head sha through the API (never a checkout of the
- * head), checks it against the base's file in the workspace and writes it there. Fails the step,
- * listing every reason, when it may not be previewed.
- */
-async function useHeadStackFile({ github, context, core, stack, headSha }) {
+/** The head's Pulumi.<stack>.yaml (through the API, never a checkout), the base's (the workspace) and the verdict. */
+async function headStackFile({ github, context, stack, headSha }) {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(stack)) throw new Error(`stack ${JSON.stringify(stack)} is not a stack name`);
   if (!/^[0-9a-f]{40}$/.test(headSha)) throw new Error(`head sha ${JSON.stringify(headSha)} is not a commit sha`);
   const file = `Pulumi.${stack}.yaml`;
   const { data } = await github.rest.repos.getContent({ ...context.repo, path: file, ref: headSha, mediaType: { format: "raw" } });
   const headText = String(data);
   const baseText = readFileSync(file, "utf8");
-  const errors = checkStackFile(file, baseText, headText);
+  return { file, headText, baseText, errors: checkStackFile(file, baseText, headText) };
+}
+
+const escapeHtml = (t) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * What the environment's reviewer approves, before any secret: pr-preview's first job (GitHub-hosted,
+ * no environment) checks every stack's file at the labelled head sha and writes the sha, each file's
+ * verdict and the PR's file view to the job summary. Fails, listing every reason, when one may not
+ * be previewed, so nobody is asked to approve it.
+ */
+async function reviewHeadStackFiles({ github, context, core, stacks, headSha, number }) {
+  const lines = [
+    `Head ${headSha} of #${number}: read its stack-file changes (${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/pull/${number}/files) before approving a preview.`,
+    "",
+  ];
+  const refused = [];
+  for (const stack of stacks) {
+    const { file, headText, baseText, errors } = await headStackFile({ github, context, stack, headSha });
+    lines.push(`${file}: ${errors.length > 0 ? "refused" : headText === baseText ? "as on main" : "changed, may be previewed"}`, ...errors.map((e) => `  - ${e}`));
+    refused.push(...errors);
+  }
+  await core.summary.addRaw(`<pre>${escapeHtml(lines.join("\n"))}</pre>\n`).write();
+  if (refused.length > 0) core.setFailed(`cannot be previewed:\n${refused.map((e) => `- ${e}`).join("\n")}`);
+  return { refused };
+}
+
+/**
+ * Fetches Pulumi.<stack>.yaml at the event's head sha through the API (never a checkout of the
+ * head), checks it against the base's file in the workspace and writes it there. Fails the step,
+ * listing every reason, when it may not be previewed.
+ */
+async function useHeadStackFile({ github, context, core, stack, headSha }) {
+  const { file, headText, baseText, errors } = await headStackFile({ github, context, stack, headSha });
   if (errors.length > 0) {
     core.setFailed(`${file} at ${headSha} cannot be previewed:\n${errors.map((e) => `- ${e}`).join("\n")}`);
     return { action: "refused", errors };
@@ -92,4 +121,4 @@ async function useHeadStackFile({ github, context, core, stack, headSha }) {
   return { action: baseText === headText ? "unchanged" : "written" };
 }
 
-module.exports = { SECRET_KEYS, checkStackFile, useHeadStackFile };
+module.exports = { SECRET_KEYS, checkStackFile, reviewHeadStackFiles, useHeadStackFile };
