@@ -401,6 +401,26 @@ describe("the rest of the pins", () => {
     assert.ok(config.packageRules.some((r) => r.groupName === "pulumi" && JSON.stringify(r.matchPackageNames) === '["@pulumi/pulumi","pulumi/pulumi"]'));
   });
 
+  test("the actions stay pinned by commit sha, their full release in the comment, and Renovate moves both", () => {
+    // renovatebot/renovate lib/config/presets/internal/helpers.preset.ts: pinGitHubActionDigestsToSemver
+    // extends pinGitHubActionDigests (packageRules matchDepTypes ["action"], pinDigests: true) and
+    // takes versions by extractVersion "^(?<version>v\\d+\\.\\d+\\.\\d+)$" (so v7.0.1, never v7).
+    assert.deepEqual(config.extends, ["config:recommended", "helpers:pinGitHubActionDigestsToSemver"]);
+    const extractVersion = /^(?<version>v\d+\.\d+\.\d+)$/;
+    const workflows = readdirSync(join(ROOT, ".github", "workflows")).filter((f) => f.endsWith(".yml"));
+    let pins = 0;
+    for (const f of workflows)
+      for (const line of read(`.github/workflows/${f}`)
+        .split("\n")
+        .filter((l) => /^\s*(- )?uses:/.test(l))) {
+        const m = /uses: [\w.-]+\/[\w.-]+@[0-9a-f]{40} # (\S+)$/.exec(line);
+        assert.ok(m, `${f}: ${line.trim()}`);
+        assert.match(m[1]!, extractVersion, `${f}: ${line.trim()}`);
+        pins++;
+      }
+    assert.equal(pins, 18);
+  });
+
   test("@pulumi/command stays on 1.x and Node on 22, and updates respect package.json engines", () => {
     const allowed = (name: string) => config.packageRules.find((r) => (r.matchPackageNames as string[] | undefined)?.includes(name))?.allowedVersions;
     assert.equal(allowed("@pulumi/command"), "<2");
