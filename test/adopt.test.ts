@@ -133,7 +133,15 @@ describe("adopt: the import file", () => {
     assert.deepEqual(byType.get("tls:index/privateKey:PrivateKey"), ["flux-deploy-key"]);
     const safe = (name: string) => adoption.notImported.find((n) => n.name === name)!.safe;
     assert.match(safe("k3s-bootstrap"), /^bootstrap\.sh exits at once where k3s is installed/);
-    assert.match(safe("k3s-server-02-k3s-join"), /restarts k3s only when \/etc\/rancher\/k3s\/config\.yaml differs/);
+    assert.match(
+      safe("k3s-server-02-k3s-join"),
+      /rewrites \/etc\/rancher\/k3s\/config\.yaml to the stack's and restarts k3s once \(without blocking\) only when the file differed/,
+    );
+    // Every step of the lab has a statement its stub run (test/adopt-first-run.test.ts) backs.
+    assert.deepEqual(
+      adoption.notImported.filter((n) => n.safe.startsWith("not run against stubs")).map((n) => n.name),
+      [],
+    );
     assert.match(safe("k3s-agent-01-k3s-upgrade"), /does nothing when `k3s --version` is the pinned version/);
   });
 });

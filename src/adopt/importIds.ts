@@ -185,21 +185,39 @@ export function importDecision(r: PlanJsonResource, choices: AdoptChoices): Impo
 }
 
 /**
- * Why a command step's first run on a running lab is safe, as far as its script was read for it;
- * a step not listed here was not checked by `npm run adopt` and says so.
+ * Why a command step's first run on a running lab is safe: each statement is what the step's real
+ * script did under stubs of a node already in the wanted state (test/adopt-first-run.test.ts).
+ * A step not listed was not run that way and says so.
  */
 export function commandSafety(name: string): string {
   const rules: [RegExp, string][] = [
-    // src/cluster/scripts/bootstrap.sh: `command -v k3s` first, exit 0.
+    [/-ready$/, "waits for cloud-init to be done (cloud-init status --wait); reads only"],
+    [/-authorized-keys$/, "writes ~/.ssh/authorized_keys of ssh.user: it becomes exactly ssh.authorizedKeys, so a key added by hand and not in the stack is dropped"],
     [/-bootstrap$/, "bootstrap.sh exits at once where k3s is installed: nothing to bootstrap (no marker written)"],
-    // src/cluster/scripts/join.sh: install only when k3s is missing; restart only when config.yaml changed.
     [
       /-k3s-join$/,
-      "join.sh installs nothing where k3s is installed; it restarts k3s only when /etc/rancher/k3s/config.yaml differs from the one the stack renders (on a hand-built node it usually does: one restart per node, servers one at a time), and starts it only when it is stopped",
+      "join.sh installs nothing where k3s is installed; it rewrites /etc/rancher/k3s/config.yaml to the stack's and restarts k3s once (without blocking) only when the file differed (on a hand-built node it usually does), and starts k3s only when it is stopped",
     ],
-    // src/cluster/scripts/upgrade.sh: `k3s --version` equal to the pin: nothing.
+    [
+      /-k3s-member$/,
+      "waits for the Node to be Ready, sets the stack's labels and taints (kubectl --overwrite: no change where they already are; a GPU node without nvidia.com/gpu=true:NoSchedule gets it, which keeps new pods off and evicts nothing) and records them; on a first run there are none to remove",
+    ],
     [/-k3s-upgrade$/, "upgrade.sh does nothing when `k3s --version` is the pinned version; an older node is upgraded (one minor version at a time), a newer one refuses"],
+    [/-k3s-drain$/, "the Node already runs the pinned version: no cordon, no drain"],
+    [/-k3s-uncordon$/, "waits for the Node at the pinned version and Ready; uncordons only a node its own drain cordoned (none on a first run)"],
+    [/-kubeconfig$/, "waits for the API and the servers, reads /etc/rancher/k3s/k3s.yaml; rotates the admin certificate only when it expires within 120 days"],
+    [/-reboot-drain$/, "records the VM's settings on its Node (an annotation) and decides 'none': no cordon, no drain"],
+    [/-reboot-vm$/, "told 'none' by the drain step: Proxmox is not even asked"],
+    [/-reboot-wait$/, "told 'none': waits for nothing, changes nothing"],
+    [/-reboot-check$/, "reboot-check.sh on a standalone VM records its settings (/var/lib/homelab-infra/vm-settings) and decides 'none'"],
+    [/-nvidia-drain$/, "records the driver package on the GPU node (an annotation) and decides 'none': no cordon, no drain"],
+    [
+      /-nvidia$/,
+      "nvidia-install.sh: the driver package and the pinned toolkit installed and the GPU visible: it installs nothing and does not reboot (it rewrites its unattended-upgrades blacklist file)",
+    ],
+    [/-nvidia-check$/, "checks the driver package, nvidia-smi and the NVIDIA container runtime; reads only"],
+    [/-nvidia-uncordon$/, "told 'none': records the driver package on the Node, uncordons nothing"],
   ];
   for (const [re, why] of rules) if (re.test(name)) return why;
-  return "not checked by npm run adopt: read this step in `pulumi preview --diff` and its script (src/cluster/scripts, src/metal/scripts) before the first up";
+  return "not run against stubs by the tests: read this step in `pulumi preview --diff` and its script (src/cluster/scripts, src/metal/scripts) before the first up";
 }
