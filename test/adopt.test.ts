@@ -109,7 +109,8 @@ describe("adopt: the import file", () => {
       insecure: "true",
       ssh: { [SIG_KEY]: SECRET_SIG, plaintext: JSON.stringify("fill:proxmox.ssh") },
     });
-    assert.equal(adoption.file.providerInputs["k3s-k8s-provider"].clusterIdentifier, "homelab-lab-k3s-cluster-id-id");
+    // As the program computes it after the import: the context name and the imported identity's ID.
+    assert.equal(adoption.file.providerInputs["k3s-k8s-provider"].clusterIdentifier, "homelab-lab-AAECAwQFBgc");
     assert.deepEqual(unfilled(JSON.stringify(adoption.file)), [...new Set(adoption.fills.map((f) => f.marker))].sort());
     assert.deepEqual(adoption.fills.map((f) => f.marker).sort(), [
       "fill:jupyter-token",

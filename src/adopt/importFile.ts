@@ -82,6 +82,13 @@ export function buildImport(plan: PlanJson, plugins: PluginVersions, choices: Ad
     return { ...(p?.version ? { version: p.version.replace(/^v/, "") } : {}), ...(p?.server ? { pluginDownloadUrl: p.server } : {}) };
   };
 
+  // A provider input made of an imported resource's ID holds the plan's stand-in ID (the mock's
+  // `<name>-id`): after the import that ID is the import ID itself for a RandomId (ImportState sets
+  // state.ID to it: terraform-provider-random v3.8.1 internal/provider/resource_id.go), so the
+  // Kubernetes provider's clusterIdentifier is written as the program will compute it.
+  const realIds = plan.resources.filter((r) => r.type === "random:index/randomId:RandomId").map((r) => [`${r.name}-id`, choices.clusterIdB64Url] as const);
+  const withRealIds = (v: unknown) => (typeof v === "string" ? realIds.reduce((s, [mock, real]) => s.split(mock).join(real), v) : v);
+
   for (const r of plan.resources) {
     if (r === root) continue;
     if (r.type.startsWith("pulumi:providers:")) {
@@ -96,7 +103,7 @@ export function buildImport(plan: PlanJson, plugins: PluginVersions, choices: Ad
           const marker = fillMarker(`${r.name}.${k}`);
           fills.push({ urn: r.urn, marker, from: providerSecretSource(r.type, k) });
           inputs[k] = secretWire(marker);
-        } else inputs[k] = v;
+        } else inputs[k] = withRealIds(v);
       }
       providerInputs[name] = inputs;
       continue;
