@@ -5,7 +5,7 @@ STACK ?=
 BASE ?= main
 
 .DEFAULT_GOAL := help
-.PHONY: help plan diff preview up test lint format format-check hooks
+.PHONY: help plan diff adopt preview up test lint format format-check hooks
 
 help: ## List the verbs
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  make %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -16,6 +16,10 @@ plan: ## Offline plan of one stack: make plan STACK=lab
 
 diff: ## Offline diff of every stack against BASE (default main), as the PR comment shows it
 	npm run -s diff -- --base-ref $(BASE) --all --format markdown
+
+adopt: ## Import file for a running lab (.adopt/STACK/import.json, mode 0600): make adopt STACK=lab
+	@test -n "$(STACK)" || { echo "make adopt: set STACK, e.g. make adopt STACK=lab" >&2; exit 2; }
+	npm run -s adopt -- --stack $(STACK)
 
 preview: ## Real pulumi preview with diff and refresh (LAN, Pulumi CLI): make preview STACK=lab
 	@test -n "$(STACK)" || { echo "make preview: set STACK, e.g. make preview STACK=lab" >&2; exit 2; }

@@ -31,7 +31,7 @@ describe("Makefile", () => {
       .trimEnd()
       .split("\n")
       .map((l) => /^ {2}make (\S+) +\S/.exec(l)?.[1]);
-    assert.deepEqual(verbs, ["help", "plan", "diff", "preview", "up", "test", "lint", "format", "format-check", "hooks"]);
+    assert.deepEqual(verbs, ["help", "plan", "diff", "adopt", "preview", "up", "test", "lint", "format", "format-check", "hooks"]);
     assert.equal(make().stdout, r.stdout, "help is the default goal");
   });
 
@@ -42,6 +42,7 @@ describe("Makefile", () => {
       "plan STACK=lab": [guard("plan"), "npm run -s plan -- --stack lab"],
       diff: ["npm run -s diff -- --base-ref main --all --format markdown"],
       "diff BASE=origin/main": ["npm run -s diff -- --base-ref origin/main --all --format markdown"],
+      "adopt STACK=lab": [guard("adopt"), "npm run -s adopt -- --stack lab"],
       "preview STACK=lab": [guard("preview"), "pulumi preview --stack lab --diff --refresh"],
       "up STACK=lab": [guard("up"), "pulumi up --stack lab --diff"],
       test: ["npm test"],
@@ -58,7 +59,7 @@ describe("Makefile", () => {
 
   test("a verb that needs a stack refuses to run without one", (t) => {
     if (!requireTool(t, "make")) return;
-    for (const verb of ["plan", "preview", "up"]) {
+    for (const verb of ["plan", "adopt", "preview", "up"]) {
       const r = make(verb);
       assert.equal(r.status, 2, verb);
       assert.match(r.stderr, new RegExp(`^make ${verb}: set STACK, e.g. make ${verb} STACK=lab\n`));

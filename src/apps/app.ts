@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { RANDOM_ARGS } from "../cluster/k3sCluster";
 import { renderIngress } from "../system/ingress";
 import { renderPgDumpCronJob } from "./backupRender";
 import { retainedClaim } from "./claims";
@@ -60,7 +61,8 @@ export class CatalogApp extends pulumi.ComponentResource {
     if (app.secretName !== undefined) {
       const generated: Record<string, pulumi.Output<string>> = {};
       for (const s of app.def.secrets) {
-        generated[s.key] = new random.RandomPassword(`${name}-${s.key}`, { length: s.length, special: false }, { parent: this }).result;
+        // Kept as generated (or imported: RANDOM_ARGS), whatever its arguments become.
+        generated[s.key] = new random.RandomPassword(`${name}-${s.key}`, { length: s.length, special: false }, { parent: this, ignoreChanges: RANDOM_ARGS }).result;
       }
       const derive = app.def.derivedSecrets;
       const stringData = pulumi.all(generated).apply((values) => ({ ...values, ...(derive ? derive(values) : {}) }));

@@ -29,8 +29,14 @@ export const TYPE = "homelab:cluster:K3sCluster";
  */
 export const KUBECONFIG_REREAD_DAYS = 30;
 
-/** The k3s tokens' and the identity's arguments never change them: a new value would orphan every node. */
-const RANDOM_ARGS = [
+/**
+ * The k3s tokens' and the identity's arguments never change them: a new value would orphan every
+ * node. Every generated password of the program ignores them too: an imported one (adopting a
+ * running lab) gets length = len(value) and special/upper/lower/numeric = true, all RequiresReplace
+ * (terraform-provider-random v3.8.1 internal/provider/resource_password.go ImportState), so the
+ * first up would replace it with a new value.
+ */
+export const RANDOM_ARGS = [
   "length",
   "special",
   "upper",

@@ -5,6 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { RANDOM_ARGS } from "../cluster/k3sCluster";
 import { CHARTS, chartRelease } from "./charts";
 import { SYSTEM_NAMESPACES } from "./conventions";
 import { Logs } from "./logs";
@@ -58,8 +59,8 @@ export class Monitoring extends pulumi.ComponentResource {
     // here: turning monitoring off keeps the namespace and the metrics (see retainedNamespace).
     const namespaceName = args.namespace ?? SYSTEM_NAMESPACES.monitoring;
     const namespace = retainedNamespace(`${name}-namespace`, { name: namespaceName, labels: PRIVILEGED_NAMESPACE_LABELS }, { parent: this, dependsOn: after });
-    // Generated once and kept in state: re-running `up` never changes it.
-    const password = new random.RandomPassword(`${name}-grafana-password`, { length: 32, special: false }, { parent: this });
+    // Generated once and kept in state: re-running `up` never changes it (nor does an import: RANDOM_ARGS).
+    const password = new random.RandomPassword(`${name}-grafana-password`, { length: 32, special: false }, { parent: this, ignoreChanges: RANDOM_ARGS });
     this.grafanaAdminPassword = pulumi.secret(password.result);
     const adminSecret = new k8s.core.v1.Secret(
       `${name}-grafana-admin`,
