@@ -277,7 +277,13 @@ export function diffPlans(base: PlanJson, head: PlanJson, stack = head.stack): S
   const { blockers, warnings } = blockersAndWarnings({ base, head, changes, matched, rotated });
   changes.push(...defaultProviderChanges(base, head));
   const summary = Object.fromEntries(OPS.map((op) => [op, changes.filter((c) => c.op === op).length])) as Record<Op, number>;
-  return { stack, summary, changes, blockers: [...duplicates, ...cascadeBlockers, ...blockers], warnings: [...warnings, ...providerMoveWarnings(changes, matched, headByUrn, baseByUrn)] };
+  return {
+    stack,
+    summary,
+    changes,
+    blockers: [...duplicates, ...cascadeBlockers, ...blockers],
+    warnings: [...warnings, ...providerMoveWarnings(changes, matched, headByUrn, baseByUrn)],
+  };
 }
 
 /**
