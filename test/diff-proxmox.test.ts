@@ -31,6 +31,7 @@ describe("the offline diff on Proxmox refusals and engine dangers", () => {
       const c = change(d, n);
       assert.equal(c.op, "replace", n);
       assert.equal(c.deleteBeforeReplace, true, n);
+      assert.equal(c.confidence, "exact", n);
       assert.equal(c.reasons[0], "replaceWith: k3s-node-1-vm is replaced", n);
     }
     // Before the fix both were an `update` (node_name and vm_id are not ForceNew): the rules'
