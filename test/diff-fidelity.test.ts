@@ -3,22 +3,12 @@
 // (Pulumi.*.yaml, stacks/*.yaml, docs/config-reference.yaml); each registered type has exactly one
 // row, no row names a type nothing registers, and the label agrees with the replace tables.
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { tableFor } from "../src/plan/replaceRules";
 import { parseStackFile, runPlan } from "../src/plan/run";
-
-const ROOT = join(__dirname, "..");
-const FILES = [
-  ...readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)),
-  ...readdirSync(join(ROOT, "stacks"))
-    .filter((f) => f.endsWith(".yaml"))
-    .map((f) => `stacks/${f}`),
-  "docs/config-reference.yaml",
-].sort();
-/** The stack name the other test files plan each file under, so the plan cache serves them. */
-const stackOf = (file: string) => (file === "docs/config-reference.yaml" ? "reference" : file.replace(/^(stacks\/|Pulumi\.)/, "").replace(/\.yaml$/, ""));
+import { ROOT, STACK_FILES, stackOf } from "./harness";
 
 /** The rows of the "Per type" table: type (first cell, in backticks) -> label (last cell). */
 function rows(): Map<string, string> {
@@ -37,11 +27,11 @@ function rows(): Map<string, string> {
 describe("docs/diff-fidelity.md", () => {
   test("a row for every type the stack files register, and none for a type nothing registers", async () => {
     const custom = new Map<string, boolean>();
-    for (const file of FILES) {
+    for (const file of STACK_FILES) {
       const plan = await runPlan({ stack: stackOf(file), stackFile: parseStackFile(readFileSync(join(ROOT, file), "utf8")) });
       for (const r of plan.resources) custom.set(r.type, r.custom);
     }
-    assert.ok(FILES.length >= 8 && custom.size > 50, `${FILES.length} files, ${custom.size} types`);
+    assert.ok(STACK_FILES.length >= 8 && custom.size > 50, `${STACK_FILES.length} files, ${custom.size} types`);
     const documented = rows();
     assert.deepEqual([...custom.keys()].filter((t) => !documented.has(t)).sort(), [], "registered types without a row");
     assert.deepEqual([...documented.keys()].filter((t) => !custom.has(t)).sort(), [], "rows for types nothing registers");

@@ -1,6 +1,6 @@
 // Test helpers: plan a stack (a file, or the lab stack with edits) under the recording monitor and
 // query the recorded graph.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { SECRET_KEYS, type SecretKey } from "../src/config/schema";
@@ -10,6 +10,18 @@ import { parseStackFile, runPlan, type PlanResult, type RunOptions, type StackFi
 import type { RecordedResource } from "../src/plan/recorder";
 
 export const ROOT = join(__dirname, "..");
+
+/** Every stack file the repository plans: Pulumi.*.yaml, stacks/*.yaml and the reference, sorted. */
+export const STACK_FILES: readonly string[] = [
+  ...readdirSync(ROOT).filter((f) => /^Pulumi\.[^.]+\.yaml$/.test(f)),
+  ...readdirSync(join(ROOT, "stacks"))
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => `stacks/${f}`),
+  "docs/config-reference.yaml",
+].sort();
+
+/** The stack name the test files plan each of them under (stacks.test.ts, reference.test.ts, plan.test.ts, ...), so the plan cache serves them all. */
+export const stackOf = (file: string): string => (file === "docs/config-reference.yaml" ? "reference" : file.replace(/^(stacks\/|Pulumi\.)/, "").replace(/\.yaml$/, ""));
 
 /** The `config:` map of a stack file, as plain data to edit. */
 export function stackDoc(file = "Pulumi.lab.yaml"): Record<string, any> {
