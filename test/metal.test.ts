@@ -358,6 +358,7 @@ describe("rebootFingerprint: exactly the inputs Proxmox applies at a power cycle
 describe("cloud-init user-data", () => {
   const plain = renderUserData({ hostname: "k3s-a", domain: "lab.example.com", user: "ubuntu", authorizedKeys: [KEY], packages: ["jq"] });
   const longhorn = renderUserData({ hostname: "k3s-b", user: "ubuntu", authorizedKeys: [KEY], longhorn: { dataDisk: true } });
+  const iscsi = renderUserData({ hostname: "k3s-c", user: "ubuntu", authorizedKeys: [KEY], iscsi: true });
 
   test("renders the minimal first-boot config, deterministically", () => {
     assert.equal(
@@ -409,6 +410,7 @@ users:
     if (!requireTool(t, "cloud-init")) return;
     assert.equal(cloudInitSchema(plain), "");
     assert.equal(cloudInitSchema(longhorn), "");
+    assert.equal(cloudInitSchema(iscsi), "");
   });
 
   test("the schema check really rejects a bad document", (t) => {

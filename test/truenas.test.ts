@@ -7,7 +7,7 @@ import { EXTRA_CHECKS } from "../src/checks";
 import { ConfigError } from "../src/config/loader";
 import { democraticCsiValues, iscsiDriverConfig, nfsDriverConfig } from "../src/system/democraticCsiRender";
 import { planApps, STORAGE_READY } from "./apps-harness";
-import { stackDoc, validateDoc, type Graph } from "./harness";
+import { planConfig, stackDoc, validateDoc, type Graph } from "./harness";
 import { planSystem } from "./system-harness";
 
 const TRUENAS = {
@@ -242,5 +242,49 @@ describe("democratic-csi's node plugin on the GPU node (issue 18 A2)", () => {
         "apps.jupyter: runs on nodes[5] (k3s-gpu-01) with its claim jupyter-work on local-path, but k3s's local-path helper pod does not tolerate dedicated=ai:NoExecute there: the volume cannot be mounted and the release would time out; remove that taint from nodes[5] (k3s-gpu-01)",
       ],
     );
+  });
+});
+
+describe("democratic-csi's iSCSI node prerequisites in cloud-init (audit row C2)", () => {
+  // democratic-csi README.md:124-139 (Node Prep, iSCSI, Ubuntu): open-iscsi lsscsi sg3-utils
+  // multipath-tools scsitools, its multipath defaults, iscsid and open-iscsi enabled. Before the
+  // fix only Longhorn nodes got open-iscsi: the iSCSI node plugin mounts the host's /etc/iscsi
+  // with type Directory (chart 0.15.1 values.yaml:298-299) and could not start without it.
+  const userData = (g: Graph, vm: string) => (g.get(`${vm}-user-data`).rawInputs.sourceRaw as { data: string }).data;
+  const K3S_NODES = ["k3s-server-01", "k3s-server-02", "k3s-server-03", "k3s-agent-01", "k3s-agent-02", "k3s-gpu-01"];
+
+  test("every k3s node of a stack with storage.truenas.iscsi gets the initiator, multipath and the services; a standalone VM does not", async () => {
+    const g = await planConfig(truenasLab());
+    for (const vm of K3S_NODES) {
+      const doc = parse(userData(g, vm));
+      for (const p of ["lsscsi", "multipath-tools", "open-iscsi", "scsitools", "sg3-utils"]) assert.ok(doc.packages.includes(p), `${vm}: ${p}`);
+      assert.deepEqual(
+        doc.write_files,
+        [{ path: "/etc/multipath.conf", permissions: "0644", owner: "root:root", content: "defaults {\n    user_friendly_names yes\n    find_multipaths yes\n}\n" }],
+        vm,
+      );
+      assert.deepEqual(doc.runcmd.slice(1), [
+        ["systemctl", "restart", "multipathd"],
+        ["systemctl", "enable", "--now", "iscsid"],
+        ["systemctl", "enable", "--now", "open-iscsi"],
+      ]);
+    }
+    const vault = parse(userData(g, "vault"));
+    assert.ok(!vault.packages.includes("open-iscsi"));
+    assert.equal(vault.write_files, undefined);
+  });
+
+  test("NFS only: no iSCSI packages; with Longhorn too, Longhorn's multipath blacklist and one package list", async () => {
+    const nfsOnly = await planConfig(truenasLab((c) => delete c["homelab:storage"].truenas.iscsi));
+    assert.ok(!parse(userData(nfsOnly, "k3s-agent-01")).packages.includes("open-iscsi"));
+    const both = await planConfig(
+      truenasLab((c) => {
+        c["homelab:storage"].longhorn = { enabled: true };
+        c["homelab:versions"].longhorn = "1.10.1";
+      }),
+    );
+    const doc = parse(userData(both, "k3s-agent-01"));
+    assert.equal(doc.packages.filter((p: string) => p === "open-iscsi").length, 1);
+    assert.match(doc.write_files[0].content, /devnode "\^sd\[a-z0-9\]\+"/);
   });
 });

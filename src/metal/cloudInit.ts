@@ -18,6 +18,8 @@ export interface UserDataArgs {
   readonly packages?: readonly string[];
   /** Prepare the node for Longhorn: open-iscsi, the multipath blacklist, a data disk at /var/lib/longhorn. */
   readonly longhorn?: { readonly dataDisk: boolean };
+  /** Prepare the node for democratic-csi's iSCSI class (storage.truenas.iscsi): the initiator, multipath. */
+  readonly iscsi?: boolean;
 }
 
 /** Installed on every VM: the guest agent (Proxmox reads IPs through it) and what k3s and NFS volumes need. */
@@ -25,6 +27,22 @@ export const BASE_PACKAGES = ["ca-certificates", "curl", "nfs-common", "qemu-gue
 
 /** Longhorn's documented node prerequisites (iSCSI initiator, NFSv4 client for RWX volumes). */
 export const LONGHORN_PACKAGES = ["cryptsetup", "open-iscsi"] as const;
+
+/**
+ * democratic-csi's iSCSI node prerequisites on Ubuntu (democratic-csi README.md:124-139 at 8a4a28a,
+ * "Node Prep", iSCSI, Ubuntu / Debian): its node plugin drives the host's initiator and mounts the
+ * host's /etc/iscsi with `type: Directory` (chart democratic-csi-0.15.1 values.yaml:298-299,
+ * node.driver.iscsiDirHostPath/-Type), so without open-iscsi its pods cannot start (audit
+ * system-apps-2 row C2).
+ */
+export const ISCSI_PACKAGES = ["lsscsi", "multipath-tools", "open-iscsi", "scsitools", "sg3-utils"] as const;
+
+/** democratic-csi's multipath settings (the same README, lines 127-132): multipath only where a device has several paths. */
+export const ISCSI_MULTIPATH = `defaults {
+    user_friendly_names yes
+    find_multipaths yes
+}
+`;
 
 /** multipathd claims Longhorn's iSCSI block devices unless they are blacklisted (Longhorn KB). */
 export const MULTIPATH_BLACKLIST = `blacklist {
@@ -36,7 +54,7 @@ export const MULTIPATH_BLACKLIST = `blacklist {
 export const LONGHORN_DATA_DEVICE = "/dev/sdb";
 
 export function renderUserData(args: UserDataArgs): string {
-  const packages = [...new Set([...BASE_PACKAGES, ...(args.longhorn ? LONGHORN_PACKAGES : []), ...(args.packages ?? [])])].sort();
+  const packages = [...new Set([...BASE_PACKAGES, ...(args.longhorn ? LONGHORN_PACKAGES : []), ...(args.iscsi ? ISCSI_PACKAGES : []), ...(args.packages ?? [])])].sort();
   const runcmd: string[][] = [["systemctl", "enable", "--now", "qemu-guest-agent"]];
   const doc: Record<string, unknown> = {
     hostname: args.hostname,
@@ -61,9 +79,15 @@ export function renderUserData(args: UserDataArgs): string {
     timezone: "Etc/UTC",
     runcmd,
   };
-  if (args.longhorn) {
-    doc.write_files = [{ path: "/etc/multipath.conf", permissions: "0644", owner: "root:root", content: MULTIPATH_BLACKLIST }];
+  if (args.longhorn || args.iscsi) {
+    // With both, Longhorn's blacklist wins: multipathd must not claim Longhorn's block devices, and
+    // democratic-csi works on a single path without multipath (its README: "Multipath is supported").
+    const multipath = args.longhorn ? MULTIPATH_BLACKLIST : ISCSI_MULTIPATH;
+    doc.write_files = [{ path: "/etc/multipath.conf", permissions: "0644", owner: "root:root", content: multipath }];
     runcmd.push(["systemctl", "restart", "multipathd"], ["systemctl", "enable", "--now", "iscsid"]);
+  }
+  if (args.iscsi) runcmd.push(["systemctl", "enable", "--now", "open-iscsi"]);
+  if (args.longhorn) {
     if (args.longhorn.dataDisk) {
       doc.fs_setup = [{ label: "longhorn", filesystem: "ext4", device: LONGHORN_DATA_DEVICE, partition: "none", overwrite: false }];
       doc.mounts = [["LABEL=longhorn", "/var/lib/longhorn", "ext4", "defaults,nofail", "0", "2"]];

@@ -122,6 +122,7 @@ export function buildMetal(cfg: HomelabConfig, secrets: Secrets): Metal {
       sshPrivateKey: secrets.sshPrivateKey,
       packages: spec.packages,
       longhorn: cfg.storage.longhorn.enabled && spec.role !== "standalone" ? { dataDiskSize: spec.dataDiskSize } : undefined,
+      iscsi: cfg.storage.truenas.enabled && cfg.storage.truenas.iscsi !== undefined && spec.role !== "standalone",
       protect: spec.protect,
     };
   };

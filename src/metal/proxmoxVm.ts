@@ -82,6 +82,8 @@ export interface ProxmoxVmArgs {
   readonly packages?: readonly string[];
   /** Longhorn prerequisites in cloud-init; `dataDiskSize` adds a second disk (GiB). */
   readonly longhorn?: { readonly dataDiskSize?: number };
+  /** democratic-csi's iSCSI prerequisites in cloud-init (storage.truenas.iscsi). Default false. */
+  readonly iscsi?: boolean;
   /** PCI passthrough: makes the VM q35 + OVMF with an EFI disk and no ballooning. Default none. */
   readonly passthrough?: PassthroughArgs;
   /** Start on host boot. Default true. */
@@ -142,6 +144,7 @@ export class ProxmoxVm extends pulumi.ComponentResource {
             authorizedKeys: args.authorizedKeys,
             packages: args.packages,
             longhorn: args.longhorn ? { dataDisk: args.longhorn.dataDiskSize !== undefined } : undefined,
+            iscsi: args.iscsi,
           }),
         },
       },
