@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError } from "../src/config/loader";
-import { alloyConfig, alloyValues, lokiValues, retentionHours } from "../src/system/logsRender";
+import { alloyConfig, alloyValues, helmTplLiteral, lokiValues, retentionHours } from "../src/system/logsRender";
 import { planConfig, stackDoc, type Graph } from "./harness";
 import { scenario } from "./scenario";
 
@@ -210,5 +210,31 @@ describe("day two: turning logs on in the lab stack", () => {
       release.properties.map((p) => [p.path, p.forcesReplacement]),
       [["values.grafana.additionalDataSources", false]],
     );
+  });
+});
+
+describe("Alloy's config through the chart's tpl (audit row C4)", () => {
+  // alloy 1.11.1 values.yaml:38: configMap.content "is passed into tpl". In Go's text/template an
+  // action whose pipeline is a string constant prints that constant, and text outside actions
+  // (a lone "}}" included) is copied as is: so a template whose only actions are {{"{{"}} renders
+  // to the text with each of them replaced by "{{".
+  const ACTION = '{{"{{"}}';
+  const rendered = (template: string) => {
+    const literal = template.split(ACTION);
+    for (const part of literal) assert.ok(!part.includes("{{"), `an action Helm would evaluate: ${part}`);
+    return literal.join("{{");
+  };
+
+  test("braces reach Alloy byte for byte: no other action is left for Helm", () => {
+    for (const text of ['replacement = "{{ .Values.x }}"', "{{- trim }}", "{{{{", "}} {{", 'a {{"{{"}} b', "no braces"]) {
+      assert.equal(rendered(helmTplLiteral(text)), text, text);
+    }
+  });
+
+  test("the release's content is the escaped config; today's config has no braces, so it is unchanged", () => {
+    const braced = alloyValues({ pushUrl: "http://loki/{{ .Release.Name }}/push" }) as any;
+    assert.equal(braced.alloy.configMap.content, alloyConfig("http://loki/{{ .Release.Name }}/push").replace("{{", ACTION));
+    assert.equal(rendered(braced.alloy.configMap.content), alloyConfig("http://loki/{{ .Release.Name }}/push"));
+    assert.equal((alloyValues({ pushUrl: PUSH }) as any).alloy.configMap.content, alloyConfig(PUSH));
   });
 });

@@ -126,9 +126,21 @@ loki.write "default" {
 `;
 }
 
+/**
+ * `text` as a Helm `tpl` template whose output is `text`, byte for byte: every `{{` becomes the
+ * action `{{"{{"}}`, which prints that string constant (Go text/template: an action's pipeline
+ * value is copied to the output; `}}` outside an action is plain text). The alloy chart passes
+ * `alloy.configMap.content` through `tpl` (alloy 1.11.1 values.yaml:38, templates/configmap.yaml),
+ * so an Alloy expression with braces (a templated relabel replacement) would otherwise be
+ * evaluated by Helm, or fail the release (audit system-apps-2 row C4).
+ */
+export function helmTplLiteral(text: string): string {
+  return text.replaceAll("{{", '{{"{{"}}');
+}
+
 export function alloyValues(args: { readonly pushUrl: string }): Record<string, unknown> {
   return {
-    alloy: { configMap: { create: true, content: alloyConfig(args.pushUrl) } },
+    alloy: { configMap: { create: true, content: helmTplLiteral(alloyConfig(args.pushUrl)) } },
     controller: {
       type: "daemonset",
       // Every node, the GPU node (nvidia.com/gpu taint) and tainted servers included: their pods log too.
