@@ -4,7 +4,7 @@ import { APP_CHECK_KEYS, APP_HOST_CHECK_KEYS, appChecks, appHostChecks, appWarni
 import { FORWARD_AUTH_CHECK_KEYS, forwardAuthChecks } from "./apps/forwardAuth";
 import { needing, type ConfigCheck } from "./config/validate";
 import { fluxChecks, fluxWarnings } from "./platform/fluxRender";
-import { systemChecks } from "./system/checks";
+import { systemChecks, traefikWarnings } from "./system/checks";
 
 /** Each runs when the keys it reads parsed (`needing`), so a broken key hides no other check. */
 export const EXTRA_CHECKS: ReadonlyArray<ConfigCheck> = [
@@ -13,5 +13,6 @@ export const EXTRA_CHECKS: ReadonlyArray<ConfigCheck> = [
   needing(APP_HOST_CHECK_KEYS, appHostChecks),
   needing(FORWARD_AUTH_CHECK_KEYS, forwardAuthChecks),
   needing(["versions", "storage", "monitoring"], systemChecks),
+  needing(["versions", "cluster"], (cfg) => ({ errors: [], warnings: traefikWarnings(cfg) })),
   needing(["apps", "storage"], appWarnings),
 ];

@@ -527,6 +527,31 @@ describe("day two: what an edit must not destroy or break (issue 10)", () => {
     ]);
   });
 
+  test("a k3s bump past 1.34 warns that its bundled Traefik was not checked against the cross-namespace middleware references (audit row C5: traefik/traefik#13094, #13670)", async () => {
+    const warned = async (edit: (doc: Record<string, any>) => void) => {
+      const doc = stackDoc();
+      edit(doc);
+      return (await planSystem(doc)).stack.warnings.filter((w) => w.startsWith("versions.k3s:"));
+    };
+    assert.deepEqual(await warned(() => {}), []);
+    assert.deepEqual(
+      await warned((d) => {
+        d["homelab:versions"].k3s = "v1.35.0+k3s1";
+      }),
+      [
+        "versions.k3s: v1.35.0+k3s1 bundles a Traefik the program was not checked against (last: k3s 1.34, Traefik 3.5.1); the app Ingresses name middlewares in other namespaces (default-lan-only@kubernetescrd, the Authentik forward auth), and newer Traefik can refuse such references (crossProviderNamespaces, traefik/traefik#13094 and #13670): read that Traefik's release notes for the option's default before the up, and after it check one app answers (an Ingress whose middleware is refused answers 404); or stay on k3s 1.34",
+      ],
+    );
+    // Without k3s's Traefik (seed 002) the bundled one is not used: nothing to warn about.
+    const seed2 = stackDoc("stacks/seed-002-homelab.yaml");
+    seed2["homelab:versions"].k3s = "v1.35.0+k3s1";
+    assert.equal(seed2["homelab:cluster"].traefik, false);
+    assert.deepEqual(
+      (await planSystem(seed2)).stack.warnings.filter((w) => w.startsWith("versions.k3s:")),
+      [],
+    );
+  });
+
   test("versions the charts' own sources refuse or cannot upgrade are config errors", async () => {
     const errorsOf = async (edit: (doc: Record<string, any>) => void) => {
       const doc = stackDoc();

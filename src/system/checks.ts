@@ -13,6 +13,30 @@ function before(version: string, min: readonly number[]): boolean {
   return false;
 }
 
+/**
+ * The last k3s minor whose bundled Traefik the Ingress conventions were checked against: k3s
+ * v1.34.2 ships Traefik v3.5.1, which accepts an Ingress naming a middleware of another namespace
+ * through `<namespace>-<name>@kubernetescrd` (audit system-apps-2 row C5).
+ */
+export const TRAEFIK_CHECKED_K3S_MINOR = 34;
+
+/**
+ * A k3s bump past TRAEFIK_CHECKED_K3S_MINOR brings a Traefik nobody checked the program's
+ * cross-namespace middleware references against. Newer Traefik has `crossProviderNamespaces`, which
+ * limits the namespaces whose resources may use `@provider` references (traefik/traefik#13094, May
+ * 2026), extended to an Ingress's service middlewares (#13670, August 2026); its default and the
+ * first k3s release bundling it were not known when this was written. The program cannot set the
+ * option for every Traefik (an option Traefik v3.5.1 does not know stops it), so it warns instead.
+ */
+export function traefikWarnings(cfg: Pick<StackConfig, "versions" | "cluster">): string[] {
+  if (!cfg.cluster.traefik) return [];
+  const m = /^v1\.(\d+)\./.exec(cfg.versions.k3s);
+  if (!m || Number(m[1]) <= TRAEFIK_CHECKED_K3S_MINOR) return [];
+  return [
+    `versions.k3s: ${cfg.versions.k3s} bundles a Traefik the program was not checked against (last: k3s 1.${TRAEFIK_CHECKED_K3S_MINOR}, Traefik 3.5.1); the app Ingresses name middlewares in other namespaces (default-lan-only@kubernetescrd, the Authentik forward auth), and newer Traefik can refuse such references (crossProviderNamespaces, traefik/traefik#13094 and #13670): read that Traefik's release notes for the option's default before the up, and after it check one app answers (an Ingress whose middleware is refused answers 404); or stay on k3s 1.${TRAEFIK_CHECKED_K3S_MINOR}`,
+  ];
+}
+
 /** kube-prometheus-stack's CRD upgrade job with forceConflicts (monitoringValues relies on both). */
 export const MIN_KUBE_PROMETHEUS_STACK = [69, 1, 0] as const;
 
