@@ -1,10 +1,13 @@
 // Authentik's forward auth (seed 004): the Middleware beside Authentik, the opt-in per app on its
 // ingresses (after lan-only), and the checks.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { ConfigError } from "../src/config/loader";
 import { ingressAnnotations } from "../src/system/ingress";
-import { planConfig, stackDoc, type Graph } from "./harness";
+import { renderForwardAuthMiddleware } from "../src/apps/forwardAuth";
+import { planConfig, ROOT, stackDoc, type Graph } from "./harness";
 
 const HEADERS = [
   "X-authentik-username",
@@ -118,5 +121,30 @@ describe("Authentik forward auth", () => {
         "apps.authentik.auth: Authentik's own login page cannot sit behind its forward auth (every request would redirect to itself); remove auth",
       ],
     );
+  });
+});
+
+describe("the steps inside Authentik (audit row C1)", () => {
+  // The program makes the Middleware; the outpost lets a request through only for a host it has a
+  // proxy provider for: provider (forward auth, single application), application, the embedded
+  // outpost's binding and its authentik_host. Before the fix the README named three of the four
+  // and apps/authentik/README.md none.
+  const doc = readFileSync(join(ROOT, "apps", "authentik", "README.md"), "utf8");
+  const section = doc.slice(doc.indexOf("## Forward auth (`apps.<name>.auth: authentik`)"));
+
+  test("apps/authentik/README.md gives the four steps and the Middleware's real address", () => {
+    assert.ok(section.startsWith("## Forward auth"), "the section exists");
+    const steps = [...section.matchAll(/^\d\. \*\*([^*]+)\*\*/gm)].map((m) => m[1]);
+    assert.deepEqual(steps, ["Proxy provider.", "Application.", "Outpost binding.", "`authentik_host`."]);
+    assert.match(section, /\*\*Forward auth \(single application\)\*\*/);
+    const address = (renderForwardAuthMiddleware({ name: "authentik-forward-auth", namespace: "NS" }).spec.forwardAuth.address as string).replace("NS", "<namespace>");
+    assert.ok(section.includes(`\`${address}\``), address);
+  });
+
+  test("the main README's sign-in paragraph links the steps and names authentik_host", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const para = readme.slice(readme.indexOf("- **Sign-in through Authentik**"), readme.indexOf("- **Logs**"));
+    assert.match(para, /authentik_host/);
+    assert.match(para, /\(apps\/authentik\/README\.md#forward-auth-appsnameauth-authentik\)/);
   });
 });
