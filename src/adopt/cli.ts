@@ -4,13 +4,11 @@
 // tests drive it directly; scripts/adopt.ts is the thin entry point.
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../config/loader";
 import { diffPlans } from "../plan/diff";
 import { toPlanJson } from "../plan/format";
-import { Exit, PROJECT_ROOT, runGuarded, type CliIo } from "../plan/cli";
-import { readStackFile, runPlan } from "../plan/run";
+import { Exit, planStack, PROJECT_ROOT, runGuarded, type CliIo } from "../plan/cli";
 import { adoptedBase } from "./adoptedPlan";
 import { buildImport, type NotImported, type PluginVersions } from "./importFile";
 import type { AdoptChoices } from "./importIds";
@@ -103,20 +101,7 @@ async function adopt(argv: readonly string[], io: AdoptIo): Promise<void> {
   }
   if ((values.stack === undefined) === (values.config === undefined)) usageError("give exactly one of --stack and --config (or --inventory)");
 
-  const file = values.config !== undefined ? resolve(io.cwd, values.config) : join(PROJECT_ROOT, `Pulumi.${values.stack}.yaml`);
-  if (!existsSync(file)) usageError(`no stack file ${file}; stacks here: Pulumi.<name>.yaml in ${PROJECT_ROOT}, or pass --config <file>`);
-  const stack = values.stack ?? (file.match(/([^/]+?)\.ya?ml$/)?.[1] ?? "stack").replace(/^Pulumi\./, "");
-  let result;
-  try {
-    result = await runPlan({ stack, stackFile: readStackFile(file) });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      const shown = relative(io.cwd, file);
-      throw new Exit(1, `${shown.startsWith("..") || isAbsolute(shown) ? file : shown}: ${e.message}`);
-    }
-    throw e;
-  }
-  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+  const { stack, result } = await planStack(values, io, usageError);
 
   const choices = io.choices ?? { now: `${new Date().toISOString().slice(0, 19)}Z`, clusterIdB64Url: randomBytes(8).toString("base64url") };
   const plan = toPlanJson(result);

@@ -95,24 +95,7 @@ async function plan(argv: readonly string[], io: CliIo): Promise<void> {
   if (!["tree", "json", "mermaid"].includes(format)) usageError(`--format must be tree, json or mermaid, not '${format}'`);
   if (values["critical-path"] && values.format !== undefined) usageError("--critical-path prints its own text report; leave out --format");
 
-  const file = values.config !== undefined ? resolve(io.cwd, values.config) : join(PROJECT_ROOT, `Pulumi.${values.stack}.yaml`);
-  if (!existsSync(file)) usageError(`no stack file ${file}; stacks here: Pulumi.<name>.yaml in ${PROJECT_ROOT}, or pass --config <file>`);
-  const stack = values.stack ?? (file.match(/([^/]+?)\.ya?ml$/)?.[1] ?? "stack").replace(/^Pulumi\./, "");
-
-  let stackFile;
-  let result;
-  try {
-    stackFile = readStackFile(file);
-    result = await runPlan({ stack, stackFile });
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      // Name the file as the user would type it: relative to where they stand, when it is below.
-      const shown = relative(io.cwd, file);
-      throw new Exit(1, `${shown.startsWith("..") || isAbsolute(shown) ? file : shown}: ${e.message}`);
-    }
-    throw e;
-  }
-  for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+  const { stackFile, result } = await planStack(values, io, usageError);
 
   let text: string;
   if (values["critical-path"]) text = toCriticalPath(result);
@@ -137,5 +120,32 @@ async function plan(argv: readonly string[], io: CliIo): Promise<void> {
   if ((io.env ?? process.env).HOMELAB_PLAN_STATS === "1") {
     // For `npm run bench`: resource count and this process's peak memory.
     io.stderr(`plan-stats ${JSON.stringify({ resources: result.resources.length, maxRssKb: process.resourceUsage().maxRSS })}\n`);
+  }
+}
+
+/**
+ * The stack `--stack` or `--config` names (exactly one is given), planned; a config error exits 1
+ * naming the file as the user would type it (relative to where they stand, when it is below),
+ * after every warning of a plan that passed is on stderr. Shared by the plan and adopt commands.
+ */
+export async function planStack(
+  values: { readonly stack?: string; readonly config?: string },
+  io: CliIo,
+  usage: (message: string) => never,
+): Promise<{ stack: string; stackFile: ReturnType<typeof readStackFile>; result: Awaited<ReturnType<typeof runPlan>> }> {
+  const file = values.config !== undefined ? resolve(io.cwd, values.config) : join(PROJECT_ROOT, `Pulumi.${values.stack}.yaml`);
+  if (!existsSync(file)) usage(`no stack file ${file}; stacks here: Pulumi.<name>.yaml in ${PROJECT_ROOT}, or pass --config <file>`);
+  const stack = values.stack ?? (file.match(/([^/]+?)\.ya?ml$/)?.[1] ?? "stack").replace(/^Pulumi\./, "");
+  try {
+    const stackFile = readStackFile(file);
+    const result = await runPlan({ stack, stackFile });
+    for (const w of result.warnings) io.stderr(`warning: ${w}\n`);
+    return { stack, stackFile, result };
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      const shown = relative(io.cwd, file);
+      throw new Exit(1, `${shown.startsWith("..") || isAbsolute(shown) ? file : shown}: ${e.message}`);
+    }
+    throw e;
   }
 }
